@@ -1,0 +1,427 @@
+"""The event log: read a source into the engine, validate it, and keep a compact daily table.
+
+Definitions in force for every analysis:
+
+- **Local time.** Naive timestamps are read as local time in ``data.timezone``; timezone-aware
+  timestamps (and strings with an offset) are converted to it. Days, weeks and months are calendar
+  periods in that zone.
+- **Valid rows.** A row needs a user id (not null, not blank), a time that parses and lies in
+  ``[data.valid_from, data.valid_until]`` (default 1990-01-01 to tomorrow) and an event name.
+  Other rows are dropped and counted by reason; if more than ``data.max_dropped_share`` of the
+  rows would be dropped for one reason, loading fails with a :class:`DataError` instead.
+- **Activity.** Events in ``data.exclude_events`` are removed entirely. Of the rest, an event
+  counts as activity if ``data.active_events`` is null or lists it. A user is active on a day
+  with at least one such event.
+- **Data range.** From the first to the last local day with any remaining event.
+
+The raw rows stay in the engine: :attr:`EventLog.daily` aggregates them once per load into one
+row per (user, day, event) and is cached in the engine; analyses start from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import glob as globmod
+import os
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from . import engine
+from .config import DataParams, Params, SourceSpec, UsersParams
+from .errors import DataError, SourceError
+
+__all__ = ["EventLog", "DataQuality", "load_events", "read_source"]
+
+_CSV = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".csv.zst")
+_PARQUET = (".parquet", ".pq", ".parquet.gz")
+_JSON = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+_DUCKDB = (".duckdb", ".ddb", ".db")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataQuality:
+    """What loading found: rows read, rows dropped by reason, and what remains.
+
+    ``dropped`` maps a plain-language reason to a row count; ``excluded`` counts rows of
+    ``exclude_events`` (removed by configuration, not by fault).
+    """
+
+    rows_read: int
+    dropped: dict[str, int]
+    excluded: int
+    rows_kept: int
+    users: int
+    active_users: int
+    event_types: int
+    first_day: dt.date
+    last_day: dt.date
+    missing_active_events: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check: check, rows, share of rows read."""
+        rows = [("rows read", self.rows_read)]
+        rows += [(f"dropped: {k}", v) for k, v in self.dropped.items()]
+        rows += [("excluded by data.exclude_events", self.excluded), ("rows kept", self.rows_kept)]
+        df = pd.DataFrame(rows, columns=["check", "rows"])
+        return df.assign(share=df["rows"] / max(self.rows_read, 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class EventLog:
+    """A validated event log in the engine.
+
+    Attributes
+    ----------
+    events : ibis Table
+        Valid rows: ``user_id``, ``ts`` (naive local timestamp), ``day`` (local date), ``event``,
+        ``active`` (bool), plus ``revenue`` when ``data.revenue`` is set.
+    daily : ibis Table
+        Cached aggregate: one row per ``user_id``, ``day``, ``event`` with ``n`` (events),
+        ``active`` and, with revenue, ``revenue`` (sum).
+    users : ibis Table or None
+        From ``data.users``: ``user_id``, ``signup_day`` (local date) and the attribute columns.
+    quality : DataQuality
+    params : DataParams
+    """
+
+    events: ir.Table
+    daily: ir.Table
+    users: ir.Table | None
+    quality: DataQuality
+    params: DataParams
+    con: Any = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.quality.first_day
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.quality.last_day
+
+    def active_days(self) -> ir.Table:
+        """Distinct (``user_id``, ``day``) pairs on which the user was active."""
+        d = self.daily
+        return d.filter(d.active).select("user_id", "day").distinct()
+
+    def starts(self) -> ir.Table:
+        """Each user's start day: ``user_id``, ``start_day``.
+
+        The signup day from the users table when one is given (users with no events included),
+        else the first day with activity. With a users table, active users missing from it start
+        on their first active day.
+        """
+        first = self.active_days().group_by("user_id").aggregate(start_day=ibis._.day.min())
+        if self.users is None:
+            return first
+        u = self.users.filter(self.users.signup_day.notnull()).select("user_id", start_day="signup_day")
+        missing = first.anti_join(u, "user_id")
+        return u.union(missing)
+
+
+def _suffix(name: str) -> str:
+    low = name.lower()
+    for ext in (*_CSV, *_PARQUET, *_JSON, *_DUCKDB):
+        if low.endswith(ext):
+            return ext
+    return Path(low).suffix
+
+
+def _files_for(path: str) -> list[str]:
+    if any(ch in path for ch in "*?["):
+        return sorted(globmod.glob(path, recursive=True))
+    if os.path.isdir(path):
+        found = [str(p) for p in sorted(Path(path).rglob("*")) if p.is_file() and _suffix(p.name) in (*_CSV, *_PARQUET, *_JSON)]
+        return found
+    return [path] if os.path.exists(path) else []
+
+
+def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str) -> ir.Table:
+    kinds = {("duckdb" if _suffix(f) in _DUCKDB else "parquet" if _suffix(f) in _PARQUET else "json" if _suffix(f) in _JSON else "csv") for f in files}
+    fmt = spec.format if spec and spec.format else None
+    if fmt is None:
+        if len(kinds) > 1:
+            raise SourceError(f"{where}: mixes file types ({', '.join(sorted(kinds))}); point it at one kind or set source.format")
+        fmt = kinds.pop()
+    try:
+        if fmt == "parquet":
+            return con.read_parquet(files)
+        if fmt == "json":
+            return con.read_json(files)
+        if fmt == "duckdb":
+            if not spec or not spec.table:
+                raise SourceError(f"{where}: a DuckDB database needs 'table': write source as {{path: {files[0]}, table: events}}")
+            db = ibis.duckdb.connect(files[0], read_only=True)
+            if spec.table not in db.list_tables():
+                near = difflib.get_close_matches(spec.table, db.list_tables(), n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else f" (tables: {', '.join(db.list_tables()) or 'none'})"
+                raise SourceError(f"{where}: no table '{spec.table}' in {files[0]}{hint}")
+            return db.table(spec.table)
+        kw: dict[str, Any] = {}
+        if spec and spec.delimiter:
+            kw["delim"] = spec.delimiter
+        return con.read_csv(files, **kw)
+    except SourceError:
+        raise
+    except Exception as e:  # the engine's reader errors are many; keep the first line, say what to do
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SourceError(f"{where}: cannot read {files[0] if len(files) == 1 else f'{len(files)} files'} as {fmt}: {first}") from None
+
+
+def _register(con: Any, df: pd.DataFrame) -> ir.Table:
+    """Expose a DataFrame to this connection without copying it or touching the caller's frame.
+
+    An unbound ``ibis.memtable`` would run on Ibis's default backend, not on ``con``, and could
+    not be joined with the connection's cached tables.
+    """
+    name = f"rk_frame_{id(df):x}_{len(df)}"
+    con.con.register(name, df)
+    return con.table(name)
+
+
+def read_source(source: Any, *, base: Params | None = None, con: Any = None, what: str = "data.source") -> tuple[ir.Table, Any]:
+    """Open an event (or users) source as an Ibis table, never modifying it.
+
+    ``source`` is a path string, a :class:`SourceSpec`, a pandas DataFrame or an Ibis table.
+    Returns the table and the connection it lives on.
+    """
+    con = con if con is not None else engine.connect(timezone=base.data.timezone if base else "UTC")
+    if isinstance(source, ir.Table):
+        return source, source.get_backend()
+    if isinstance(source, pd.DataFrame):
+        return _register(con, source), con
+    spec = source if isinstance(source, SourceSpec) else SourceSpec(path=str(source))
+    if spec.demo is not None:
+        from .datasets import make_demo_log, make_demo_users
+
+        make = make_demo_users if spec.table == "users" else make_demo_log
+        try:
+            return _register(con, make(**spec.demo)), con
+        except TypeError as e:
+            raise SourceError(f"{what}: bad demo arguments {spec.demo}: {e}") from None
+    if spec.url or spec.backend:
+        try:
+            other = ibis.connect(spec.url, **spec.options) if spec.url else getattr(ibis, spec.backend).connect(**spec.options)
+            return other.table(spec.table), other
+        except Exception as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise SourceError(f"{what}: cannot open table '{spec.table}' on {spec.url or spec.backend}: {first}") from None
+    path = base.resolve(spec.path) if base else str(Path(spec.path).resolve())
+    files = _files_for(path)
+    if not files:
+        raise SourceError(
+            f"{what}: no event file at {path} (relative paths are resolved against the params "
+            f"file's folder); check the path, or generate the demo data with 'retention-kit demo'"
+        )
+    return _read_files(con, files, spec, f"{what} ({path})"), con
+
+
+def _check_column(t: ir.Table, name: str, key: str) -> None:
+    if name not in t.columns:
+        near = difflib.get_close_matches(name, list(t.columns), n=1, cutoff=0.5)
+        hint = f"did you mean '{near[0]}'? " if near else ""
+        cols = ", ".join(t.columns[:12]) + (" ..." if len(t.columns) > 12 else "")
+        delim = ""
+        if len(t.columns) == 1 and any(c in t.columns[0] for c in ";|\t"):
+            delim = " The file looks like it uses another delimiter: set data.source to {path: ..., delimiter: ';'}."
+        raise DataError(f"column '{name}' ({key}) not found in the event source; {hint}columns are: {cols}.{delim}")
+
+
+def _local_time(col: ir.Value, key: str, colname: str) -> ir.TimestampValue:
+    dtype = col.type()
+    if dtype.is_timestamp():
+        # aware timestamps cast to the session zone (the product's); naive ones are already local
+        return col.cast("timestamp") if dtype.timezone else col
+    if dtype.is_date():
+        return col.cast("timestamp")
+    if dtype.is_string():
+        # TIMESTAMPTZ parsing honours an explicit offset and reads the rest in the session zone
+        return col.strip().try_cast("timestamp('UTC')").cast("timestamp")
+    raise DataError(
+        f"column '{colname}' ({key}) has type {dtype}, not a time; give ISO timestamps "
+        "(e.g. 2024-03-01 14:05:00) or convert epoch numbers before loading"
+    )
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def load_events(params: Params, *, source: Any = None, users: Any = None, con: Any = None) -> EventLog:
+    """Read, validate and index a product's event log.
+
+    Parameters
+    ----------
+    params
+        Validated params; ``params.data`` says where the log is and how to read it.
+    source, users
+        Optional pandas DataFrame or Ibis table used instead of ``data.source`` / ``data.users``.
+    con
+        Optional DuckDB connection from :func:`retention_kit.engine.connect`.
+
+    Raises
+    ------
+    SourceError, DataError
+        With the column, the number of offending rows and the fix.
+
+    Examples
+    --------
+    >>> from retention_kit import load_params, load_events
+    >>> log = load_events(load_params("params/demo.yaml"))  # doctest: +SKIP
+    >>> log.quality.users  # doctest: +SKIP
+    """
+    data = params.data
+    raw, con = read_source(source if source is not None else data.source, base=params, con=con)
+    for name, key in ((data.user, "data.user"), (data.time, "data.time"), (data.event, "data.event")):
+        _check_column(raw, name, key)
+    if data.revenue:
+        _check_column(raw, data.revenue, "data.revenue")
+    ucol, tcol, ecol = raw[data.user], raw[data.time], raw[data.event]
+    if not (ucol.type().is_string() or ucol.type().is_integer()):
+        raise DataError(f"column '{data.user}' (data.user) has type {ucol.type()}; user ids must be text or whole numbers")
+    ts = _local_time(tcol, "data.time", data.time)
+    uid = ucol.strip() if ucol.type().is_string() else ucol
+    ev = ecol.cast("string")
+    tz = zoneinfo.ZoneInfo(data.timezone)
+    until = data.valid_until or (dt.datetime.now(tz).date() + dt.timedelta(days=1))
+    lo = ibis.timestamp(dt.datetime.combine(data.valid_from, dt.time()))
+    hi = ibis.timestamp(dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
+
+    user_bad = uid.isnull() | (uid.cast("string") == "")
+    time_null = tcol.isnull()
+    time_bad = ~time_null & ts.isnull()
+    early = ts.notnull() & (ts < lo)
+    late = ts.notnull() & (ts >= hi)
+    event_bad = ev.isnull() | (ev.strip() == "")
+    excluded = ev.isin(data.exclude_events) if data.exclude_events else ibis.literal(False)
+    s = lambda cond: cond.cast("int64").sum()  # noqa: E731
+    counts = raw.aggregate(
+        rows=raw.count(),
+        user_bad=s(user_bad),
+        time_null=s(time_null),
+        time_bad=s(time_bad),
+        early=s(early & ~user_bad),
+        late=s(late & ~user_bad),
+        event_bad=s(event_bad & ~user_bad & ts.notnull()),
+        excluded=s(excluded & ~user_bad & ts.notnull() & ~early & ~late),
+    ).execute().iloc[0]
+    rows = int(counts["rows"])
+    if rows == 0:
+        raise DataError("the event log is empty (0 rows); check data.source points at the right file")
+    if int(counts["time_null"]) == rows:
+        raise DataError(f"column '{data.time}' (data.time) is empty: all {_fmt(rows)} rows are null; map data.time to the column holding event times")
+    if int(counts["time_null"]) + int(counts["time_bad"]) == rows:
+        sample = raw.filter(tcol.notnull()).select(v=tcol.cast("string")).limit(1).execute()["v"].iloc[0]
+        raise DataError(
+            f"column '{data.time}' (data.time): none of its {_fmt(rows)} values parse as a time "
+            f"(e.g. {str(sample)[:40]!r}); give ISO timestamps such as 2024-03-01 14:05:00"
+        )
+    dropped = {
+        f"null or blank user id ('{data.user}')": int(counts["user_bad"]),
+        f"null time ('{data.time}')": int(counts["time_null"]),
+        f"time that does not parse ('{data.time}')": int(counts["time_bad"]),
+        f"time before {data.valid_from.isoformat()} (data.valid_from)": int(counts["early"]),
+        f"time after {until.isoformat()} (data.valid_until)": int(counts["late"]),
+        f"null or blank event name ('{data.event}')": int(counts["event_bad"]),
+    }
+    fixes = {
+        0: "remove or fill those rows, or raise data.max_dropped_share",
+        2: "fix the time format (ISO, e.g. 2024-03-01 14:05:00) or raise data.max_dropped_share",
+        3: "check the time column and data.timezone, or set data.valid_from",
+        4: "check the time column's units and data.timezone, or set data.valid_until",
+    }
+    for i, (reason, n) in enumerate(dropped.items()):
+        if n and n / rows > data.max_dropped_share:
+            raise DataError(
+                f"{_fmt(n)} of {_fmt(rows)} rows ({n / rows:.1%}) have a {reason}, more than "
+                f"data.max_dropped_share ({data.max_dropped_share:.0%}); "
+                + fixes.get(i, "remove or fill those rows, or raise data.max_dropped_share")
+            )
+    dropped = {k: v for k, v in dropped.items() if v}
+
+    valid = ~user_bad & ts.notnull() & ~early & ~late & ~event_bad & ~excluded
+    active = ev.isin(data.active_events) if data.active_events is not None else ibis.literal(True)
+    cols: dict[str, Any] = {"user_id": uid, "ts": ts, "event": ev, "active": active}
+    if data.revenue:
+        cols["revenue"] = raw[data.revenue].cast("float64")
+    events = raw.filter(valid).select(**cols)
+    events = events.mutate(day=events.ts.date())
+    aggs: dict[str, Any] = {"n": events.count()}
+    if data.revenue:
+        aggs["revenue"] = events.revenue.sum()
+    daily = events.group_by(["user_id", "day", "event", "active"]).aggregate(**aggs).cache()
+
+    summary = daily.aggregate(
+        rows=daily.n.sum(),
+        users=daily.user_id.nunique(),
+        active_users=daily.user_id.nunique(where=daily.active),
+        event_types=daily.event.nunique(),
+        first_day=daily.day.min(),
+        last_day=daily.day.max(),
+    ).execute().iloc[0]
+    kept = int(summary["rows"]) if pd.notna(summary["rows"]) else 0
+    if kept == 0:
+        raise DataError(
+            f"no events left after filters: {_fmt(rows)} rows read, {_fmt(sum(dropped.values()))} "
+            f"dropped as invalid, {_fmt(int(counts['excluded']))} removed by data.exclude_events; "
+            "check data.exclude_events and the source"
+        )
+    present = set()
+    missing: tuple[str, ...] = ()
+    if data.active_events is not None:
+        present = set(daily.filter(daily.event.isin(data.active_events)).select("event").distinct().execute()["event"])
+        missing = tuple(e for e in data.active_events if e not in present)
+        if not present:
+            raise DataError(
+                f"none of data.active_events ({', '.join(data.active_events)}) occurs in column "
+                f"'{data.event}' of the {_fmt(kept)} valid rows, so no user is ever active; "
+                "check the event names (case matters)"
+            )
+    notes = []
+    if missing:
+        notes.append(f"data.active_events lists events absent from the log: {', '.join(missing)}")
+    quality = DataQuality(
+        rows_read=rows,
+        dropped=dropped,
+        excluded=int(counts["excluded"]),
+        rows_kept=kept,
+        users=int(summary["users"]),
+        active_users=int(summary["active_users"]),
+        event_types=int(summary["event_types"]),
+        first_day=pd.Timestamp(summary["first_day"]).date(),
+        last_day=pd.Timestamp(summary["last_day"]).date(),
+        missing_active_events=missing,
+        notes=tuple(notes),
+    )
+    users_t = _load_users(params, data.users, users, con) if (data.users or users is not None) else None
+    return EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data, con=con)
+
+
+def _load_users(params: Params, up: UsersParams | None, override: Any, con: Any) -> ir.Table:
+    up = up or UsersParams(source="(given)")
+    t, _ = read_source(override if override is not None else up.source, base=params, con=con, what="data.users.source")
+    _check_column(t, up.user, "data.users.user")
+    for a in up.attributes:
+        _check_column(t, a, "data.users.attributes")
+    cols: dict[str, Any] = {"user_id": t[up.user].strip() if t[up.user].type().is_string() else t[up.user]}
+    if up.signup_time:
+        _check_column(t, up.signup_time, "data.users.signup_time")
+        cols["signup_day"] = _local_time(t[up.signup_time], "data.users.signup_time", up.signup_time).date()
+    else:
+        cols["signup_day"] = ibis.null("date")
+    for a in up.attributes:
+        cols[a] = t[a].cast("string")
+    ucol = t[up.user]
+    return t.filter(ucol.notnull()).select(**cols).distinct(on="user_id", keep="first")
