@@ -127,6 +127,12 @@ class StickinessParams(_Model):
     retention_mode: Literal["on", "on_or_after"] = "on"
     periods_shown: int = Field(12, gt=0, le=520)
 
+    @field_validator("retention_mode", mode="before")
+    @classmethod
+    def _yaml_on(cls, v: Any) -> Any:
+        # YAML 1.1 reads a bare `on` as true
+        return "on" if v is True else v
+
 
 class KeyBehaviorParams(_Model):
     """Options of the key-behaviour notebook; windows are in days since the user's start day."""
