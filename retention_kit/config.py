@@ -97,7 +97,7 @@ class DataParams(_Model):
     valid_from: dt.date = dt.date(1990, 1, 1)
     valid_until: dt.date | None = None
     max_dropped_share: float = Field(0.05, ge=0, le=1)
-    revenue: str | None = None
+    revenue: str | list[str] | None = None  # a column, or columns multiplied (e.g. [quantity, price])
     purchase_events: list[str] | None = None
 
     @field_validator("timezone")

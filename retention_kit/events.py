@@ -286,8 +286,9 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     raw, con = read_source(source if source is not None else data.source, base=params, con=con)
     for name, key in ((data.user, "data.user"), (data.time, "data.time"), (data.event, "data.event")):
         _check_column(raw, name, key)
-    if data.revenue:
-        _check_column(raw, data.revenue, "data.revenue")
+    revenue_cols = [data.revenue] if isinstance(data.revenue, str) else list(data.revenue or [])
+    for c in revenue_cols:
+        _check_column(raw, c, "data.revenue")
     ucol, tcol, ecol = raw[data.user], raw[data.time], raw[data.event]
     if not (ucol.type().is_string() or ucol.type().is_integer()):
         raise DataError(f"column '{data.user}' (data.user) has type {ucol.type()}; user ids must be text or whole numbers")
@@ -354,8 +355,11 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     valid = ~user_bad & ts.notnull() & ~early & ~late & ~event_bad & ~excluded
     active = ev.isin(data.active_events) if data.active_events is not None else ibis.literal(True)
     cols: dict[str, Any] = {"user_id": uid, "ts": ts, "event": ev, "active": active}
-    if data.revenue:
-        cols["revenue"] = raw[data.revenue].cast("float64")
+    if revenue_cols:
+        money = raw[revenue_cols[0]].cast("float64")
+        for c in revenue_cols[1:]:
+            money = money * raw[c].cast("float64")
+        cols["revenue"] = money
     events = raw.filter(valid).select(**cols)
     events = events.mutate(day=events.ts.date())
     aggs: dict[str, Any] = {"n": events.count()}
