@@ -1,18 +1,35 @@
 """Small statistics shared by the analyses (vectorised, dependency-light).
 
-Wilson score interval for a binomial proportion: with p = k/n and z the normal quantile,
-centre = (p + z²/2n) / (1 + z²/n), half-width = z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
+Notation for a 2x2 table of a behaviour (did / not) against an outcome (retained / not)::
+
+                 retained   not retained
+    did             a            b
+    not did         c            d
+
+- **Wilson score interval** for a proportion p = k/n with normal quantile z:
+  centre = (p + z²/2n) / (1 + z²/n), half-width = z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
+- **Phi coefficient** (Pearson correlation of the two 0/1 variables):
+  phi = (a·d - b·c) / sqrt((a+b)(c+d)(a+c)(b+d)).
+- **Fisher's exact test** (two-sided): the sum of the hypergeometric probabilities of all tables
+  with the observed margins that are no more likely than the observed one.
+- **Benjamini-Hochberg q-values**: for m p-values sorted p(1) <= ... <= p(m),
+  q(i) = min over j >= i of min(1, m·p(j)/j).
+- **Mantel-Haenszel odds ratio** over strata i: OR_MH = Σ a_i d_i / n_i ÷ Σ b_i c_i / n_i, with the
+  Robins-Breslow-Greenland variance of log OR_MH for its confidence interval.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats as _st
 
-__all__ = ["wilson_interval"]
+__all__ = ["wilson_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel"]
+
+Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, *, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, *, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """95% (by default) Wilson score interval for ``successes`` out of ``n``; NaN where n == 0.
 
     Examples
@@ -31,3 +48,120 @@ def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, *, z: float = 1.
         lo = np.where(m > 0, np.clip(centre - half, 0, 1), np.nan)
         hi = np.where(m > 0, np.clip(centre + half, 0, 1), np.nan)
     return lo, hi
+
+
+def phi(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt.ArrayLike) -> np.ndarray:
+    """Phi coefficient of 2x2 tables (cells as in the module docstring), element-wise.
+
+    phi = (a·d - b·c) / sqrt((a+b)(c+d)(a+c)(b+d)); NaN when a margin is zero (one variable is
+    constant, so no correlation is defined).
+
+    Examples
+    --------
+    >>> round(float(phi(3, 1, 1, 3)), 4)  # (9 - 1) / sqrt(4·4·4·4) = 8 / 16
+    0.5
+    """
+    a, b, c, d = (np.asarray(x, dtype="float64") for x in (a, b, c, d))
+    den = (a + b) * (c + d) * (a + c) * (b + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, (a * d - b * c) / np.sqrt(den), np.nan)
+
+
+def fisher_exact_p(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt.ArrayLike) -> np.ndarray:
+    """Two-sided p-value of Fisher's exact test for each 2x2 table (cells as in the module
+    docstring), element-wise. NaN when a margin is zero (nothing to test).
+
+    Uses :func:`scipy.stats.fisher_exact` per table: the tables of one analysis are few (events x
+    thresholds), and scipy's implementation handles large counts exactly.
+
+    Examples
+    --------
+    >>> round(float(fisher_exact_p(3, 1, 1, 3)), 4)  # the "lady tasting tea": 34/70
+    0.4857
+    """
+    a, b, c, d = np.broadcast_arrays(*(np.asarray(x, dtype="int64") for x in (a, b, c, d)))
+    out = np.full(a.shape, np.nan)
+    it = np.nditer([a, b, c, d], flags=["multi_index"])
+    for ai, bi, ci, di in it:
+        ai, bi, ci, di = int(ai), int(bi), int(ci), int(di)
+        if min(ai + bi, ci + di, ai + ci, bi + di) > 0:
+            out[it.multi_index] = _st.fisher_exact([[ai, bi], [ci, di]], alternative="two-sided")[1]
+    return out
+
+
+def bh_qvalues(p: npt.ArrayLike) -> np.ndarray:
+    """Benjamini-Hochberg q-values (step-up false-discovery-rate adjusted p-values).
+
+    q(i) = min over j >= i of min(1, m·p(j)/j) for the m non-missing p-values sorted ascending;
+    NaN p-values stay NaN and do not count in m. Rejecting all q <= alpha controls the expected
+    share of false discoveries at alpha (independent or positively dependent tests).
+
+    Examples
+    --------
+    >>> bh_qvalues([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.5]
+    """
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    pv = p[ok]
+    m = pv.size
+    if m == 0:
+        return out
+    order = np.argsort(pv, kind="stable")
+    ranked = pv[order] * m / np.arange(1, m + 1)
+    q = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    res = np.empty(m)
+    res[order] = q
+    out[ok] = res
+    return out
+
+
+def mantel_haenszel(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt.ArrayLike, *,
+                    z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mantel-Haenszel common odds ratio over strata, with a Robins-Breslow-Greenland 95% CI.
+
+    Cells are arrays whose LAST axis runs over strata (cells as in the module docstring); leading
+    axes are separate analyses (e.g. candidates), so many candidates are pooled at once.
+
+    With n_i = a_i + b_i + c_i + d_i, R_i = a_i d_i / n_i, S_i = b_i c_i / n_i,
+    P_i = (a_i + d_i) / n_i, Q_i = (b_i + c_i) / n_i:
+
+    OR_MH = ΣR / ΣS, and
+    Var(log OR_MH) = ΣP R / (2 (ΣR)²) + Σ(P S + Q R) / (2 ΣR ΣS) + ΣQ S / (2 (ΣS)²).
+
+    Continuity handling: a stratum in which the behaviour or the outcome is constant (a zero
+    margin) carries no information and is dropped; in each remaining stratum with a zero cell,
+    0.5 is added to all four cells (Haldane-Anscombe), so that ΣR and ΣS stay positive. The result
+    is NaN when no stratum is informative.
+
+    Returns
+    -------
+    (odds_ratio, ci_low, ci_high) arrays of the leading shape.
+
+    Examples
+    --------
+    >>> or_, lo, hi = mantel_haenszel([[2, 4]], [[3, 1]], [[1, 3]], [[4, 2]])
+    >>> round(float(or_[0]), 4)  # (2·4/10 + 4·2/10) / (3·1/10 + 1·3/10) = 1.6 / 0.6
+    2.6667
+    """
+    a, b, c, d = np.broadcast_arrays(*(np.asarray(x, dtype="float64") for x in (a, b, c, d)))
+    informative = (a + b > 0) & (c + d > 0) & (a + c > 0) & (b + d > 0)
+    zero = informative & ((a == 0) | (b == 0) | (c == 0) | (d == 0))
+    a, b, c, d = (np.where(zero, x + 0.5, x) for x in (a, b, c, d))
+    a, b, c, d = (np.where(informative, x, 0.0) for x in (a, b, c, d))
+    n = a + b + c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(informative, a * d / n, 0.0)
+        s = np.where(informative, b * c / n, 0.0)
+        p = np.where(informative, (a + d) / n, 0.0)
+        q = np.where(informative, (b + c) / n, 0.0)
+        sr, ss = r.sum(axis=-1), s.sum(axis=-1)
+        ok = informative.any(axis=-1) & (sr > 0) & (ss > 0)
+        or_mh = np.where(ok, sr / ss, np.nan)
+        var = ((p * r).sum(axis=-1) / (2 * sr**2) + (p * s + q * r).sum(axis=-1) / (2 * sr * ss)
+               + (q * s).sum(axis=-1) / (2 * ss**2))
+        se = np.sqrt(var)
+        lo = np.where(ok, np.exp(np.log(or_mh) - z * se), np.nan)
+        hi = np.where(ok, np.exp(np.log(or_mh) + z * se), np.nan)
+    return or_mh, lo, hi

@@ -1,0 +1,217 @@
+"""Run notebooks for products: papermill executes, nbconvert renders, :mod:`publish` files it.
+
+Each (product, notebook) pair runs in its own kernel with two parameters: ``params_path`` (the
+product's YAML, absolute) and ``export_dir`` (where the notebook's CSV exports go). Failures are
+isolated: a failing notebook still gets an HTML page showing the error, is marked in the index,
+and leaves the last good report in place; other pairs run on.
+
+Exit codes: 0 all good, 1 some report failed, 2 bad params or data.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import nbformat
+
+from . import publish
+from .config import Params, load_params
+from .errors import DataError, OutputError, ParamsError, RetentionKitError, SourceError
+from .events import load_events
+from .render import failure_banner, render_html
+
+__all__ = ["run", "RunResult", "available_notebooks", "NOTEBOOK_DIR", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+_INPUT_ERRORS = {c.__name__ for c in (ParamsError, DataError, SourceError)}
+_TITLES = {"overview": "Data overview", "stickiness": "Stickiness", "key_behaviors": "Key behaviours",
+           "ladder": "Ladder of engagement", "lifecycle": "Lifecycle and value"}
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run did: one status per (product, notebook), the index page and the exit code."""
+
+    statuses: list[publish.NotebookStatus]
+    index: Path | None
+    input_errors: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        if self.input_errors or any(s.status == "error" for s in self.statuses):
+            return EXIT_BAD_INPUT
+        if any(s.status != "ok" for s in self.statuses):
+            return EXIT_FAILED
+        return EXIT_OK
+
+
+def available_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """Notebook names in run order: overview, stickiness, key_behaviors, ladder, lifecycle, others."""
+    names = [p.stem for p in notebook_dir.glob("*.ipynb") if not p.name.startswith((".", "_"))]
+    order = list(_TITLES)
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
+def _run_id(product_dir: Path) -> str:
+    base = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    rid, i = base, 1
+    while (product_dir / "archive" / rid).exists():
+        i += 1
+        rid = f"{base}-{i}"
+    return rid
+
+
+def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path) -> tuple[str, str]:
+    """Run one notebook; return (status, message). The executed notebook is written either way."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(nb_path), str(out_nb),
+            parameters={"params_path": str(params_path), "export_dir": str(export_dir)},
+            kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_nb.parent),
+        )
+        return "ok", ""
+    except PapermillExecutionError as e:
+        status = "error" if e.ename in _INPUT_ERRORS else "failed"
+        return status, f"{e.ename}: {e.evalue}".strip()
+    except Exception as e:  # a dead kernel, a timeout, a broken notebook file
+        return "failed", f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+
+
+def _one(task: tuple[Params, Path, str, Path, str, Path], lock: threading.Lock) -> publish.NotebookStatus:
+    params, params_path, notebook, out, run_id, nb_dir = task
+    t0 = time.perf_counter()
+    product_dir = out / params.product
+    run_dir = product_dir / "archive" / run_id
+    export_tmp = run_dir / "data" / f".{notebook}"
+    export_tmp.mkdir(parents=True, exist_ok=True)
+    out_nb = run_dir / f"{notebook}.ipynb"
+    status, message = _execute(nb_dir / f"{notebook}.ipynb", out_nb, params_path, export_tmp)
+    exports = sorted(p.name for p in export_tmp.glob("*.csv"))
+    for name in exports:
+        os.replace(export_tmp / name, run_dir / "data" / name)
+    shutil.rmtree(export_tmp, ignore_errors=True)
+    title = f"{_TITLES.get(notebook, notebook)}: {params.display_title}"
+    try:
+        nb = nbformat.read(out_nb, as_version=4) if out_nb.exists() else nbformat.v4.new_notebook()
+        banner = None
+        if status != "ok":
+            latest = product_dir / f"{notebook}.html"
+            banner = failure_banner(message, last_good=f"../../{notebook}.html" if latest.exists() else None)
+        publish.atomic_write_text(run_dir / f"{notebook}.html", render_html(nb, title=title, banner=banner))
+    except Exception as e:  # rendering must not lose the run's status
+        status, message = "failed", message or f"rendering failed: {type(e).__name__}: {e}"
+    st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
+                                status=status, seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
+                                message=message, exports=exports)
+    if status == "ok":
+        with lock:
+            publish.publish_notebook(product_dir, run_dir, notebook, exports)
+        st.published = True
+    return st
+
+
+def _check_output(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as e:
+        raise OutputError(f"cannot write to the output folder {out}: {e.strerror or e}; choose another "
+                          "folder with --out or fix its permissions") from None
+
+
+def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLike[str] = "reports",
+        notebooks: Iterable[str] | None = None, jobs: int = 1, progress: bool | None = None,
+        notebook_dir: str | os.PathLike[str] | None = None, check_data: bool = True) -> RunResult:
+    """Execute and render notebooks for each product, publish the good ones, rebuild the index.
+
+    Parameters
+    ----------
+    params_paths
+        One YAML file per product.
+    out
+        Output folder (see :mod:`retention_kit.publish` for its layout).
+    notebooks
+        Names to run (default: every notebook in ``notebook_dir``).
+    jobs
+        Notebooks executed at once (each in its own kernel), across and within products.
+    check_data
+        Load each product's event log once before starting kernels, so bad data fails fast with
+        exit code 2 instead of failing every notebook.
+
+    Raises
+    ------
+    OutputError
+        When the output folder cannot be written or another run holds its lock.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out).resolve()
+    nb_dir = Path(notebook_dir).resolve() if notebook_dir else NOTEBOOK_DIR
+    names = available_notebooks(nb_dir)
+    wanted = list(notebooks) if notebooks else names
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise ParamsError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(names)}")
+    _check_output(out_dir)
+    input_errors: list[str] = []
+    tasks = []
+    pre_failed: list[publish.NotebookStatus] = []
+    with publish.RunLock(out_dir):
+        for p in params_paths:
+            path = Path(p).resolve()
+            try:
+                params = load_params(path)
+            except ParamsError as e:
+                input_errors.append(str(e))
+                continue
+            run_id = _run_id(out_dir / params.product)
+            if check_data:
+                try:
+                    load_events(params)
+                except RetentionKitError as e:
+                    input_errors.append(f"{params.product}: {e}")
+                    pre_failed += [publish.NotebookStatus(params.product, params.display_title, n, "error", 0.0,
+                                                          run_id, str(e)) for n in wanted]
+                    continue
+            tasks += [(params, path, n, out_dir, run_id, nb_dir) for n in wanted]
+        statuses: list[publish.NotebookStatus] = list(pre_failed)
+        lock = threading.Lock()
+        old_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+
+        def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: published files stay whole
+            raise KeyboardInterrupt
+
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, _term)
+        try:
+            with tqdm(total=len(tasks), desc="reports", unit="notebook", disable=None if progress is None else not progress) as bar:
+                with cf.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+                    futures = {pool.submit(_one, t, lock): t for t in tasks}
+                    for fut in cf.as_completed(futures):
+                        statuses.append(fut.result())
+                        bar.update(1)
+        finally:
+            if old_term is not None:
+                signal.signal(signal.SIGTERM, old_term)
+            by_product: dict[str, list[publish.NotebookStatus]] = {}
+            for s in statuses:
+                by_product.setdefault(s.product, []).append(s)
+            for product, sts in by_product.items():
+                publish.write_status(out_dir / product, sts)
+            index = publish.write_index(out_dir)
+    return RunResult(statuses=statuses, index=index, input_errors=input_errors)
