@@ -164,10 +164,10 @@ class KeyBehaviorParams(_Model):
         return self
 
 
-_COND_KEYS = {"event", "min", "active_days", "all", "any"}
+_COND_KEYS = {"event", "min", "active_days", "all", "any", "previous"}
 
 
-def _check_condition(cond: Any, where: str) -> None:
+def _check_condition(cond: Any, where: str, *, in_previous: bool = False) -> None:
     """Validate one rung condition tree, raising ValueError with its location."""
     if not isinstance(cond, dict) or not cond:
         raise ValueError(f"{where}: a condition is a mapping such as {{event: share, min: 1}}")
@@ -178,7 +178,7 @@ def _check_condition(cond: Any, where: str) -> None:
         hint = f"; did you mean '{near[0]}'?" if near else ""
         raise ValueError(
             f"{where}: unknown condition key '{key}'{hint} "
-            "(valid: event + min, active_days, all, any)"
+            "(valid: event + min, active_days, all, any, previous)"
         )
     if "all" in cond or "any" in cond:
         if len(cond) != 1:
@@ -187,7 +187,15 @@ def _check_condition(cond: Any, where: str) -> None:
         if not isinstance(items, list) or not items:
             raise ValueError(f"{where}.{op}: expected a non-empty list of conditions")
         for i, sub in enumerate(items):
-            _check_condition(sub, f"{where}.{op}[{i}]")
+            _check_condition(sub, f"{where}.{op}[{i}]", in_previous=in_previous)
+        return
+    if "previous" in cond:
+        # the user's previous period, e.g. "bought this month and last month" (a loyalty loop)
+        if len(cond) != 1:
+            raise ValueError(f"{where}: 'previous' stands alone in its mapping")
+        if in_previous:
+            raise ValueError(f"{where}: 'previous' cannot be nested in another 'previous'")
+        _check_condition(cond["previous"], f"{where}.previous", in_previous=True)
         return
     if "event" in cond:
         if set(cond) - {"event", "min"}:
@@ -224,8 +232,9 @@ class LadderParams(_Model):
     """The Ladder of Engagement, lowest rung first; Inactive is implicit below them.
 
     Conditions: ``{event: NAME, min: N}`` (count in the period), ``{active_days: N}`` (distinct
-    active days in the period), combined with ``{all: [...]}`` / ``{any: [...]}``. Without rungs
-    the default frequency ladder is used.
+    active days in the period), combined with ``{all: [...]}`` / ``{any: [...]}``;
+    ``{previous: CONDITION}`` holds when CONDITION held in the user's previous period. Without
+    rungs the default frequency ladder is used.
     """
 
     period: Literal["week", "month"] = "week"
