@@ -1,0 +1,126 @@
+"""Plots of the key-behaviour analysis: ranked findings, threshold curves, window heatmap,
+adoption by segment and the engagement matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from .common import finish, new_ax, percent_axis
+
+__all__ = ["ranked_findings", "threshold_curves", "window_heatmap", "adoption_by_segment", "engagement_matrix"]
+
+_VERDICT_COLOURS = {"baseline": "#718096", "beyond activity": "#2b6cb0", "activity proxy": "#dd6b20",
+                    "not significant": "#a0aec0", "too few users": "#e2e8f0"}
+
+
+def _label(event: str, k: int) -> str:
+    return f"active days ≥ {k}" if event == "__active_days__" else f"{event} ≥ {k}"
+
+
+def ranked_findings(findings: pd.DataFrame, *, top: int = 15, ax: Axes | None = None) -> Axes:
+    """Lift (retained share of doers / of the rest) of each event at its best threshold, in rank
+    order, coloured by verdict (beyond activity, activity proxy, ...), with the phi as text."""
+    d = findings.head(top)
+    ax = new_ax(ax, figsize=(9, max(3.0, 0.38 * len(d) + 1.2)))
+    labels = [_label(e, int(k)) for e, k in zip(d["event"], d["threshold"])]
+    y = np.arange(len(d))
+    colours = [_VERDICT_COLOURS.get(v, "#a0aec0") for v in d["verdict"]]
+    ax.barh(y, d["lift"].fillna(0), color=colours, edgecolor="#4a5568", linewidth=0.4)
+    for yi, (lift, ph) in enumerate(zip(d["lift"], d["phi"])):
+        if np.isfinite(lift):
+            ax.text(lift, yi, f"  phi {ph:.2f}", va="center", fontsize=8)
+    ax.axvline(1, color="#4a5568", lw=0.8, ls="--")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    for v, c in _VERDICT_COLOURS.items():
+        if v in set(d["verdict"]):
+            ax.barh([np.nan], [np.nan], color=c, label=v)
+    ax.set_xlim(0, max(1.5, float(np.nanmax(d["lift"].to_numpy(dtype=float), initial=1.0)) * 1.25))
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return finish(ax, title="Early behaviours ranked (best threshold per event)",
+                  xlabel="Lift: retained share of doers ÷ of the rest (×)", ylabel="Behaviour in the window")
+
+
+def threshold_curves(table: pd.DataFrame, *, events: Sequence[str], metric: str = "retained_did",
+                     split: str = "all", ax: Axes | None = None) -> Axes:
+    """``retained_did`` (share of doers retained) or ``share_did`` (share of eligible users who did
+    it) against the threshold k, one line per event; unsupported points are hollow."""
+    ax = new_ax(ax)
+    t = table[(table["split"] == split) & table["event"].isin(list(events))]
+    palette = sns.color_palette("tab10", len(events))
+    for colour, ev in zip(palette, events):
+        e = t[t["event"] == ev].sort_values("threshold")
+        if e.empty:
+            continue
+        name = "active days" if ev == "__active_days__" else ev
+        ax.plot(e["threshold"], e[metric], color=colour, lw=1.5, label=name)
+        sup = e["supported"].astype(bool)
+        ax.scatter(e.loc[sup, "threshold"], e.loc[sup, metric], color=colour, s=18, zorder=3)
+        ax.scatter(e.loc[~sup, "threshold"], e.loc[~sup, metric], facecolor="white", edgecolor=colour, s=18, zorder=3)
+    if metric == "retained_did" and len(t):
+        r = t.iloc[0]
+        overall = (np.nan_to_num(r["retained_did"]) * r["n_did"] + np.nan_to_num(r["retained_not"]) * (r["n_eligible"] - r["n_did"])) / r["n_eligible"]
+        ax.axhline(overall, color="#4a5568", ls="--", lw=0.8, label="all eligible users")
+    percent_axis(ax, "y")
+    ax.set_xticks(sorted(t["threshold"].unique()))
+    if metric == "retained_did":
+        title, ylabel = "Retained among users who did it, by threshold", "Retained in the outcome window (%)"
+    else:
+        title, ylabel = "Share of eligible users who did it, by threshold", "Users who did it (%)"
+    return finish(ax, title=title, xlabel="Threshold k (at least k times in the window)", ylabel=ylabel,
+                  legend=True)
+
+
+def window_heatmap(scan: pd.DataFrame, *, event: str, ax: Axes | None = None) -> Axes:
+    """Phi of "did ``event`` at least k times in the first w days" over windows w and thresholds
+    k; unsupported cells are blank."""
+    ax = new_ax(ax, figsize=(9, 3.2))
+    s = scan[scan["event"] == event]
+    grid = s.assign(phi=s["phi"].where(s["supported"].astype(bool))).pivot(index="window_days", columns="threshold", values="phi")
+    ax.grid(False)
+    sns.heatmap(grid, ax=ax, cmap="crest", annot=True, fmt=".2f", annot_kws={"fontsize": 7},
+                cbar_kws={"label": "phi (correlation with retained)"})
+    o = s[["outcome_start", "outcome_end"]].iloc[0] if len(s) else None
+    sub = f" (outcome: active in days {o['outcome_start']}-{o['outcome_end'] - 1})" if o is not None else ""
+    return finish(ax, title=f"{event}: phi by window and threshold{sub}", xlabel="Threshold k (at least k times)",
+                  ylabel="Window (first w days)")
+
+
+def adoption_by_segment(segments: pd.DataFrame, *, pair: Sequence[str] = ("power", "occasional"),
+                        top: int = 15, ax: Axes | None = None) -> Axes:
+    """Breadth (share of each segment's users who did the event) for two or more segments side by
+    side, events ordered by the first segment's breadth."""
+    d = segments[segments["segment"].isin(list(pair))]
+    order = (d[d["segment"] == pair[0]].sort_values("breadth", ascending=False)["event"].head(top).tolist())
+    d = d[d["event"].isin(order)]
+    ax = new_ax(ax, figsize=(9, max(3.0, 0.32 * len(order) + 1.2)))
+    sns.barplot(data=d, y="event", x="breadth", hue="segment", hue_order=list(pair), order=order, ax=ax, orient="h",
+                palette="crest")
+    percent_axis(ax, "x")
+    period = d["period"].iloc[0] if len(d) else ""
+    return finish(ax, title=f"Adoption by segment: {' vs '.join(pair)} ({period})",
+                  xlabel="Breadth: share of the segment's users who did it (%)", ylabel="Event", legend=True)
+
+
+def engagement_matrix(segments: pd.DataFrame, *, segment: str, ax: Axes | None = None) -> Axes:
+    """Breadth (x) against depth (y) for one segment, one labelled point per event: top right are
+    core behaviours, top left niche but intense, bottom right widespread but light."""
+    ax = new_ax(ax, figsize=(8, 5))
+    d = segments[(segments["segment"] == segment) & (segments["doers"] > 0)]
+    ax.scatter(d["breadth"], d["depth_median"], color="#2b6cb0", s=28)
+    for _, r in d.iterrows():
+        ax.annotate(str(r["event"]), (r["breadth"], r["depth_median"]), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    if len(d):
+        ax.axvline(d["breadth"].median(), color="#a0aec0", lw=0.8, ls="--")
+        ax.axhline(d["depth_median"].median(), color="#a0aec0", lw=0.8, ls="--")
+    ax.set_xlim(0, 1.05)
+    percent_axis(ax, "x")
+    period = d["period"].iloc[0] if len(d) else ""
+    return finish(ax, title=f"Engagement matrix: {segment} users ({period})",
+                  xlabel="Breadth: share of users who did it (%)",
+                  ylabel="Depth: median times per active week")
