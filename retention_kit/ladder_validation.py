@@ -113,6 +113,9 @@ def validation_flags(table: pd.DataFrame, *, period: str = "week", min_user_peri
     t = table.sort_values("rung_order")
     thin = t[(t["user_periods"] < min_user_periods) & (t["rung"] != INACTIVE)]
     for _, r in thin.iterrows():
+        if r["user_periods"] == 0:
+            out.append(f"{r['rung']} is never reached (0 user-{period}s); check its condition.")
+            continue
         out.append(f"{r['rung']} holds only {int(r['user_periods'])} user-{period}s, too few to validate "
                    f"(fewer than {min_user_periods}); check its condition.")
     ok = t[t["user_periods"] >= min_user_periods].to_dict("records")
