@@ -1,0 +1,87 @@
+"""Plots of lifecycle segments, flows between them and users at risk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from .common import finish, new_ax, percent_axis
+
+__all__ = ["segment_snapshots", "flow_matrix", "flows_over_time", "at_risk_by_segment", "SEGMENT_COLOURS"]
+
+SEGMENT_COLOURS = {"new": "#63b3ed", "active": "#2f855a", "silent": "#d69e2e", "churned": "#a0aec0"}
+_ORDER = ["new", "active", "silent", "churned"]
+
+
+def segment_snapshots(data: pd.DataFrame, *, share: bool = True, ax: Axes | None = None) -> Axes:
+    """Stacked bars of users per lifecycle segment at each month end (``snapshots`` output)."""
+    ax = new_ax(ax)
+    col = "share" if share else "users"
+    wide = data.pivot(index="date", columns="segment", values=col).reindex(columns=_ORDER).fillna(0)
+    labels = [f"{d:%Y-%m}" for d in wide.index]
+    bottom = np.zeros(len(wide))
+    for seg in _ORDER:
+        ax.bar(labels, wide[seg].to_numpy(), bottom=bottom, label=seg, color=SEGMENT_COLOURS[seg], width=0.8)
+        bottom += wide[seg].to_numpy()
+    if share:
+        percent_axis(ax)
+        ax.set_ylim(0, 1)
+    if len(labels) > 14:
+        step = int(np.ceil(len(labels) / 14))
+        ax.set_xticks(range(0, len(labels), step), labels[::step])
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return finish(ax, title="Lifecycle segments at each month end", xlabel="Month end",
+                  ylabel="Share of started users (%)" if share else "Users")
+
+
+def flow_matrix(data: pd.DataFrame, *, date: pd.Timestamp | None = None, ax: Axes | None = None) -> Axes:
+    """Heatmap of moves between segments into one month end (default: the latest); cells show
+    users, colour the share of the row's segment (``flows`` output)."""
+    ax = new_ax(ax, figsize=(7, 4.2))
+    date = data["date"].max() if date is None else pd.Timestamp(date)
+    d = data[data["date"] == date]
+    rows = [r for r in ["(not started)", *_ORDER] if r in set(d["from_segment"])]
+    users = d.pivot(index="from_segment", columns="to_segment", values="users").reindex(index=rows, columns=_ORDER).fillna(0)
+    share = d.pivot(index="from_segment", columns="to_segment", values="share_of_from").reindex(index=rows, columns=_ORDER).fillna(0)
+    sns.heatmap(share, annot=users.astype(int), fmt=",d", cmap="Blues", vmin=0, vmax=1, ax=ax,
+                cbar_kws={"label": "Share of the row's users (%)"})
+    cbar = ax.collections[0].colorbar
+    cbar.set_ticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0%", "25%", "50%", "75%", "100%"])
+    ax.tick_params(axis="y", rotation=0)
+    ax.grid(False)
+    return finish(ax, title=f"Moves between segments into {date:%Y-%m-%d} (users)",
+                  xlabel="Segment at this month end", ylabel="Segment a month earlier")
+
+
+def flows_over_time(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Monthly counts of the moves that matter: active to silent or churned, silent to churned,
+    and back to active from silent or churned (``flows`` output)."""
+    ax = new_ax(ax)
+    moves = [("active", "silent", "active → silent", "#d69e2e"), ("active", "churned", "active → churned", "#c53030"),
+             ("silent", "churned", "silent → churned", "#718096"),
+             ("silent", "active", "silent → active", "#38a169"), ("churned", "active", "churned → active", "#3182ce")]
+    for f, t, label, colour in moves:
+        s = data[(data["from_segment"] == f) & (data["to_segment"] == t)].set_index("date")["users"]
+        s = s.reindex(sorted(data["date"].unique()), fill_value=0)
+        ax.plot(s.index, s.to_numpy(), marker="o", ms=3, label=label, color=colour)
+    ax.tick_params(axis="x", rotation=30)
+    return finish(ax, title="Moves between segments, month to month", xlabel="Month end",
+                  ylabel="Users moving in the month", legend=True)
+
+
+def at_risk_by_segment(data: pd.DataFrame, *, value: bool = False, currency: str = "", ax: Axes | None = None) -> Axes:
+    """Bars per segment: users at risk and not at risk, or (``value``) the at-risk users' revenue
+    in the last 90 days (``at_risk_summary`` output)."""
+    ax = new_ax(ax, figsize=(7, 3.6))
+    d = data[data["segment"].isin(["active", "silent"])]
+    if value:
+        ax.bar(d["segment"], d["at_risk_revenue_last_90d"], color="#c05621")
+        unit = f" ({currency or 'currency units'})"
+        return finish(ax, title="Revenue of at-risk users in the last 90 days", xlabel="Segment",
+                      ylabel=f"Revenue in the last 90 days{unit}")
+    ax.bar(d["segment"], d["at_risk"], color="#c05621", label="at risk")
+    ax.bar(d["segment"], d["users"] - d["at_risk"], bottom=d["at_risk"], color="#cbd5e0", label="not at risk")
+    return finish(ax, title="Users at risk by segment, as of the last day", xlabel="Segment", ylabel="Users", legend=True)
