@@ -8,6 +8,7 @@ analysis hands back the same pandas types whatever the backend.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import ibis
@@ -16,6 +17,10 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["connect", "fetch", "DEFAULT_MEMORY_LIMIT"]
+
+# Ibis 12 calls APIs that DuckDB 1.5 and pandas 3 deprecate; report readers cannot act on these
+warnings.filterwarnings("ignore", message="fetch_arrow_table", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message="The 'future.infer_string' option is deprecated")
 
 DEFAULT_MEMORY_LIMIT = os.environ.get("RETENTION_KIT_MEMORY_LIMIT", "6GB")
 

@@ -28,7 +28,9 @@ __all__ = [
     "Report",
     "start",
     "esc",
+    "code",
     "md",
+    "raw",
     "note",
     "show_table",
     "definitions",
@@ -46,8 +48,14 @@ def esc(value: Any) -> str:
     line breaks folded to spaces."""
     s = " ".join(str(value).split())
     s = html.escape(s, quote=True)
-    # Markdown would turn these into links, emphasis, code or headings
-    return re.sub(r"([\\`*_\[\]{}()#+!|~>-])", r"\\\1", s)
+    # inline Markdown that could turn data into links, emphasis, code or tables; values are never
+    # at a line start (templates place them), so list and heading markers need no escape
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", s)
+
+
+def code(value: Any) -> "_Raw":
+    """A data value shown as inline code (e.g. an event name), escaped, for :func:`md`."""
+    return _Raw(f"<code>{html.escape(' '.join(str(value).split()), quote=True)}</code>")
 
 
 def pct(x: float | None, digits: int = 0) -> str:
@@ -70,16 +78,17 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def md(template: str, /, **values: Any) -> str:
+def md(template: str, /, **values: Any) -> None:
     """Show Markdown; ``{name}`` placeholders are filled with escaped ``values``.
 
-    The template is the notebook author's; values are data and get escaped. Returns the text.
+    The template is the notebook author's; values are data and get escaped (wrap a value in
+    :func:`code` to show it as inline code). Returns None, so a cell ending in ``md(...)`` shows
+    the text once.
     """
     from IPython.display import Markdown
 
     text = template.format(**{k: esc(v) if not isinstance(v, _Raw) else v.text for k, v in values.items()})
     _display(Markdown(text))
-    return text
 
 
 @dataclasses.dataclass(frozen=True)
