@@ -48,13 +48,17 @@ from .errors import NotEnoughDataError, ParamsError
 from .events import EventLog
 from .periods import day_index
 
-__all__ = ["ACTIVE_DAYS", "SPLITS", "check_windows", "eligible_users", "min_support", "candidate_stats", "findings",
-           "window_scan"]
+__all__ = ["ACTIVE_DAYS", "EXPORT_COLUMNS", "SPLITS", "check_windows", "eligible_users", "min_support", "candidate_stats", "findings",
+           "window_scan", "empty_table"]
 
 ACTIVE_DAYS = "__active_days__"
 SPLITS = ("all", "discovery", "validation")
 MIN_SUPPORT = 25
 _EPOCH = dt.date(1970, 1, 1)
+#: The columns of the key_behaviors.csv export contract, in order (more follow them).
+EXPORT_COLUMNS = ["event", "threshold", "window_days", "outcome_start", "outcome_end", "split", "n_eligible", "n_did",
+                  "share_did", "retained_did", "retained_not", "lift", "phi", "ci_did_low", "ci_did_high",
+                  "ci_not_low", "ci_not_high", "p_value", "q_value", "adjusted_odds_ratio"]
 
 
 def check_windows(*, window_days: int, outcome_start: int, outcome_end: int, max_threshold: int = 10) -> None:
@@ -274,8 +278,7 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
         raise NotEnoughDataError("no eligible user did anything in the behaviour window")
     out = pd.concat(frames, ignore_index=True)
     out = out.assign(window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
-    lead = ["event", "threshold", "window_days", "outcome_start", "outcome_end", "split"]
-    return out[lead + [c for c in out.columns if c not in lead]], counts
+    return out[EXPORT_COLUMNS + [c for c in out.columns if c not in EXPORT_COLUMNS]], counts
 
 
 def findings(table: pd.DataFrame, *, q_max: float = 0.05) -> pd.DataFrame:
@@ -296,6 +299,7 @@ def findings(table: pd.DataFrame, *, q_max: float = 0.05) -> pd.DataFrame:
       proxy), ``activity proxy``, ``not significant`` or ``too few users``. Rank: beyond activity
       first by the lower bound of the adjusted odds ratio (the most robust link beyond activity
       first), then proxies and the rest by phi; the baseline comes first as the reference.
+      ``direction``: ``with staying`` (lift >= 1) or ``with leaving``.
 
     Examples
     --------
@@ -338,13 +342,14 @@ def findings(table: pd.DataFrame, *, q_max: float = 0.05) -> pd.DataFrame:
     f["verdict"] = np.select(
         [f["event"] == ACTIVE_DAYS, ~f["supported"], ~sig, f["activity_proxy"]],
         ["baseline", "too few users", "not significant", "activity proxy"], "beyond activity")
+    f["direction"] = np.where(f["lift"] < 1, "with leaving", "with staying")
     order = {"baseline": 0, "beyond activity": 1, "activity proxy": 2, "not significant": 3, "too few users": 4}
     f["_g"] = f["verdict"].map(order)
     f["_key"] = np.where(f["verdict"] == "beyond activity", f["adjusted_or_low"].fillna(-np.inf), f["phi"].fillna(-np.inf))
     f = f.sort_values(["_g", "_key", "event"], ascending=[True, False, True], kind="stable").drop(columns=["_g", "_key"])
     # the baseline sorts first and takes rank 0, so behaviours are ranked from 1 either way
     f.insert(0, "rank", np.arange(len(f)) + int(not (f["verdict"] == "baseline").any()))
-    cols = ["rank", "event", "threshold", "verdict", "supported", "n_eligible", "n_did", "share_did", "retained_did",
+    cols = ["rank", "event", "threshold", "verdict", "direction", "supported", "n_eligible", "n_did", "share_did", "retained_did",
             "ci_did_low", "ci_did_high", "retained_not", "ci_not_low", "ci_not_high", "lift", "phi", "precision",
             "recall", "p_value", "q_value", "adjusted_odds_ratio", "adjusted_or_low", "adjusted_or_high",
             "lift_discovery", "phi_discovery", "lift_validation", "phi_validation", "p_validation", "stable",
@@ -399,3 +404,8 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
     cols = ["event", "window_days", "threshold", "n_eligible", "n_did", "share_did", "retained_did", "retained_not",
             "lift", "phi", "supported", "outcome_start", "outcome_end"]
     return out[cols]
+
+
+def empty_table() -> pd.DataFrame:
+    """The ``key_behaviors.csv`` columns with no rows (exported when the data is too thin)."""
+    return pd.DataFrame(columns=EXPORT_COLUMNS + ["supported"])

@@ -38,7 +38,7 @@ from .errors import DataError, NotEnoughDataError
 from .events import EventLog
 from .periods import day_index
 
-__all__ = ["behavior_segments", "RECENT_DAYS"]
+__all__ = ["behavior_segments", "empty_segments", "RECENT_DAYS"]
 
 RECENT_DAYS = 28
 MISSING = "(missing)"
@@ -150,3 +150,8 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
     df["_f"] = df["family"].map(fam_order).fillna(2)
     df = df.sort_values(["_f", "family", "segment", "event"], kind="stable").drop(columns="_f").reset_index(drop=True)
     return df[["segment", "event", "segment_users", "breadth", "depth_median", "doers", "family", "period"]]
+
+
+def empty_segments() -> pd.DataFrame:
+    """The ``behavior_segments.csv`` columns with no rows (exported when the data is too thin)."""
+    return pd.DataFrame(columns=["segment", "event", "segment_users", "breadth", "depth_median", "doers", "family", "period"])
