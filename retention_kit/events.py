@@ -24,6 +24,8 @@ import dataclasses
 import datetime as dt
 import difflib
 import glob as globmod
+import hashlib
+import json
 import os
 import zoneinfo
 from pathlib import Path
@@ -259,7 +261,41 @@ def _fmt(n: int) -> str:
     return f"{n:,}"
 
 
-def load_events(params: Params, *, source: Any = None, users: Any = None, con: Any = None) -> EventLog:
+def _fingerprint(params: Params, source: Any) -> str | None:
+    """A key for the activity cache: the data params plus the source's files (path, size, mtime)
+    or demo arguments. None when the source cannot be fingerprinted cheaply (frames, tables, URLs)."""
+    if source is not None:
+        return None
+    spec = params.data.source if isinstance(params.data.source, SourceSpec) else SourceSpec(path=str(params.data.source))
+    if spec.demo is not None:
+        ident: Any = {"demo": spec.demo}
+    elif spec.path is not None:
+        files = _files_for(params.resolve(spec.path))
+        if not files:
+            return None
+        ident = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+    else:
+        return None
+    payload = json.dumps({"data": params.data.model_dump(mode="json", exclude={"users"}), "source": ident,
+                          "base": params.base_dir, "today": dt.date.today().isoformat()}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _quality_to_json(q: DataQuality) -> str:
+    d = dataclasses.asdict(q)
+    d["first_day"], d["last_day"] = q.first_day.isoformat(), q.last_day.isoformat()
+    return json.dumps(d)
+
+
+def _quality_from_json(text: str) -> DataQuality:
+    d = json.loads(text)
+    d["first_day"], d["last_day"] = dt.date.fromisoformat(d["first_day"]), dt.date.fromisoformat(d["last_day"])
+    d["missing_active_events"], d["notes"] = tuple(d["missing_active_events"]), tuple(d["notes"])
+    return DataQuality(**d)
+
+
+def load_events(params: Params, *, source: Any = None, users: Any = None, con: Any = None,
+                cache_dir: str | os.PathLike[str] | None = None) -> EventLog:
     """Read, validate and index a product's event log.
 
     Parameters
@@ -270,6 +306,11 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
         Optional pandas DataFrame or Ibis table used instead of ``data.source`` / ``data.users``.
     con
         Optional DuckDB connection from :func:`retention_kit.engine.connect`.
+    cache_dir
+        Folder for the activity cache (default ``$RETENTION_KIT_CACHE_DIR``, which the runner
+        sets for its kernels): the daily table and the quality counts are stored there under a
+        key of the data params and the source files' sizes and times, so the notebooks of one
+        run scan the raw log once between them. The source itself is never written.
 
     Raises
     ------
@@ -307,6 +348,26 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     late = ts.notnull() & (ts >= hi)
     event_bad = ev.isnull() | (ev.strip() == "")
     excluded = ev.isin(data.exclude_events) if data.exclude_events else ibis.literal(False)
+    valid = ~user_bad & ts.notnull() & ~early & ~late & ~event_bad & ~excluded
+    active = ev.isin(data.active_events) if data.active_events is not None else ibis.literal(True)
+    cols: dict[str, Any] = {"user_id": uid, "ts": ts, "event": ev, "active": active}
+    if revenue_cols:
+        money = raw[revenue_cols[0]].cast("float64")
+        for c in revenue_cols[1:]:
+            money = money * raw[c].cast("float64")
+        cols["revenue"] = money
+    events = raw.filter(valid).select(**cols)
+    events = events.mutate(day=events.ts.date())
+    users_t = _load_users(params, data.users, users, con) if (data.users or users is not None) else None
+
+    cache_root = cache_dir or os.environ.get("RETENTION_KIT_CACHE_DIR")
+    cache = Path(cache_root) if cache_root else None
+    key = _fingerprint(params, source) if cache is not None else None
+    if cache is not None and key is not None and (cache / f"{key}.json").exists():
+        quality = _quality_from_json((cache / f"{key}.json").read_text(encoding="utf-8"))
+        daily = con.read_parquet(str(cache / f"{key}.parquet")).cache()
+        return EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data, con=con)
+
     s = lambda cond: cond.cast("int64").sum()  # noqa: E731
     counts = raw.aggregate(
         rows=raw.count(),
@@ -352,16 +413,6 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
             )
     dropped = {k: v for k, v in dropped.items() if v}
 
-    valid = ~user_bad & ts.notnull() & ~early & ~late & ~event_bad & ~excluded
-    active = ev.isin(data.active_events) if data.active_events is not None else ibis.literal(True)
-    cols: dict[str, Any] = {"user_id": uid, "ts": ts, "event": ev, "active": active}
-    if revenue_cols:
-        money = raw[revenue_cols[0]].cast("float64")
-        for c in revenue_cols[1:]:
-            money = money * raw[c].cast("float64")
-        cols["revenue"] = money
-    events = raw.filter(valid).select(**cols)
-    events = events.mutate(day=events.ts.date())
     aggs: dict[str, Any] = {"n": events.count()}
     if data.revenue:
         aggs["revenue"] = events.revenue.sum()
@@ -409,8 +460,21 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
         missing_active_events=missing,
         notes=tuple(notes),
     )
-    users_t = _load_users(params, data.users, users, con) if (data.users or users is not None) else None
+    if cache is not None and key is not None:
+        _cache_store(cache, key, daily, quality)
     return EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data, con=con)
+
+
+def _cache_store(cache: Path, key: str, daily: ir.Table, quality: DataQuality) -> None:
+    """Write the daily table and quality counts beside each other; rename last, so a reader sees
+    a complete entry or none."""
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache / f".{key}.{os.getpid()}.parquet"
+    daily.to_parquet(str(tmp))
+    os.replace(tmp, cache / f"{key}.parquet")
+    tmpj = cache / f".{key}.{os.getpid()}.json"
+    tmpj.write_text(_quality_to_json(quality), encoding="utf-8")
+    os.replace(tmpj, cache / f"{key}.json")
 
 
 def _load_users(params: Params, up: UsersParams | None, override: Any, con: Any) -> ir.Table:

@@ -11,14 +11,16 @@ Exit codes: 0 all good, 1 some report failed, 2 bad params or data.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import shutil
 import signal
+import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import nbformat
@@ -134,6 +136,23 @@ def _check_output(out: Path) -> None:
                           "folder with --out or fix its permissions") from None
 
 
+@contextlib.contextmanager
+def _activity_cache(out_dir: Path) -> Iterator[Path]:
+    """A per-run cache of each product's daily activity table, shared by its notebooks' kernels
+    (they inherit the environment variable), so the raw log is scanned once per product per run."""
+    path = Path(tempfile.mkdtemp(prefix=".cache-", dir=out_dir))
+    old = os.environ.get("RETENTION_KIT_CACHE_DIR")
+    os.environ["RETENTION_KIT_CACHE_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("RETENTION_KIT_CACHE_DIR", None)
+        else:
+            os.environ["RETENTION_KIT_CACHE_DIR"] = old
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLike[str] = "reports",
         notebooks: Iterable[str] | None = None, jobs: int = 1, progress: bool | None = None,
         notebook_dir: str | os.PathLike[str] | None = None, check_data: bool = True) -> RunResult:
@@ -171,7 +190,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     input_errors: list[str] = []
     tasks = []
     pre_failed: list[publish.NotebookStatus] = []
-    with publish.RunLock(out_dir):
+    with publish.RunLock(out_dir), _activity_cache(out_dir):
         for p in params_paths:
             path = Path(p).resolve()
             try:

@@ -215,3 +215,22 @@ def test_demo_source_and_real_log(shared_data):
     # the data README: 25,724 events, 9,713 users, 2012-01-31 to 2023-12-02, 83 event types
     assert (q.rows_kept, q.users, q.event_types) == (25724, 9713, 83)
     assert (q.first_day, q.last_day) == (dt.date(2012, 1, 31), dt.date(2023, 12, 2))
+
+
+def test_activity_cache_gives_the_same_log_and_follows_the_source(tmp_path):
+    csv = tmp_path / "events.csv"
+    TINY.to_csv(csv, index=False)
+    cache = tmp_path / "cache"
+    params = make_params(source=str(csv))
+    first = load_events(params, cache_dir=cache)
+    assert len(list(cache.glob("*.parquet"))) == 1 and len(list(cache.glob("*.json"))) == 1
+    again = load_events(params, cache_dir=cache)
+    assert again.quality == first.quality
+    pd.testing.assert_frame_equal(fetch(again.daily, sort=["user_id", "day", "event"]),
+                                  fetch(first.daily, sort=["user_id", "day", "event"]))
+    # a changed source is a new key: the cached entry is not reused
+    pd.concat([TINY, TINY.iloc[:1].assign(user_id="u4")]).to_csv(csv, index=False)
+    changed = load_events(params, cache_dir=cache)
+    assert changed.quality.users == 4 and len(list(cache.glob("*.parquet"))) == 2
+    # other data params are another key too
+    assert load_events(make_params(source=str(csv), exclude_events=["push"]), cache_dir=cache).quality.excluded == 1
