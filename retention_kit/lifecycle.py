@@ -317,13 +317,14 @@ def at_risk_summary(log: EventLog, *, thresholds: Thresholds, factor: float = 2.
 
     Per segment as of ``as_of``: ``users``, ``at_risk`` (users at risk), ``share_at_risk``,
     ``at_risk_revenue_to_date`` (their net revenue up to as_of), ``at_risk_revenue_last_90d``
-    (their revenue in the 90 days ending on as_of) and ``share_of_revenue_last_90d`` (of the
-    revenue of all users in those 90 days). Revenue columns are empty without revenue.
+    (their revenue in the 90 days ending on as_of), ``share_of_revenue_last_90d`` (of the
+    revenue of all users in those 90 days) and ``share_of_revenue_to_date`` (of all revenue up to
+    as_of). Revenue columns are empty without revenue.
 
     Returns
     -------
     DataFrame: segment, users, at_risk, share_at_risk, at_risk_revenue_to_date,
-    at_risk_revenue_last_90d, share_of_revenue_last_90d.
+    at_risk_revenue_last_90d, share_of_revenue_last_90d, share_of_revenue_to_date.
 
     Examples
     --------
@@ -343,12 +344,16 @@ def at_risk_summary(log: EventLog, *, thresholds: Thresholds, factor: float = 2.
     out["share_at_risk"] = out["at_risk"] / out["users"].where(out["users"] > 0)
     if has_revenue(log):
         d = log.daily
-        all90 = fetch(d.aggregate(r=d.revenue.sum(where=(d.day <= day) & (d.day >= day - dt.timedelta(days=89))))).iloc[0]["r"]
+        tot = fetch(d.aggregate(r90=d.revenue.sum(where=(d.day <= day) & (d.day >= day - dt.timedelta(days=89))),
+                                rall=d.revenue.sum(where=d.day <= day))).iloc[0]
         out = out.fillna({"at_risk_revenue_to_date": 0.0, "at_risk_revenue_last_90d": 0.0})
-        out["share_of_revenue_last_90d"] = out["at_risk_revenue_last_90d"] / all90 if all90 and all90 > 0 else float("nan")
+        for col, base in (("share_of_revenue_last_90d", tot["r90"]), ("share_of_revenue_to_date", tot["rall"])):
+            src = "at_risk_revenue_last_90d" if col.endswith("90d") else "at_risk_revenue_to_date"
+            out[col] = out[src] / base if pd.notna(base) and base > 0 else float("nan")
     else:
         out["at_risk_revenue_to_date"] = float("nan")
         out["at_risk_revenue_last_90d"] = float("nan")
         out["share_of_revenue_last_90d"] = float("nan")
+        out["share_of_revenue_to_date"] = float("nan")
     return out[["segment", "users", "at_risk", "share_at_risk", "at_risk_revenue_to_date",
-                "at_risk_revenue_last_90d", "share_of_revenue_last_90d"]]
+                "at_risk_revenue_last_90d", "share_of_revenue_last_90d", "share_of_revenue_to_date"]]

@@ -221,6 +221,12 @@ def test_at_risk_by_missed_purchase_intervals():
     # last 90 days (2024-01-02 .. 03-31) revenue of all users: 20 + 30 + 20 = 70; p1 holds 20
     assert s.loc["active", "at_risk_revenue_last_90d"] == pytest.approx(20.0)
     assert s.loc["active", "share_of_revenue_last_90d"] == pytest.approx(20 / 70)
+    # as of 03-15: p1's last purchase (03-11) is 4 days back (not > 10), p2 has one purchase, p3
+    # two: nobody is at risk, so the at-risk share of revenue to date is 0
+    early = at_risk_summary(log, thresholds=RISK_THR, as_of=dt.date(2024, 3, 15)).set_index("segment")
+    assert early.loc["active or silent", "at_risk"] == 0
+    assert early.loc["active", "share_of_revenue_to_date"] == 0
+    assert s.loc["active", "share_of_revenue_to_date"] == pytest.approx(20 / 70)
 
 
 # ---------------------------------------------------------------- the notebook
