@@ -318,3 +318,34 @@ def test_demo_segments(demo, demo_params):
     assert seg.loc[("power", "create_note"), "breadth"] > seg.loc[("occasional", "create_note"), "breadth"]
     assert seg.loc[("retained", "invite_friend"), "breadth"] > seg.loc[("churned", "invite_friend"), "breadth"]
     assert seg["breadth"].between(0, 1).all()
+
+
+# ------------------------------------------------------------------ the notebook
+
+def _run_notebook(tmp_path, params_path):
+    import papermill
+
+    out = tmp_path / "out"
+    papermill.execute_notebook(str(REPO / "notebooks" / "key_behaviors.ipynb"), str(tmp_path / "nb.ipynb"),
+                               parameters={"params_path": str(params_path), "export_dir": str(out)},
+                               kernel_name="python3", progress_bar=False)
+    return pd.read_csv(out / "key_behaviors.csv"), pd.read_csv(out / "behavior_segments.csv")
+
+
+@pytest.mark.slow
+def test_notebook_demo(tmp_path):
+    table, segs = _run_notebook(tmp_path, REPO / "params" / "demo.yaml")
+    assert list(table.columns[:20]) == kb.EXPORT_COLUMNS and "supported" in table.columns
+    assert set(table["split"]) == set(kb.SPLITS)
+    assert kb.ACTIVE_DAYS in set(table["event"]) and "push_sent" not in set(table["event"])
+    r = table[(table["split"] == "all") & (table["event"] == "invite_friend") & (table["threshold"] == 3)].iloc[0]
+    assert r["window_days"] == 7 and r["lift"] > 2 and r["adjusted_odds_ratio"] > 3
+    assert list(segs.columns[:5]) == ["segment", "event", "segment_users", "breadth", "depth_median"]
+    assert {"power", "occasional", "retained", "churned", "plan=pro"} <= set(segs["segment"])
+
+
+@pytest.mark.slow
+def test_notebook_stackexchange(tmp_path, shared_data):
+    table, segs = _run_notebook(tmp_path, REPO / "params" / "stackexchange_martialarts.yaml")
+    assert "badge:Yearling" not in set(table["event"]) and "badge:Yearling" not in set(segs["event"])
+    assert len(table) and table["q_value"].dropna().between(0, 1).all()
