@@ -215,7 +215,9 @@ def read_source(source: Any, *, base: Params | None = None, con: Any = None, wha
             raise SourceError(f"{what}: bad demo arguments {spec.demo}: {e}") from None
     if spec.url or spec.backend:
         try:
-            other = ibis.connect(spec.url, **spec.options) if spec.url else getattr(ibis, spec.backend).connect(**spec.options)
+            from .backends import connect_source
+
+            other = connect_source(spec, timezone=base.data.timezone if base else "UTC")
             return other.table(spec.table), other
         except Exception as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
