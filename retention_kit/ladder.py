@@ -39,7 +39,7 @@ from .ladder_rungs import (
     period_dates,
     rung_table,
 )
-from .ladder_validation import findings, ladder_warnings, power_user_curve, validation, validation_flags
+from .ladder_validation import findings, ladder_warnings, power_user_curve, reference, validation, validation_flags
 
 __all__ = [
     "INACTIVE",
@@ -63,6 +63,7 @@ __all__ = [
     "power_user_curve",
     "validation_flags",
     "ladder_warnings",
+    "reference",
     "findings",
 ]
 

@@ -18,7 +18,7 @@ from .engine import fetch
 from .events import EventLog
 from .ladder_rungs import INACTIVE, condition_events, is_catch_all, ladder_rungs, rung_table
 
-__all__ = ["power_user_curve", "validation", "validation_flags", "ladder_warnings", "findings"]
+__all__ = ["power_user_curve", "validation", "validation_flags", "ladder_warnings", "reference", "findings"]
 
 
 def _by_days(log: EventLog, ladder: LadderParams) -> pd.DataFrame:
@@ -70,7 +70,7 @@ def validation(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataF
     Returns
     -------
     DataFrame: ``rung``, ``rung_order``, ``user_periods``, ``median_active_days``,
-    ``mean_active_days``, ``user_periods_with_next``, ``share_active_next_period``.
+    ``share_active_next_period``, ``mean_active_days``, ``user_periods_with_next``.
 
     Examples
     --------
@@ -92,7 +92,9 @@ def validation(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataF
             "user_periods_with_next": nxt,
             "share_active_next_period": float(g["active_next"].sum() / nxt) if nxt else float("nan"),
         })
-    return pd.DataFrame(rows)
+    cols = ["rung", "rung_order", "user_periods", "median_active_days", "share_active_next_period",
+            "mean_active_days", "user_periods_with_next"]
+    return pd.DataFrame(rows)[cols]
 
 
 def validation_flags(table: pd.DataFrame, *, period: str = "week", min_user_periods: int = 30,
@@ -163,23 +165,47 @@ def _label(day: pd.Timestamp, period: str) -> str:
     return f"{day:%B %Y}" if period == "month" else f"the week of {day:%Y-%m-%d}"
 
 
+def reference(ladder: LadderParams | None = None, cohort_ladder: pd.DataFrame | None = None, *,
+              min_share: float = 0.02) -> tuple[str, int]:
+    """The rung and age the headline compares cohorts at.
+
+    The rung is the one below the top when there are three or more rungs above Inactive, else the
+    top one; with ``cohort_ladder`` (:func:`retention_kit.ladder.cohorts`), it steps down while
+    fewer than ``min_share`` of all cohort user-periods are at or above it (sparse logs). The age
+    is 3 for weeks (the 4th week) or 2 for months (the 3rd month).
+    """
+    ladder = ladder or LadderParams()
+    rungs = [r for r in ladder_rungs(ladder) if r.order > 0]
+    i = len(rungs) - 2 if len(rungs) >= 3 else len(rungs) - 1
+    if cohort_ladder is not None and len(cohort_ladder):
+        total = cohort_ladder["users"].sum()
+        while i > 0 and cohort_ladder.loc[cohort_ladder["rung_order"] >= rungs[i].order, "users"].sum() < min_share * total:
+            i -= 1
+    return rungs[i].name, 3 if ladder.period == "week" else 2
+
+
 def findings(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderParams | None = None,
              age: int | None = None, min_cohort_users: int = 20) -> str:
     """The headline in words: the latest cohort that reached ``age`` against the earliest one at
     the same age (share at or above the reference rung and Inactive share), and the Inactive
     share among recent users, first against latest period.
 
-    The reference rung is the one below the top when the ladder has three or more rungs above
-    Inactive, else the top one. ``age`` defaults to 3 for weeks (the 4th week) and 2 for months;
-    it is lowered when fewer than two cohorts of at least ``min_cohort_users`` users reached it.
+    The reference rung and default age are :func:`reference`'s; the age is lowered when fewer
+    than two cohorts of at least ``min_cohort_users`` users reached it.
+
+    Examples
+    --------
+    >>> findings(cohorts(log, ladder=lad), composition(log, ladder=lad), ladder=lad)  # doctest: +SKIP
+    'Of users who joined in the week of 2024-07-01, 12% were Creator or above in their 4th week, ...'
     """
     ladder = ladder or LadderParams()
     per = ladder.period
     rungs = [r for r in ladder_rungs(ladder) if r.order > 0]
-    ref = rungs[-2] if len(rungs) >= 3 else rungs[-1]
+    ref_name, default_age = reference(ladder, cohort_ladder)
+    ref = next(r for r in rungs if r.name == ref_name)
     size = cohort_ladder.groupby(["cohort", "age"])["users"].sum().rename("n").reset_index()
     size = size[size["n"] >= min_cohort_users]
-    a = 3 if age is None and per == "week" else 2 if age is None else age
+    a = default_age if age is None else age
     while a > 0 and size[size["age"] == a]["cohort"].nunique() < 2:
         a -= 1
     at = size[size["age"] == a]
@@ -196,10 +222,12 @@ def findings(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
         up_l, up_e = share(late, c["rung_order"] >= ref.order), share(early, c["rung_order"] >= ref.order)
         in_l, in_e = share(late, c["rung_order"] == 0), share(early, c["rung_order"] == 0)
         above = "" if ref is rungs[-1] else " or above"
-        text = (f"Of users who joined in {_label(late, per)}, {100 * up_l:.0f}% were {ref.name}{above} in their "
-                f"{_ordinal(a + 1)} {per}, against {100 * up_e:.0f}% of the cohort of {_label(early, per)}; "
-                f"the Inactive share of users in their {_ordinal(a + 1)} {per} went from {100 * in_e:.0f}% "
-                f"to {100 * in_l:.0f}%.")
+        # at or above the lowest rung above Inactive is simply "active"
+        what = "active" if ref.order == 1 else f"{ref.name}{above}"
+        text = (f"Of users who joined in {_label(late, per)}, {100 * up_l:.0f}% were {what} in their "
+                f"{_ordinal(a + 1)} {per}, against {100 * up_e:.0f}% of the cohort of {_label(early, per)}")
+        text += "." if ref.order == 1 else (f"; the Inactive share of users in their {_ordinal(a + 1)} {per} went "
+                                            f"from {100 * in_e:.0f}% to {100 * in_l:.0f}%.")
     rec = comp[comp["scope"] == "recent"]
     tot = rec.groupby("period")["users"].sum()
     # before recent_periods periods have passed, "recent" is nearly everyone and not comparable
