@@ -171,7 +171,7 @@ def _grid(log: EventLog, users: ir.Table, *, window_days: int, max_threshold: in
     return grid, totals
 
 
-def _cells(grid: pd.DataFrame, totals: pd.DataFrame, split: str, max_threshold: int) -> tuple[list[str], np.ndarray, ...]:
+def _cells(grid: pd.DataFrame, totals: pd.DataFrame, split: str, max_threshold: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """2x2 cells per (event, k, stratum) for one split ('all' sums both halves).
 
     Returns events and arrays a, b, c, d of shape (events, max_threshold, strata).
