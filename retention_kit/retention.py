@@ -38,6 +38,13 @@ __all__ = ["cohort_retention", "average_retention"]
 Mode = Literal["on", "on_or_after"]
 
 
+def _interval(active: pd.Series, size: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson interval with its exact ends where the share is exactly 0 or 1 (the formula leaves
+    rounding noise such as 5e-17 there)."""
+    lo, hi = wilson_interval(active, size)
+    return np.where(active == 0, 0.0, lo), np.where(active == size, 1.0, hi)
+
+
 def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "week",
                      modes: tuple[Mode, ...] = ("on", "on_or_after")) -> pd.DataFrame:
     """Retention triangle: one row per cohort, mode and complete period k.
@@ -106,8 +113,7 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     out.insert(2, "cohort", pd.to_datetime(out["c"].map(starts)).astype("datetime64[ns]"))
     out = out.drop(columns="c")
     out["retention"] = out["active"] / out["cohort_size"]
-    lo, hi_ci = wilson_interval(out["active"], out["cohort_size"])
-    out["ci_low"], out["ci_high"] = lo, hi_ci
+    out["ci_low"], out["ci_high"] = _interval(out["active"], out["cohort_size"])
     return out.sort_values(["mode", "cohort", "period"], kind="stable").reset_index(drop=True)
 
 
@@ -138,6 +144,5 @@ def average_retention(cells: pd.DataFrame, *, cohorts: int | None = None) -> pd.
     g = d.groupby("period", as_index=False).agg(cohorts=("cohort", "nunique"), cohort_size=("cohort_size", "sum"),
                                                 active=("active", "sum"))
     g["retention"] = g["active"] / g["cohort_size"]
-    lo, hi = wilson_interval(g["active"], g["cohort_size"])
-    g["ci_low"], g["ci_high"] = lo, hi
+    g["ci_low"], g["ci_high"] = _interval(g["active"], g["cohort_size"])
     return g.astype({"cohorts": "int64", "cohort_size": "int64", "active": "int64"})

@@ -262,10 +262,10 @@ def curve_shape(active_days: pd.Series, share: pd.Series) -> dict[str, object]:
     - ``half_share``: share of users active on at least half the days (``active_days >= n/2``,
       rounded up);
     - ``shape`` is ``"flat"`` when no day count holds more than twice the uniform share 1/n;
-      otherwise ``"smile"`` when the right end rises again: the highest share among the last
-      quarter of day counts is at least 1.5 times, and at least 0.5 points above, the lowest
-      share before that quarter; otherwise ``"cliff"`` (the curve falls from the left with no
-      second hump).
+      otherwise ``"smile"`` when a second hump rises in the right half of the curve: on the
+      curve smoothed by a centred 3-day mean, the highest share at ``active_days > n/2`` is at
+      least 1.5 times, and at least 0.5 points above, the lowest share between day 2 and that
+      peak; otherwise ``"cliff"`` (the curve falls from the left with no second hump).
 
     Examples
     --------
@@ -277,11 +277,14 @@ def curve_shape(active_days: pd.Series, share: pd.Series) -> dict[str, object]:
     if n < 4 or not np.isfinite(s).all() or s.sum() <= 0:
         return {"shape": "unknown", "half_share": float("nan"), "days": n}
     half = float(s[s.index >= math.ceil(n / 2)].sum())
-    tail_from = n - max(1, n // 4) + 1
-    tail, body = s[s.index >= tail_from], s[s.index < tail_from]
+    sm = s.rolling(3, center=True, min_periods=1).mean()
+    right = sm[sm.index > n / 2]
+    peak_at = int(right.idxmax())
+    trough = float(sm[(sm.index >= 2) & (sm.index <= peak_at)].min())
+    peak = float(right.max())
     if s.max() <= 2.0 / n:
         shape = "flat"
-    elif tail.max() >= 1.5 * body.min() and tail.max() - body.min() >= 0.005:
+    elif peak >= 1.5 * trough and peak - trough >= 0.005:
         shape = "smile"
     else:
         shape = "cliff"

@@ -1,0 +1,171 @@
+"""Plots of the stickiness family: active users and ratios, power-user curves, growth accounting,
+the retention triangle and average curve, usage cadence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from .common import finish, new_ax, percent_axis
+
+__all__ = [
+    "active_users",
+    "stickiness_ratios",
+    "power_user_curve",
+    "power_user_curve_by_cohort",
+    "trailing_power_user_curve",
+    "growth_accounting",
+    "retention_heatmap",
+    "average_retention",
+    "cadence",
+]
+
+_COLORS = {"dau": "#2b6cb0", "wau": "#dd6b20", "mau": "#38a169", "new": "#3182ce", "retained": "#38a169",
+           "resurrected": "#d69e2e", "churned": "#e53e3e"}
+
+
+def active_users(data: pd.DataFrame, *, mau_window: int = 28, ax: Axes | None = None) -> Axes:
+    """DAU, WAU and MAU per day (three lines)."""
+    ax = new_ax(ax)
+    for c, label in (("mau", f"MAU ({mau_window}-day)"), ("wau", "WAU (7-day)"), ("dau", "DAU")):
+        ax.plot(data["date"], data[c], label=label, color=_COLORS[c], lw=1.2)
+    ax.set_ylim(bottom=0)
+    return finish(ax, title="Daily, weekly and monthly active users", xlabel="Day",
+                  ylabel="Active users (count)", legend=True)
+
+
+def stickiness_ratios(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """DAU/MAU and WAU/MAU per day, in percent."""
+    ax = new_ax(ax)
+    ax.plot(data["date"], data["wau_mau"], label="WAU/MAU", color=_COLORS["wau"], lw=1.2)
+    ax.plot(data["date"], data["dau_mau"], label="DAU/MAU", color=_COLORS["dau"], lw=1.2)
+    ax.set_ylim(0, max(0.05, float(np.nanmax(data[["wau_mau", "dau_mau"]].to_numpy(dtype=float), initial=0)) * 1.1))
+    percent_axis(ax)
+    return finish(ax, title="Stickiness ratios", xlabel="Day", ylabel="Ratio (% of MAU)", legend=True)
+
+
+def power_user_curve(data: pd.DataFrame, *, months: int = 6, ax: Axes | None = None) -> Axes:
+    """The latest complete month's L-curve (bars) against earlier months (faded lines)."""
+    ax = new_ax(ax)
+    shown = sorted(data["month"].unique())[-months:]
+    latest = shown[-1]
+    cur = data[data["month"] == latest]
+    ax.bar(cur["active_days"], cur["share"], color="#2b6cb0", alpha=0.85, label=f"{pd.Timestamp(latest):%b %Y}")
+    for i, m in enumerate(shown[:-1]):
+        d = data[data["month"] == m]
+        ax.plot(d["active_days"], d["share"], color="0.3", alpha=0.25 + 0.5 * (i + 1) / len(shown), lw=1,
+                label=f"{pd.Timestamp(m):%b %Y}")
+    percent_axis(ax)
+    ax.set_xlim(0.4, float(data["active_days"].max()) + 0.6)
+    return finish(ax, title="Power-user curve: latest month vs earlier months", xlabel="Active days in the month (days)",
+                  ylabel="Share of the month's active users (%)", legend=True)
+
+
+def power_user_curve_by_cohort(data: pd.DataFrame, *, cohorts: int = 6, ax: Axes | None = None) -> Axes:
+    """One month's L-curve, one line per signup cohort (the latest ``cohorts`` cohorts)."""
+    ax = new_ax(ax)
+    shown = sorted(data["cohort"].unique())[-cohorts:]
+    palette = sns.color_palette("crest", len(shown))
+    for color, c in zip(palette, shown):
+        d = data[data["cohort"] == c]
+        ax.plot(d["active_days"], d["share"], color=color, lw=1.4, marker=".",
+                label=f"{pd.Timestamp(c):%b %Y} ({int(d['users'].sum()):,} users)")
+    percent_axis(ax)
+    month = pd.Timestamp(data["month"].iloc[0]) if len(data) else None
+    return finish(ax, title=f"Power-user curve by signup cohort, {month:%B %Y}" if month is not None else "Power-user curve by signup cohort",
+                  xlabel="Active days in the month (days)", ylabel="Share of the cohort's active users (%)", legend=True)
+
+
+def trailing_power_user_curve(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Trailing L7 or L28 curve as of the last day (bars)."""
+    ax = new_ax(ax)
+    n = int(data["window_days"].iloc[0])
+    ax.bar(data["active_days"], data["share"], color="#2b6cb0")
+    percent_axis(ax)
+    as_of = pd.Timestamp(data["as_of"].iloc[0])
+    return finish(ax, title=f"L{n}: active days in the {n} days to {as_of:%Y-%m-%d}",
+                  xlabel=f"Active days in the last {n} days (days)", ylabel="Share of active users (%)")
+
+
+def growth_accounting(data: pd.DataFrame, *, periods: int = 12, ax: Axes | None = None) -> Axes:
+    """Stacked bars of new, retained and resurrected users above zero, churned below zero, and the
+    quick ratio on a second axis."""
+    ax = new_ax(ax)
+    d = data.tail(periods).reset_index(drop=True)
+    x = np.arange(len(d))
+    bottom = np.zeros(len(d))
+    for c in ("retained", "resurrected", "new"):
+        ax.bar(x, d[c], bottom=bottom, color=_COLORS[c], label=c)
+        bottom += d[c].to_numpy()
+    ax.bar(x, -d["churned"], color=_COLORS["churned"], label="churned")
+    ax.axhline(0, color="0.2", lw=0.8)
+    gran = str(d["granularity"].iloc[0]) if len(d) else "period"
+    fmt = "%Y-%m-%d" if gran == "week" else "%b %Y"
+    ax.set_xticks(x, [f"{pd.Timestamp(p):{fmt}}" for p in d["period"]], rotation=45, ha="right")
+    ax2 = ax.twinx()
+    ax2.plot(x, d["quick_ratio"], color="0.15", marker="o", lw=1.5, label="quick ratio")
+    ax2.axhline(1, color="0.4", lw=0.8, ls="--")
+    ax2.set_ylabel("Quick ratio ((new + resurrected) / churned)")
+    ax2.grid(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.3 * (hi - lo))  # headroom so the legend does not cover the bars
+    ax2.set_ylim(0, (ax2.get_ylim()[1] or 1) * 1.3)
+    ax.legend(h1 + h2, l1 + l2, frameon=False, fontsize="small", loc="upper left", ncol=5)
+    return finish(ax, title=f"Growth accounting per {gran}", xlabel=f"{gran.capitalize()} (start)",
+                  ylabel="Users (count; churned below zero)")
+
+
+def retention_heatmap(cells: pd.DataFrame, *, cohorts: int = 12, periods: int = 12, ax: Axes | None = None) -> Axes:
+    """Retention triangle (latest ``cohorts`` cohorts x periods 0..``periods``); incomplete cells
+    are left empty."""
+    d = cells[cells["period"] <= periods]
+    keep = sorted(d["cohort"].unique())[-cohorts:]
+    d = d[d["cohort"].isin(keep)]
+    gran = str(cells["granularity"].iloc[0]) if len(cells) else "period"
+    mode = str(cells["mode"].iloc[0]) if len(cells) else "on"
+    fmt = "%Y-%m-%d" if gran == "week" else "%b %Y"
+    table = d.pivot(index="cohort", columns="period", values="retention").reindex(columns=range(0, periods + 1))
+    sizes = d.groupby("cohort")["cohort_size"].first()
+    table.index = [f"{pd.Timestamp(c):{fmt}} (n={int(sizes[c]):,})" for c in table.index]
+    ax = new_ax(ax, figsize=(min(14, 2.5 + 0.75 * (periods + 1)), max(3.0, 0.38 * len(table) + 1.5)))
+    annot = table.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")
+    sns.heatmap(table, ax=ax, cmap="crest", vmin=0, vmax=max(0.05, float(np.nanmax(table.iloc[:, 1:].to_numpy(dtype=float), initial=0))),
+                annot=annot, fmt="", cbar_kws={"label": "Retention (% of cohort)", "format": "{x:.0%}"},
+                linewidths=0.5, linecolor="white", annot_kws={"size": 8})
+    words = "active in" if mode == "on" else "active in or after"
+    return finish(ax, title=f"{gran.capitalize()}ly retention by cohort ({words} period k; empty = incomplete)",
+                  xlabel=f"{gran.capitalize()}s since the cohort's {gran} (k)", ylabel=f"Cohort ({gran} of start)")
+
+
+def average_retention(avg: pd.DataFrame, *, granularity: str = "week", label: str = "weighted average", ax: Axes | None = None) -> Axes:
+    """The weighted average retention curve with its 95% Wilson band."""
+    ax = new_ax(ax)
+    ax.fill_between(avg["period"], avg["ci_low"], avg["ci_high"], color="#2b6cb0", alpha=0.2, label="95% interval")
+    ax.plot(avg["period"], avg["retention"], color="#2b6cb0", marker="o", lw=1.6, label=label)
+    ax.set_ylim(0, 1.02)
+    percent_axis(ax)
+    return finish(ax, title="Average retention curve (cohort-size weighted)",
+                  xlabel=f"{granularity.capitalize()}s since the cohort's {granularity} (k)",
+                  ylabel="Retention (% of cohort)", legend=True)
+
+
+def cadence(dist: pd.DataFrame, *, typical_gap: float | None = None, ax: Axes | None = None) -> Axes:
+    """Histogram of users' median gap between active days (share of users per whole day)."""
+    ax = new_ax(ax)
+    cap = int(dist["gap_days"].max())
+    ax.bar(dist["gap_days"], dist["share"], color="#2b6cb0", width=0.9)
+    for x, lab in ((1, "daily"), (7, "weekly"), (30, "monthly")):
+        if x <= cap:
+            ax.axvline(x, color="0.5", lw=0.8, ls=":")
+            ax.annotate(lab, (x, 1), xycoords=("data", "axes fraction"), ha="left", va="top", fontsize=8, color="0.35")
+    if typical_gap is not None and np.isfinite(typical_gap):
+        ax.axvline(min(typical_gap, cap), color="#e53e3e", lw=1.2, label=f"typical gap: {typical_gap:g} days")
+        ax.legend(frameon=False)
+    percent_axis(ax)
+    return finish(ax, title="Usage cadence: users' median gap between active days",
+                  xlabel=f"Median gap between active days (days; {cap} = {cap} or more)", ylabel="Share of users (%)")
+

@@ -1,0 +1,137 @@
+"""Cohort retention on the hand-worked log (tests/stickiness_logs.py), properties on random logs
+and an independent set-based computation on real data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from retention_kit import load_events, load_params
+from retention_kit.retention import average_retention, cohort_retention
+try:  # tests/ may or may not be a package
+    from .stickiness_logs import load_random, random_logs, tiny_log
+except ImportError:
+    from stickiness_logs import load_random, random_logs, tiny_log
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cells(r: pd.DataFrame, mode: str, cohort: str) -> list[int]:
+    d = r[(r["mode"] == mode) & (r["cohort"] == pd.Timestamp(cohort))].sort_values("period")
+    return d["active"].tolist()
+
+
+def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    # textbook form: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+    p = k / n
+    c = p + z * z / (2 * n)
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (c - h) / (1 + z * z / n), (c + h) / (1 + z * z / n)
+
+
+def test_weekly_retention_by_hand():
+    r = cohort_retention(tiny_log(), granularity="week")
+    # Monday weeks W0..W4, all complete. Cohorts: W0 = {a, b, c}, W4 = {d}; W1-W3 have nobody.
+    assert sorted(r["cohort"].unique()) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-29")]
+    # "on": W0 cohort active in W1: nobody; W2: b; W3: a; W4: a
+    assert _cells(r, "on", "2024-01-01") == [3, 0, 1, 1, 1]
+    # "on or after": k=1 a (last seen W4) and b (last seen W2); k=2 the same; k=3, 4 only a
+    assert _cells(r, "on_or_after", "2024-01-01") == [3, 2, 2, 1, 1]
+    assert _cells(r, "on", "2024-01-29") == [1]
+    on = r[(r["mode"] == "on") & (r["cohort"] == pd.Timestamp("2024-01-01"))].set_index("period")
+    assert on["cohort_size"].eq(3).all()
+    assert on.loc[2, "retention"] == pytest.approx(1 / 3)
+    lo, hi = _wilson(1, 3)
+    assert on.loc[2, "ci_low"] == pytest.approx(lo) and on.loc[2, "ci_high"] == pytest.approx(hi)
+    # a complete cell with nobody active is a real zero
+    assert on.loc[1, "retention"] == 0 and on.loc[1, "ci_low"] == 0
+
+
+def test_incomplete_cells_are_left_out():
+    r = cohort_retention(tiny_log(week_start="sunday"), granularity="week")
+    # Sunday weeks: S0 = {a, b}, S1 = {c} (day 6 is a Sunday), S4 = {d}; the last complete week is
+    # S4 (Jan 28-Feb 3); S5 ends Feb 10, after the data, so no cohort has a cell in it
+    on = r[r["mode"] == "on"]
+    assert on.groupby("cohort")["period"].max().to_dict() == {
+        pd.Timestamp("2023-12-31"): 4, pd.Timestamp("2024-01-07"): 3, pd.Timestamp("2024-01-28"): 0}
+    # S0 cohort: S1 nobody, S2 nobody, S3 b, S4 a
+    assert _cells(r, "on", "2023-12-31") == [2, 0, 0, 1, 1]
+    # monthly: January's cohort only has period 0 (February is incomplete); d's February cohort has none
+    m = cohort_retention(tiny_log(), granularity="month")
+    assert m[["mode", "cohort", "period", "active"]].values.tolist() == [
+        ["on", pd.Timestamp("2024-01-01"), 0, 3], ["on_or_after", pd.Timestamp("2024-01-01"), 0, 3]]
+
+
+def test_signup_from_users_table():
+    users = pd.DataFrame({"user_id": ["a", "b", "c", "d", "e"],
+                          "signup_time": ["2023-12-30 10:00", "2024-01-01 09:00", "2024-01-07 08:00", "2024-01-29 08:00",
+                                          "2024-01-02 08:00"]})
+    r = cohort_retention(tiny_log(users=users), granularity="week")
+    on = r[r["mode"] == "on"]
+    # a signed up on Sat Dec 30 (week of Dec 25): a's activity on days 0, 1 is its period 1;
+    # e signed up on Jan 2 and never came: counted in the W0 cohort {b, c, e}, present in period 0
+    a = on[on["cohort"] == pd.Timestamp("2023-12-25")].set_index("period")["active"]
+    assert a.to_dict() == {0: 1, 1: 1, 2: 0, 3: 0, 4: 1, 5: 1}
+    w0 = on[on["cohort"] == pd.Timestamp("2024-01-01")].set_index("period")
+    assert w0["cohort_size"].iloc[0] == 3 and w0.loc[0, "retention"] == 1
+    # period 2 (W2): b only
+    assert w0.loc[2, "active"] == 1
+
+
+def test_average_curve_weighted_by_cohort_size():
+    r = cohort_retention(tiny_log(), granularity="week")
+    avg = average_retention(r[r["mode"] == "on"])
+    # k=0: cohorts W0 (3) and W4 (1): 4/4; k>=1: only W0 reached it: 0/3, 1/3, 1/3, 1/3
+    assert avg["cohorts"].tolist() == [2, 1, 1, 1, 1]
+    assert avg["retention"].tolist() == pytest.approx([1, 0, 1 / 3, 1 / 3, 1 / 3])
+    lo, hi = _wilson(4, 4)
+    assert avg.loc[0, "ci_low"] == pytest.approx(lo)
+    # the latest cohort only
+    assert average_retention(r[r["mode"] == "on"], cohorts=1)["period"].tolist() == [0]
+    with pytest.raises(ValueError):
+        average_retention(r)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_logs(min_span=40))
+def test_retention_properties(case):
+    log = load_random(*case)
+    for gran in ("week", "month"):
+        try:
+            r = cohort_retention(log, granularity=gran)
+        except Exception as e:  # a random log may hold no complete month
+            assert type(e).__name__ == "NotEnoughDataError" and gran == "month"
+            continue
+        assert r["retention"].between(0, 1).all()
+        assert (r.loc[r["period"] == 0, "retention"] == 1).all()
+        on = r[r["mode"] == "on"].set_index(["cohort", "period"])
+        after = r[r["mode"] == "on_or_after"].set_index(["cohort", "period"])
+        assert on.index.equals(after.index)
+        assert (after["active"] >= on["active"]).all()
+        # "on or after" never rises with k
+        assert (after.groupby(level="cohort")["active"].diff().dropna() <= 0).all()
+        assert ((r["ci_low"] <= r["retention"]) & (r["retention"] <= r["ci_high"])).all()
+
+
+def test_matches_set_based_computation_on_online_retail(shared_data):
+    """Independent method: each customer's first month and set of active months, from the CSV."""
+    log = load_events(load_params(REPO / "params" / "online_retail.yaml"))
+    r = cohort_retention(log, granularity="month")
+    raw = pd.read_csv(shared_data / "online_retail_ii_subset" / "events.csv.gz", usecols=["user_id", "timestamp"],
+                      parse_dates=["timestamp"])
+    raw["m"] = raw["timestamp"].dt.year * 12 + raw["timestamp"].dt.month - 1
+    months = raw.groupby("user_id")["m"].agg(set)
+    last_complete = 2011 * 12 + 11 - 1  # November 2011: the data ends on Dec 9
+    expect = {}
+    for ms in months:
+        c = min(ms)
+        for k in range(0, last_complete - c + 1):
+            on, after = (c + k) in ms, max(ms) >= c + k
+            expect[("on", c, k)] = expect.get(("on", c, k), 0) + on
+            expect[("on_or_after", c, k)] = expect.get(("on_or_after", c, k), 0) + after
+    got = {(row.mode, row.cohort.year * 12 + row.cohort.month - 1, row.period): row.active for row in r.itertuples()}
+    assert got == expect
