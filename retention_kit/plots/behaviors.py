@@ -113,8 +113,14 @@ def engagement_matrix(segments: pd.DataFrame, *, segment: str, ax: Axes | None =
     ax = new_ax(ax, figsize=(8, 5))
     d = segments[(segments["segment"] == segment) & (segments["doers"] > 0)]
     ax.scatter(d["breadth"], d["depth_median"], color="#2b6cb0", s=28)
-    for _, r in d.iterrows():
-        ax.annotate(str(r["event"]), (r["breadth"], r["depth_median"]), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    placed: list[tuple[float, float]] = []
+    span = max(float(d["depth_median"].max()), 1.0) if len(d) else 1.0
+    for _, r in d.sort_values(["depth_median", "breadth"]).iterrows():
+        x, y = float(r["breadth"]), float(r["depth_median"])
+        # stack labels of points that sit on top of each other instead of overprinting them
+        near = sum(abs(x - px) < 0.12 and abs(y - py) < 0.04 * span for px, py in placed)
+        placed.append((x, y))
+        ax.annotate(str(r["event"]), (x, y), fontsize=8, xytext=(3, 3 + 9 * near), textcoords="offset points")
     if len(d):
         ax.axvline(d["breadth"].median(), color="#a0aec0", lw=0.8, ls="--")
         ax.axhline(d["depth_median"].median(), color="#a0aec0", lw=0.8, ls="--")
