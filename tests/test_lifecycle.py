@@ -321,3 +321,39 @@ def test_notebook_without_revenue_shows_ids_when_allowed(tmp_path):
     text = _html_text(out)
     assert "no revenue" in text.lower()
     assert "alice" in text and "carol" in text  # show_user_ids: true lists them
+
+
+def test_snapshots_and_at_risk_agree_with_pandas_brute_force():
+    # an independent computation in plain pandas on a small demo log (no users table: start =
+    # first active day; every remaining event is activity)
+    from retention_kit.datasets import make_demo_log
+
+    raw = make_demo_log(400, seed=11, days=100)
+    raw = raw[raw["event"] != "push_sent"]
+    log = load_events(params_from_dict({"product": "d", "data": {"source": "(frame)"}}), source=raw)
+    thr = Thresholds(new_days=4, silent_days=9, churned_days=21)
+    days = raw.assign(day=raw["timestamp"].dt.normalize())[["user_id", "day"]].drop_duplicates()
+    by_user = days.groupby("user_id")["day"].apply(sorted).to_dict()
+
+    def seg(u, d):
+        past = [x for x in by_user[u] if x <= d]
+        if not past:
+            return None
+        age, since = (d - past[0]).days, (d - past[-1]).days
+        return ("new" if age < 4 else "active" if since < 9 else "silent" if since < 21 else "churned"), past
+
+    got = snapshots(log, thresholds=thr)
+    for d in got["date"].unique():
+        counts = pd.Series([s[0] for u in by_user if (s := seg(u, pd.Timestamp(d)))]).value_counts()
+        mine = got[got["date"] == d].set_index("segment")["users"]
+        assert all(mine[k] == counts.get(k, 0) for k in ("new", "active", "silent", "churned")), d
+
+    last = pd.Timestamp(log.last_day)
+    expect = set()
+    for u in by_user:
+        s = seg(u, last)
+        if s and s[0] in ("active", "silent") and len(s[1]) >= 3:
+            gaps = np.diff([x.value for x in s[1]]) / 86_400e9
+            if (last - s[1][-1]).days > 2 * np.median(gaps):
+                expect.add(u)
+    assert set(at_risk_users(log, thresholds=thr, factor=2.0)["user_id"]) == expect and expect
