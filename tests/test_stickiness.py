@@ -222,3 +222,72 @@ def test_notebook_runs_and_exports(params_file, tmp_path, shared_data):
     assert pd.to_datetime(au["date"], format="%Y-%m-%d").notna().all()
     text = out.read_text()
     assert "In short" in text
+
+
+# ---------------------------------------------------------------- summary and charts
+
+def _tiny_frames(log):
+    from retention_kit import growth, retention
+    from retention_kit.config import StickinessParams
+
+    cells = retention.cohort_retention(log, granularity="week", modes=("on",))
+    return dict(active=stk.active_users(log), curve=stk.power_user_curve(log),
+                growth=growth.growth_accounting(log, granularity="week"), cells=cells,
+                avg=retention.average_retention(cells), cadence=stk.cadence_profile(log),
+                params=StickinessParams())
+
+
+def test_summary_sentences_by_hand():
+    from retention_kit.stickiness_summary import summary_sentences
+
+    s = summary_sentences(**_tiny_frames(tiny_log()))
+    # a weekly product (typical gap 8 days) is judged by WAU/MAU; no calendar month is wholly
+    # reported (days Jan 28..Feb 4), so the last 8 days: (6 x 1/3 + 2/4 + 2/3) / 8 = 39.6%
+    assert s[0] == "WAU/MAU averaged 40% over the last 8 reported days."
+    # January: a 4 days, b 2, c 1; nobody on 16+ of 31 days; no hump on the right
+    assert s[1].startswith("0% of January's active users were active on 16 or more of its 31 days (the curve is a cliff")
+    # W0 cohort {a, b, c}: nobody in W1; Wilson upper end for 0/3 is 56%; only one cohort
+    # reached period 1, so there is no average to compare with
+    assert s[2] == "Week-1 retention of the latest complete cohort (week of 2024-01-01, 3 users) is 0% [0%, 56%]."
+    assert s[3] == ("In the last complete week (2024-01-29) 2 users were active: 1 new, 1 retained, 0 resurrected; "
+                    "0 churned.")
+    assert s[4] == ("Users' typical gap between active days is 8 days: a weekly product, so its stickiness is "
+                    "judged by WAU/MAU, not by DAU/MAU.")
+
+
+def test_summary_compares_months():
+    from retention_kit.config import StickinessParams
+    from retention_kit.stickiness_summary import ratio_by_month, summary_sentences
+
+    days = pd.date_range("2024-01-01", "2024-03-10", freq="D")
+    ratio = np.where(days.month == 1, 0.10, np.where(days.month == 2, 0.13, 0.5))
+    active = pd.DataFrame({"date": days, "dau": 1, "wau": 2, "mau": 10, "dau_mau": ratio, "wau_mau": 0.4})
+    # March is not wholly reported and is left out of the monthly means
+    assert ratio_by_month(active)["month"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")]
+    s = summary_sentences(active=active, curve=None, growth=None, cells=None, avg=None, cadence=None,
+                          params=StickinessParams())
+    assert s == ["DAU/MAU averaged 13% in February 2024, up 3 points on January (WAU/MAU 40%)."]
+
+
+def test_charts_are_titled_and_labelled():
+    import matplotlib.pyplot as plt
+
+    from retention_kit.plots import stickiness as plots
+
+    f = _tiny_frames(tiny_log(week_start="sunday"))
+    axes = [
+        plots.active_users(f["active"]), plots.stickiness_ratios(f["active"]), plots.power_user_curve(f["curve"]),
+        plots.power_user_curve_by_cohort(stk.power_user_curve_by_cohort(tiny_log())),
+        plots.trailing_power_user_curve(stk.trailing_power_user_curve(tiny_log(), days=7)),
+        plots.growth_accounting(f["growth"]), plots.retention_heatmap(f["cells"]),
+        plots.average_retention(f["avg"]), plots.cadence(stk.cadence_distribution(tiny_log()), typical_gap=8.0),
+    ]
+    for ax in axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    # percent axes show percents
+    assert axes[1].yaxis.get_major_formatter()(0.25, 0) == "25%"
+    # the triangle: cohorts S0 (periods 0-4), S1 (0-3), S4 (0): 10 complete cells annotated, the
+    # incomplete ones left blank
+    texts = [t.get_text() for t in axes[6].texts]
+    assert sum(bool(t) for t in texts) == 10
+    plt.close("all")
