@@ -41,15 +41,22 @@ def _parser() -> argparse.ArgumentParser:
 def _check(paths: list[str]) -> int:
     from .config import load_params
     from .events import load_events
+    from .overview import duplicate_rows
 
     for path in paths:
         params = load_params(path)
-        q = load_events(params).quality
+        log = load_events(params)
+        q = log.quality
         dropped = ", ".join(f"{n:,} {why}" for why, n in q.dropped.items()) or "none"
         print(f"{params.product}: ok: {q.rows_kept:,} events, {q.users:,} users, {q.event_types:,} event types, "
               f"{q.first_day} to {q.last_day} ({params.data.timezone}); dropped rows: {dropped}")
         for n in q.notes:
             print(f"{params.product}: note: {n}")
+        dups = duplicate_rows(log)
+        if dups:
+            print(f"{params.product}: note: {dups:,} rows exactly repeat another row (same user, time and event); "
+                  "they are kept and counted in the overview's data quality table; deduplicate the source if "
+                  "they are export artefacts")
     return 0
 
 
@@ -86,6 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("retention-kit: interrupted; published reports are unchanged", file=sys.stderr)
         return 130
+    except OSError as e:  # a disk that is full or read-only, a file that vanished mid-run
+        if args.debug:
+            traceback.print_exc()
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"retention-kit: error: {e.strerror or e}{where}; free space or fix permissions there, "
+              "then run again (published reports are unchanged)", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug, not the user's fault: one line, the traceback on --debug
+        if args.debug:
+            traceback.print_exc()
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
+        print(f"retention-kit: internal error: {type(e).__name__}: {first} (run again with --debug for the "
+              "traceback and report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -382,6 +382,26 @@ def params_from_dict(raw: dict[str, Any], *, base_dir: str | Path = ".", origin:
         raise ParamsError(_describe(e, origin)) from None
 
 
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (YAML would keep the last one
+    silently, so a pasted second ``product:`` or ``data:`` would quietly win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                continue  # the base loader reports unhashable keys
+            if key in seen:
+                raise _DuplicateKey(f"key '{key}' appears twice (line {key_node.start_mark.line + 1}); keep one")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_params(path: str | Path, *, overrides: dict[str, Any] | None = None) -> Params:
     """Read and validate a product's params YAML.
 
@@ -399,10 +419,14 @@ def load_params(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
     'UTC'
     """
     p = Path(path)
+    if p.is_dir():
+        raise ParamsError(f"{p} is a folder; give the path of a product's YAML file (e.g. {p / 'demo.yaml'})")
     if not p.is_file():
         raise ParamsError(f"params file not found: {p} (give the path of a product's YAML file)")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except _DuplicateKey as e:
+        raise ParamsError(f"{p}: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

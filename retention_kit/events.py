@@ -27,10 +27,12 @@ import glob as globmod
 import hashlib
 import json
 import os
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -150,7 +152,8 @@ def _files_for(path: str) -> list[str]:
     return [path] if os.path.exists(path) else []
 
 
-def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str) -> ir.Table:
+def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
+                text_columns: tuple[str, ...] = ()) -> ir.Table:
     kinds = {("duckdb" if _suffix(f) in _DUCKDB else "parquet" if _suffix(f) in _PARQUET else "json" if _suffix(f) in _JSON else "csv") for f in files}
     fmt = spec.format if spec and spec.format else None
     if fmt is None:
@@ -171,15 +174,79 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str)
                 hint = f"; did you mean '{near[0]}'?" if near else f" (tables: {', '.join(db.list_tables()) or 'none'})"
                 raise SourceError(f"{where}: no table '{spec.table}' in {files[0]}{hint}")
             return db.table(spec.table)
+        empty = [f for f in files if os.path.getsize(f) == 0]
+        if empty:
+            raise SourceError(f"{where}: {empty[0]} is empty (0 bytes); re-export the file, or remove it from the source")
         kw: dict[str, Any] = {}
         if spec and spec.delimiter:
             kw["delim"] = spec.delimiter
-        return con.read_csv(files, **kw)
+        t = con.read_csv(files, **kw)
+        retype = [c for c in text_columns if c in t.columns and not t[c].type().is_string()]
+        if retype:
+            t = con.read_csv(files, types={c: "VARCHAR" for c in retype}, **kw)
+        if len(t.columns) == 1 and not kw.get("delim"):
+            retry = _csv_fallback(con, files, t.columns[0])
+            t = retry if retry is not None else t
+        return t
     except SourceError:
         raise
-    except Exception as e:  # the engine's reader errors are many; keep the first line, say what to do
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SourceError(f"{where}: cannot read {files[0] if len(files) == 1 else f'{len(files)} files'} as {fmt}: {first}") from None
+    except Exception as e:  # the engine's reader errors are many; keep the gist, say what to do
+        raise SourceError(f"{where}: cannot read {files[0] if len(files) == 1 else f'{len(files)} files'} as {fmt}: "
+                          f"{engine_message(e)}{_read_fix(e, fmt)}") from None
+
+
+_DELIMS = ",;|\t^:~"
+
+
+def _csv_fallback(con: Any, files: list[str], header: str) -> ir.Table | None:
+    """Re-read a CSV whose dialect the engine's sniffer could not work out (an unusual delimiter,
+    a ragged row or an unclosed quote further down all end as one column holding the header).
+
+    The header's most frequent delimiter-like character splits it; every column is read as text
+    with no type sniffing, so a ragged row or unclosed quote fails when the data is scanned with
+    the engine's line number instead of passing as a one-column file.
+    """
+    counts = {d: header.count(d) for d in _DELIMS}
+    delim = max(counts, key=lambda d: counts[d])
+    if not counts[delim]:
+        return None
+    names = [n.strip().strip('"') for n in header.split(delim)]
+    if len(set(names)) != len(names) or not all(names):
+        return None
+    return con.read_csv(files, columns={n: "VARCHAR" for n in names}, delim=delim, header=True,
+                        auto_detect=False, quote='"', escape='"')
+
+
+_EXPLAIN = re.compile(r"(Value with unterminated quote|Expected Number of Columns|Invalid unicode|Could not convert|"
+                      r"It was not possible|No magic bytes|too small to be|Malformed JSON|not a valid)[^\n]*", re.I)
+
+
+def engine_message(e: BaseException) -> str:
+    """The gist of an engine error on one line: its first line plus the line that explains it
+    (DuckDB's messages run to dozens of lines: the offending text, options and suggestions)."""
+    text = str(e).strip()
+    if not text:
+        return type(e).__name__
+    first = text.splitlines()[0].strip().rstrip(".")
+    m = _EXPLAIN.search(text)
+    msg = first if not m or m.start() < len(text.splitlines()[0]) else f"{first}: {m.group(0).strip().rstrip('.')}"
+    return msg[:400]
+
+
+def _read_fix(e: BaseException, fmt: str) -> str:
+    text = str(e)
+    if "sniffing" in text.lower():
+        return ("; check that it is a complete, uncompressed (or .gz) text file, or give the delimiter: "
+                "source: {path: ..., delimiter: ';'}")
+    if "utf-8" in text.lower() or "unicode" in text.lower():
+        return "; save the file as UTF-8"
+    if "expected number of columns" in text.lower() or "unterminated quote" in text.lower():
+        return "; fix that line of the file (a field with the delimiter in it needs double quotes)"
+    if fmt == "parquet":
+        return "; the file is not a complete Parquet file (truncated or another format?): re-export it"
+    if fmt == "json":
+        return "; give one JSON object per line (JSON lines)"
+    return ""
 
 
 def _register(con: Any, df: pd.DataFrame) -> ir.Table:
@@ -193,11 +260,14 @@ def _register(con: Any, df: pd.DataFrame) -> ir.Table:
     return con.table(name)
 
 
-def read_source(source: Any, *, base: Params | None = None, con: Any = None, what: str = "data.source") -> tuple[ir.Table, Any]:
+def read_source(source: Any, *, base: Params | None = None, con: Any = None, what: str = "data.source",
+                text_columns: tuple[str, ...] = ()) -> tuple[ir.Table, Any]:
     """Open an event (or users) source as an Ibis table, never modifying it.
 
     ``source`` is a path string, a :class:`SourceSpec`, a pandas DataFrame or an Ibis table.
-    Returns the table and the connection it lives on.
+    ``text_columns`` are read as text from CSV files instead of the type the engine guesses from
+    the first rows (used after a later row contradicted the guess). Returns the table and the
+    connection it lives on.
     """
     con = con if con is not None else engine.connect(timezone=base.data.timezone if base else "UTC")
     if isinstance(source, ir.Table):
@@ -229,7 +299,7 @@ def read_source(source: Any, *, base: Params | None = None, con: Any = None, wha
             f"{what}: no event file at {path} (relative paths are resolved against the params "
             f"file's folder); check the path, or generate the demo data with 'retention-kit demo'"
         )
-    return _read_files(con, files, spec, f"{what} ({path})"), con
+    return _read_files(con, files, spec, f"{what} ({path})", text_columns), con
 
 
 def _check_column(t: ir.Table, name: str, key: str) -> None:
@@ -261,6 +331,12 @@ def _local_time(col: ir.Value, key: str, colname: str) -> ir.TimestampValue:
 
 def _fmt(n: int) -> str:
     return f"{n:,}"
+
+
+def data_spec(params: Params) -> SourceSpec:
+    """``data.source`` as a :class:`SourceSpec` (a plain string is a path)."""
+    src = params.data.source
+    return src if isinstance(src, SourceSpec) else SourceSpec(path=str(src))
 
 
 def _fingerprint(params: Params, source: Any) -> str | None:
@@ -325,8 +401,30 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     >>> log = load_events(load_params("params/demo.yaml"))  # doctest: +SKIP
     >>> log.quality.users  # doctest: +SKIP
     """
+    text: tuple[str, ...] = ()
+    while True:
+        try:
+            return _load(params, source=source, users=users, con=con, cache_dir=cache_dir, text_columns=text)
+        except duckdb.Error as e:
+            # The CSV reader guesses column types from the first rows; a later row that contradicts
+            # the guess (an id 'abc' after 30,000 numbers, one bad time) fails mid-scan. Read that
+            # column as text and validate it like any text column; anything else is a read error.
+            m = re.search(r'converting column "([^"]+)"', str(e))
+            if m and m.group(1) not in text and source is None:
+                text = (*text, m.group(1))
+                continue
+            where = "the event table"
+            if source is None:
+                spec = data_spec(params)
+                where = f"data.source ({params.resolve(spec.path)})" if spec.path else "data.source"
+            raise SourceError(f"{where}: the engine failed while reading the data: {engine_message(e)}"
+                              f"{_read_fix(e, 'csv')}") from None
+
+
+def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, text_columns: tuple[str, ...]) -> EventLog:
     data = params.data
-    raw, con = read_source(source if source is not None else data.source, base=params, con=con)
+    raw, con = read_source(source if source is not None else data.source, base=params, con=con,
+                           text_columns=text_columns)
     for name, key in ((data.user, "data.user"), (data.time, "data.time"), (data.event, "data.event")):
         _check_column(raw, name, key)
     revenue_cols = [data.revenue] if isinstance(data.revenue, str) else list(data.revenue or [])
@@ -360,7 +458,15 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
         cols["revenue"] = money
     events = raw.filter(valid).select(**cols)
     events = events.mutate(day=events.ts.date())
-    users_t = _load_users(params, data.users, users, con) if (data.users or users is not None) else None
+    users_t = _load_users(params, data.users, users, con, text_columns) if (data.users or users is not None) else None
+    if users_t is not None and users_t.user_id.type() != uid.type():
+        # one side read its ids as numbers, the other as text (a CSV beside a frame, or a stray
+        # text id): compare them as text
+        users_t = users_t.mutate(user_id=users_t.user_id.cast("string").strip())
+        uid = uid.cast("string").strip()
+        cols["user_id"] = uid
+        events = raw.filter(valid).select(**cols)
+        events = events.mutate(day=events.ts.date())
 
     cache_root = cache_dir or os.environ.get("RETENTION_KIT_CACHE_DIR")
     cache = Path(cache_root) if cache_root else None
@@ -406,10 +512,15 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
         3: "check the time column and data.timezone, or set data.valid_from",
         4: "check the time column's units and data.timezone, or set data.valid_until",
     }
+    bad_masks = [user_bad, time_null, time_bad, early, late, event_bad]
     for i, (reason, n) in enumerate(dropped.items()):
         if n and n / rows > data.max_dropped_share:
+            example = ""
+            if i in (2, 3, 4):  # show one offending value: the fix depends on what it looks like
+                v = raw.filter(bad_masks[i]).select(v=tcol.cast("string")).limit(1).execute()["v"]
+                example = f" (e.g. {str(v.iloc[0])[:40]!r})" if len(v) else ""
             raise DataError(
-                f"{_fmt(n)} of {_fmt(rows)} rows ({n / rows:.1%}) have a {reason}, more than "
+                f"{_fmt(n)} of {_fmt(rows)} rows ({n / rows:.1%}) have a {reason}{example}, more than "
                 f"data.max_dropped_share ({data.max_dropped_share:.0%}); "
                 + fixes.get(i, "remove or fill those rows, or raise data.max_dropped_share")
             )
@@ -447,6 +558,16 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
                 "check the event names (case matters)"
             )
     notes = []
+    if daily.user_id.type().is_string():
+        ids = daily.select("user_id").distinct()
+        kinds = ids.aggregate(numeric=ids.user_id.re_search(r"^[0-9]+$").cast("int64").sum(), total=ids.count()).execute().iloc[0]
+        numeric, total = int(kinds["numeric"] or 0), int(kinds["total"])
+        if 0 < numeric < total:
+            # text ids of which some are plain numbers: often an export (or a spreadsheet) that
+            # turned some ids into numbers; they are kept, each as its own user
+            notes.append(f"user ids in '{data.user}' mix {_fmt(numeric)} purely numeric ids with "
+                         f"{_fmt(total - numeric)} other ids; if one user can appear both ways (e.g. '00123' "
+                         "and '123', or 'u123'), fix the export, as they count as different users")
     if missing:
         notes.append(f"data.active_events lists events absent from the log: {', '.join(missing)}")
     quality = DataQuality(
@@ -479,9 +600,11 @@ def _cache_store(cache: Path, key: str, daily: ir.Table, quality: DataQuality) -
     os.replace(tmpj, cache / f"{key}.json")
 
 
-def _load_users(params: Params, up: UsersParams | None, override: Any, con: Any) -> ir.Table:
+def _load_users(params: Params, up: UsersParams | None, override: Any, con: Any,
+                text_columns: tuple[str, ...] = ()) -> ir.Table:
     up = up or UsersParams(source="(given)")
-    t, _ = read_source(override if override is not None else up.source, base=params, con=con, what="data.users.source")
+    t, _ = read_source(override if override is not None else up.source, base=params, con=con,
+                       what="data.users.source", text_columns=text_columns)
     _check_column(t, up.user, "data.users.user")
     for a in up.attributes:
         _check_column(t, a, "data.users.attributes")
