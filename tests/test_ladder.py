@@ -119,6 +119,19 @@ def test_identical_conditions_tie_goes_up_and_is_warned(hand):
     assert "Active (other)" not in [r.name for r in L.ladder_rungs(p.ladder)]
 
 
+def test_catch_all_is_structural_and_definition_table():
+    assert L.is_catch_all({"active_days": 1})
+    assert L.is_catch_all({"any": [{"event": "x"}, {"active_days": 1}]})
+    assert not L.is_catch_all({"active_days": 2})
+    assert not L.is_catch_all({"all": [{"active_days": 1}]})  # not recognised: structural rule only
+    assert not L.is_catch_all({"previous": {"active_days": 1}})
+    d = L.definition_table(_params(LADDER_A).ladder)
+    assert d["condition"].tolist() == [
+        "no activity in the period (implicit)", "active days >= 1", "save >= 1",
+        "create >= 2 and active days >= 2", "share >= 1 or invite >= 1"]
+    assert d["implicit"].tolist() == [True, False, False, False, False]
+
+
 def test_composition_by_hand(hand):
     log, ladder = hand
     c = L.composition(log, ladder=ladder)
