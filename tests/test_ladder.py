@@ -83,7 +83,10 @@ def hand():
 
 def _grid(log, ladder):
     """The rung table is never fetched by the package; the tests may, on tiny logs."""
-    return L.rung_table(log, ladder=ladder).execute().sort_values(["user_id", "period"]).reset_index(drop=True)
+    t = L.rung_table(log, ladder=ladder)
+    if getattr(log, "user_keys", None) is not None:  # text ids may be swapped for integer keys
+        t = log.original_ids(t)
+    return t.execute().sort_values(["user_id", "period"]).reset_index(drop=True)
 
 
 def test_rung_assignment_by_hand(hand):
