@@ -71,7 +71,7 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
     hi = last_complete_period(log, granularity)
     if hi < lo:
         raise NotEnoughDataError(
-            f"the data ({log.first_day} to {log.last_day}) holds no complete {granularity}"
+            f"The data ({log.first_day} to {log.last_day}) holds no complete {granularity}"
         )
     a = log.active_days()
     up = a.select("user_id", p=period_index(a.day, granularity, ws)).distinct()

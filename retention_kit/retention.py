@@ -91,7 +91,7 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     sizes = sizes[sizes.index <= hi]
     if sizes.empty:
         raise NotEnoughDataError(
-            f"no cohort has a complete {granularity}: the data ({log.first_day} to {log.last_day}) "
+            f"No cohort has a complete {granularity}: the data ({log.first_day} to {log.last_day}) "
             "does not reach the end of any cohort's first period"
         )
     frames = []

@@ -80,7 +80,7 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
     span = (last - first).days + 1
     if span < mau_window:
         raise NotEnoughDataError(
-            f"the data covers {span} days; DAU/WAU/MAU needs at least {mau_window} days so that one "
+            f"The data covers {span} days; DAU/WAU/MAU needs at least {mau_window} days so that one "
             f"day has its whole {mau_window}-day window in the data"
         )
     a = log.active_days()
@@ -172,7 +172,7 @@ def power_user_curve(log: EventLog) -> pd.DataFrame:
     months = complete_months(log)
     if not months:
         raise NotEnoughDataError(
-            f"the data ({log.first_day} to {log.last_day}) holds no complete calendar month"
+            f"The data ({log.first_day} to {log.last_day}) holds no complete calendar month"
         )
     per = _user_month_days(log, months)
     counts = fetch(per.group_by(["m", "active_days"]).aggregate(users=per.count()))
@@ -204,7 +204,7 @@ def power_user_curve_by_cohort(log: EventLog, *, month: dt.date | None = None) -
     """
     months = complete_months(log)
     if not months:
-        raise NotEnoughDataError(f"the data ({log.first_day} to {log.last_day}) holds no complete calendar month")
+        raise NotEnoughDataError(f"The data ({log.first_day} to {log.last_day}) holds no complete calendar month")
     m = months[-1] if month is None else period_index_py(month, "month")
     if m not in months:
         raise ValueError(f"month {month} is not a complete month of the data")
@@ -241,7 +241,7 @@ def trailing_power_user_curve(log: EventLog, *, days: int = 28) -> pd.DataFrame:
     """
     span = (log.last_day - log.first_day).days + 1
     if span < days:
-        raise NotEnoughDataError(f"the data covers {span} days; the L{days} curve needs {days}")
+        raise NotEnoughDataError(f"The data covers {span} days; the L{days} curve needs {days}")
     lo = log.last_day - dt.timedelta(days=days - 1)
     a = log.active_days()
     a = a.filter(a.day >= lo)
@@ -352,7 +352,7 @@ def cadence_profile(log: EventLog) -> dict[str, object]:
     )).iloc[0]
     one_day = int(fetch(c.filter(c.median_gap.isnull()).aggregate(n=ibis._.count()))["n"].iloc[0])
     if not int(r["users_with_gap"]):
-        raise NotEnoughDataError("no user was active on two different days, so no cadence can be measured")
+        raise NotEnoughDataError("No user was active on two different days, so no cadence can be measured")
     gap = float(r["typical_gap"])
     cadence, judge = (("daily", "DAU/MAU") if gap <= 3 else ("weekly", "WAU/MAU") if gap <= 14
                       else ("monthly", "monthly retention"))
