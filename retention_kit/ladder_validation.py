@@ -16,7 +16,7 @@ import pandas as pd
 from .config import LadderParams
 from .engine import fetch
 from .events import EventLog
-from .ladder_rungs import INACTIVE, condition_events, is_catch_all, ladder_rungs, rung_table
+from .ladder_rungs import INACTIVE, OTHER, condition_events, is_catch_all, ladder_rungs, rung_table
 
 __all__ = ["power_user_curve", "validation", "validation_flags", "ladder_warnings", "reference", "findings"]
 
@@ -113,7 +113,9 @@ def validation_flags(table: pd.DataFrame, *, period: str = "week", min_user_peri
     """
     out: list[str] = []
     t = table.sort_values("rung_order")
-    thin = t[(t["user_periods"] < min_user_periods) & (t["rung"] != INACTIVE)]
+    # the implicit rungs have no condition to fix: an empty "Active (other)" just means every
+    # active user matched a rung
+    thin = t[(t["user_periods"] < min_user_periods) & ~t["rung"].isin([INACTIVE, OTHER])]
     for _, r in thin.iterrows():
         if r["user_periods"] == 0:
             out.append(f"{r['rung']} is never reached (0 user-{period}s); check its condition.")

@@ -108,6 +108,12 @@ def test_implicit_active_other_without_catch_all():
     # u1: W0 active without save -> Other(1); W1 Inactive; W2 share only -> Other; W3 save -> Saver(2)
     # u2: W1 Other; W2 save -> Saver; W3 Inactive.  u3: W2 Other; W3 3 active days -> Power(3)
     assert list(g.rung_order) == [1, 0, 1, 2, 1, 2, 0, 1, 3]
+    # an empty implicit rung is no problem to report; an empty defined rung is
+    v = L.validation(log, ladder=p.ladder)
+    empty_other = v.assign(user_periods=v.user_periods.where(v.rung != "Active (other)", 0))
+    flags = L.validation_flags(empty_other, min_user_periods=1)
+    assert not any("Active (other)" in f for f in flags)
+    assert any(f.startswith("Active (other) is out of order") for f in L.validation_flags(v, min_user_periods=1))
 
 
 def test_identical_conditions_tie_goes_up_and_is_warned(hand):
