@@ -71,7 +71,8 @@ def _run(params: list[str], args: argparse.Namespace) -> int:
         if s.status != "ok" and s.message and not any(s.message in e for e in result.input_errors):
             print(f"retention-kit: {s.product}/{s.notebook} {s.status}: {s.message}", file=sys.stderr)
     ok = sum(s.status == "ok" for s in result.statuses)
-    print(f"{ok} of {len(result.statuses)} reports ok", file=sys.stderr)
+    if result.statuses:
+        print(f"{ok} of {len(result.statuses)} reports ok", file=sys.stderr)
     if result.index is not None:
         print(result.index)
     return result.exit_code

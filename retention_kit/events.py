@@ -195,6 +195,32 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
                           f"{engine_message(e)}{_read_fix(e, fmt)}") from None
 
 
+def _check_gzip(params: Params) -> None:
+    """Fail on a truncated .gz source: the engine reads such a file up to the cut without a word,
+    so a half-downloaded export would pass as a shorter log. Streams the file once (only when
+    the activity cache has no entry for it)."""
+    import zlib
+
+    spec = data_spec(params)
+    if spec.path is None:
+        return
+    for f in _files_for(params.resolve(spec.path)):
+        if not f.lower().endswith(".gz"):
+            continue
+        d = zlib.decompressobj(wbits=31)
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                while chunk:
+                    d.decompress(chunk, 0)
+                    # a file may hold several gzip members one after another
+                    chunk = d.unused_data if d.eof else b""
+                    if chunk:
+                        d = zlib.decompressobj(wbits=31)
+        if not d.eof:
+            raise SourceError(f"data.source ({f}): the gzip file is truncated (it ends mid-stream), so rows are "
+                              "missing; download or export it again")
+
+
 _DELIMS = ",;|\t^:~"
 
 
@@ -476,6 +502,8 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, 
         daily = con.read_parquet(str(cache / f"{key}.parquet")).cache()
         return EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data, con=con)
 
+    if source is None:
+        _check_gzip(params)
     s = lambda cond: cond.cast("int64").sum()  # noqa: E731
     counts = raw.aggregate(
         rows=raw.count(),

@@ -61,23 +61,27 @@ def atomic_write_text(path: Path, text: str) -> None:
             tmp.unlink()
 
 
-def _atomic_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def publish_notebook(product_dir: Path, run_dir: Path, notebook: str, exports: list[str]) -> None:
-    """Make a successful notebook's files the product's latest (CSVs first, the page last)."""
-    for name in exports:
-        _atomic_copy(run_dir / "data" / name, product_dir / "data" / name)
-    _atomic_copy(run_dir / f"{notebook}.ipynb", product_dir / f"{notebook}.ipynb")
-    _atomic_copy(run_dir / f"{notebook}.html", product_dir / f"{notebook}.html")
+    """Make a successful notebook's files the product's latest, all or nothing as far as a
+    file system allows: every file is first copied beside its target (the step a full disk
+    refuses), and only when all copies exist are they renamed into place, CSVs first and the
+    page last. A failed copy removes the copies and leaves the published report as it was."""
+    pairs = [(run_dir / "data" / name, product_dir / "data" / name) for name in exports]
+    pairs += [(run_dir / f"{notebook}.ipynb", product_dir / f"{notebook}.ipynb"),
+              (run_dir / f"{notebook}.html", product_dir / f"{notebook}.html")]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for src, dst in pairs:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+            staged.append((tmp, dst))
+            shutil.copyfile(src, tmp)
+        for tmp, dst in staged:
+            os.replace(tmp, dst)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def write_status(product_dir: Path, statuses: list[NotebookStatus]) -> None:

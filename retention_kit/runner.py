@@ -92,15 +92,37 @@ def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path) -
         return "failed", f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
 
 
-def _one(task: tuple[Params, Path, str, Path, str, Path], lock: threading.Lock) -> publish.NotebookStatus:
+INTERRUPTED = "interrupted before it finished (Ctrl-C or SIGTERM); the last good report is unchanged"
+
+
+def _one(task: tuple[Params, Path, str, Path, str, Path], lock: threading.Lock,
+         stop: threading.Event | None = None) -> publish.NotebookStatus:
+    """Execute, render and (when good) publish one notebook; never raises: every failure,
+    including a disk that refuses writes, becomes this notebook's status."""
     params, params_path, notebook, out, run_id, nb_dir = task
     t0 = time.perf_counter()
+    try:
+        return _one_inner(task, lock, stop, t0)
+    except OSError as e:
+        msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
+    except Exception as e:  # a bug in the runner must not take the other notebooks down
+        msg = f"{type(e).__name__}: {e}"
+    return publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
+                                  status="failed", seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
+                                  message=msg)
+
+
+def _one_inner(task: tuple[Params, Path, str, Path, str, Path], lock: threading.Lock,
+               stop: threading.Event | None, t0: float) -> publish.NotebookStatus:
+    params, params_path, notebook, out, run_id, nb_dir = task
     product_dir = out / params.product
     run_dir = product_dir / "archive" / run_id
     export_tmp = run_dir / "data" / f".{notebook}"
     export_tmp.mkdir(parents=True, exist_ok=True)
     out_nb = run_dir / f"{notebook}.ipynb"
     status, message = _execute(nb_dir / f"{notebook}.ipynb", out_nb, params_path, export_tmp)
+    if stop is not None and stop.is_set():
+        status, message = "failed", INTERRUPTED
     exports = sorted(p.name for p in export_tmp.glob("*.csv"))
     for name in exports:
         os.replace(export_tmp / name, run_dir / "data" / name)
@@ -118,11 +140,48 @@ def _one(task: tuple[Params, Path, str, Path, str, Path], lock: threading.Lock) 
     st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
                                 status=status, seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
                                 message=message, exports=exports)
-    if status == "ok":
+    if status == "ok" and not (stop is not None and stop.is_set()):
         with lock:
             publish.publish_notebook(product_dir, run_dir, notebook, exports)
         st.published = True
     return st
+
+
+def _kill_kernels() -> None:
+    """End the kernels this process started (they run in their own sessions, so Ctrl-C and
+    SIGTERM do not reach them); their notebooks then fail fast instead of running to the end."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        return
+    kids = [p for p in psutil.Process().children(recursive=True)
+            if "ipykernel" in " ".join(_cmdline(p))]
+    for p in kids:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    _, alive = psutil.wait_procs(kids, timeout=3)
+    for p in alive:
+        with contextlib.suppress(Exception):
+            p.kill()
+
+
+def _cmdline(p) -> list[str]:
+    try:
+        return p.cmdline()
+    except Exception:
+        return []
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what a killed earlier run left (temporary copies, its activity cache); only ever
+    called under the run lock, so no live run owns these files."""
+    for pattern in (".cache-*", ".write-test-*", "*/.*.tmp", "*/data/.*.tmp"):
+        for p in out.glob(pattern):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    p.unlink()
 
 
 def _check_output(out: Path) -> None:
@@ -134,6 +193,19 @@ def _check_output(out: Path) -> None:
     except OSError as e:
         raise OutputError(f"cannot write to the output folder {out}: {e.strerror or e}; choose another "
                           "folder with --out or fix its permissions") from None
+
+
+@contextlib.contextmanager
+def _signal(sig: int, handler, old) -> Iterator[None]:
+    """Install a signal handler for the block (main thread only; ``old`` None means skip)."""
+    if old is None:
+        yield
+        return
+    signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        signal.signal(sig, old)
 
 
 @contextlib.contextmanager
@@ -190,7 +262,13 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     input_errors: list[str] = []
     tasks = []
     pre_failed: list[publish.NotebookStatus] = []
-    with publish.RunLock(out_dir), _activity_cache(out_dir):
+    old_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+
+    def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: published files stay whole
+        raise KeyboardInterrupt
+
+    with publish.RunLock(out_dir), _activity_cache(out_dir), _signal(signal.SIGTERM, _term, old_term):
+        _clean_stale(out_dir)
         for p in params_paths:
             path = Path(p).resolve()
             try:
@@ -210,23 +288,38 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             tasks += [(params, path, n, out_dir, run_id, nb_dir) for n in wanted]
         statuses: list[publish.NotebookStatus] = list(pre_failed)
         lock = threading.Lock()
-        old_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
-
-        def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: published files stay whole
-            raise KeyboardInterrupt
-
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, _term)
+        stop = threading.Event()
+        futures: dict[cf.Future, tuple] = {}
+        collected: set[cf.Future] = set()
         try:
             with tqdm(total=len(tasks), desc="reports", unit="notebook", disable=None if progress is None else not progress) as bar:
-                with cf.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-                    futures = {pool.submit(_one, t, lock): t for t in tasks}
+                pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
+                try:
+                    futures = {pool.submit(_one, t, lock, stop): t for t in tasks}
                     for fut in cf.as_completed(futures):
                         statuses.append(fut.result())
+                        collected.add(fut)
                         bar.update(1)
+                except BaseException:
+                    # stop quickly: nothing new starts, running kernels end, nothing more is published
+                    stop.set()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    _kill_kernels()
+                    cf.wait([f for f in futures if not f.cancelled()], timeout=60)
+                    raise
+                finally:
+                    pool.shutdown(wait=False)
         finally:
-            if old_term is not None:
-                signal.signal(signal.SIGTERM, old_term)
+            for fut, t in futures.items():
+                if fut in collected:
+                    continue
+                done = fut.done() and not fut.cancelled() and fut.exception() is None
+                if done:
+                    statuses.append(fut.result())
+                else:
+                    params_t, _, nb, _, rid, _ = t
+                    statuses.append(publish.NotebookStatus(params_t.product, params_t.display_title, nb, "failed",
+                                                           0.0, rid, INTERRUPTED))
             by_product: dict[str, list[publish.NotebookStatus]] = {}
             for s in statuses:
                 by_product.setdefault(s.product, []).append(s)
