@@ -35,7 +35,14 @@ _STATUSES = ("new", "retained", "resurrected")
 
 
 def last_complete_period(log: EventLog, granularity: Literal["week", "month"]) -> int:
-    """Index of the last period whose last day is on or before the last day of data."""
+    """Index of the last complete period: the last whose last day is on or before the last day of
+    data (weeks start on ``data.week_start``).
+
+    Examples
+    --------
+    >>> period_start(last_complete_period(log, "week"), "week")  # doctest: +SKIP
+    datetime.date(2024, 7, 22)
+    """
     ws = log.params.week_start
     p = period_index_py(log.last_day, granularity, ws)
     return p if period_end(p, granularity, ws) <= log.last_day else p - 1

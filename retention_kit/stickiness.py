@@ -116,7 +116,13 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
 
 def complete_months(log: EventLog) -> list[int]:
     """Month indices (see :mod:`retention_kit.periods`) of the calendar months lying wholly in
-    the data range (first day of the month >= first day of data, last day <= last day of data)."""
+    the data range (first day of the month >= first day of data, last day <= last day of data).
+
+    Examples
+    --------
+    >>> [period_start(m, "month") for m in complete_months(log)][-1]  # doctest: +SKIP
+    datetime.date(2024, 6, 1)
+    """
     lo = period_index_py(log.first_day, "month")
     if period_start(lo, "month") < log.first_day:
         lo += 1
