@@ -34,6 +34,8 @@ def connect(*, timezone: str = "UTC", memory_limit: str | None = None, threads: 
     con = ibis.duckdb.connect()
     # values are checked upstream (timezone against the IANA database); quoting keeps them inert
     con.raw_sql(f"SET TimeZone = '{timezone.replace(chr(39), '')}'")
+    # DuckDB draws a progress bar on long queries; in a kernel it would land in the report
+    con.raw_sql("SET enable_progress_bar = false")
     con.raw_sql(f"SET memory_limit = '{(memory_limit or DEFAULT_MEMORY_LIMIT).replace(chr(39), '')}'")
     if threads:
         con.raw_sql(f"SET threads = {int(threads)}")

@@ -302,7 +302,7 @@ def at_risk_users(log: EventLog, *, thresholds: Thresholds, factor: float = 2.0,
                by_activity=t.by_activity, by_purchase=t.by_purchase)
     if has_revenue(log):
         sel.update(purchases=t.buy_days.fill_null(0), typical_purchase_gap_days=t.buy_gap)
-    df = fetch(t.select(**sel))
+    df = fetch(log.original_ids(t.select(**sel)))
     if "purchases" not in df:
         df["purchases"] = pd.array([pd.NA] * len(df), dtype="Int64")
         df["typical_purchase_gap_days"] = float("nan")

@@ -33,7 +33,7 @@ def test_dataframe_source_counts_and_range():
     q = log.quality
     assert (q.rows_read, q.rows_kept, q.users, q.event_types) == (6, 6, 3, 3)
     assert (q.first_day, q.last_day) == (dt.date(2024, 3, 1), dt.date(2024, 3, 3))
-    daily = fetch(log.daily, sort=["user_id", "day", "event"])
+    daily = fetch(log.original_ids(log.daily), sort=["user_id", "day", "event"])
     # u1: 03-01 open 1 + save 1, 03-03 open 1; u2: 03-02 open 2 (a duplicate row); u3: push 1
     assert daily[["user_id", "event", "n"]].values.tolist() == [
         ["u1", "open", 1], ["u1", "save", 1], ["u1", "open", 1], ["u2", "open", 2], ["u3", "push", 1]]
@@ -52,7 +52,7 @@ def test_exclude_and_active_events():
 def test_starts_from_first_activity_or_signup():
     users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28 22:00", "2024-03-02 01:00"])})
     log = load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
-    starts = fetch(log.starts(), sort=["user_id"])
+    starts = fetch(log.original_ids(log.starts()), sort=["user_id"])
     # u1 from the users table, u9 signed up without events, u2/u3 from first activity
     assert starts["user_id"].tolist() == ["u1", "u2", "u3", "u9"]
     assert starts["start_day"].dt.date.tolist() == [dt.date(2024, 2, 28), dt.date(2024, 3, 2), dt.date(2024, 3, 2), dt.date(2024, 3, 2)]
@@ -223,7 +223,7 @@ def test_activity_cache_gives_the_same_log_and_follows_the_source(tmp_path):
     cache = tmp_path / "cache"
     params = make_params(source=str(csv))
     first = load_events(params, cache_dir=cache)
-    assert len(list(cache.glob("*.parquet"))) == 1 and len(list(cache.glob("*.json"))) == 1
+    assert len(list(cache.glob("*.json"))) == 1 and len(list(cache.glob("*.keys.parquet"))) == 1
     again = load_events(params, cache_dir=cache)
     assert again.quality == first.quality
     pd.testing.assert_frame_equal(fetch(again.daily, sort=["user_id", "day", "event"]),
@@ -231,6 +231,22 @@ def test_activity_cache_gives_the_same_log_and_follows_the_source(tmp_path):
     # a changed source is a new key: the cached entry is not reused
     pd.concat([TINY, TINY.iloc[:1].assign(user_id="u4")]).to_csv(csv, index=False)
     changed = load_events(params, cache_dir=cache)
-    assert changed.quality.users == 4 and len(list(cache.glob("*.parquet"))) == 2
+    assert changed.quality.users == 4 and len(list(cache.glob("*.json"))) == 2
     # other data params are another key too
     assert load_events(make_params(source=str(csv), exclude_events=["push"]), cache_dir=cache).quality.excluded == 1
+
+
+def test_text_ids_become_integer_keys_that_map_back():
+    users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28", "2024-03-02"])})
+    log = load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+    keys = fetch(log.user_keys, sort=["key"])
+    # ordered by the id: u1, u2, u3 from the events, u9 only from the users table; one key each
+    assert keys["user_id"].tolist() == ["u1", "u2", "u3", "u9"] and keys["key"].tolist() == [1, 2, 3, 4]
+    daily = fetch(log.daily)
+    assert daily["user_id"].dtype == "int64" and daily["n"].sum() == 6  # no row doubled by the mapping
+    back = fetch(log.original_ids(log.daily.select("user_id", "n")), sort=["user_id"])
+    assert back.groupby("user_id")["n"].sum().to_dict() == {"u1": 3, "u2": 2, "u3": 1}
+    assert fetch(log.users, sort=["user_id"])["user_id"].tolist() == [1, 4]
+    # integer ids stay as they are
+    ints = load_events(make_params(), source=TINY.assign(user_id=[1, 1, 1, 2, 2, 3]))
+    assert ints.user_keys is None and fetch(ints.daily)["user_id"].dtype == "int64"

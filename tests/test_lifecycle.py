@@ -101,7 +101,7 @@ def test_segments_at_edges():
         + _days("future", ["2024-02-05"])               # starts after D: not counted
     )
     log = _log(rows)
-    seg = fetch(segments_at(log, D(2024, 1, 31), thresholds=THR)).set_index("user_id")
+    seg = fetch(log.original_ids(segments_at(log, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
     assert seg["segment"].to_dict() == {"n1": "new", "n2": "active", "act4": "active", "sil5": "silent",
                                         "sil9": "silent", "chu10": "churned", "later": "churned"}
     assert seg.loc["later", "days_since"] == 21 and seg.loc["later", "ref_day"] == pd.Timestamp("2024-01-10")
@@ -113,7 +113,8 @@ def test_never_active_user_counts_from_signup():
     rows = _days("x", ["2024-01-01", "2024-01-31"])
     users = pd.DataFrame({"user_id": ["x", "ghost", "fresh"],
                           "signup_time": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-30"])})
-    seg = fetch(segments_at(_log(rows, users=users), D(2024, 1, 31), thresholds=THR)).set_index("user_id")
+    lg = _log(rows, users=users)
+    seg = fetch(lg.original_ids(segments_at(lg, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
     assert seg["segment"].to_dict() == {"x": "active", "ghost": "churned", "fresh": "new"}
     assert seg.loc["ghost", "days_since"] == 11
 
