@@ -24,8 +24,12 @@ def spark_session(options: dict[str, Any] | None = None, *, timezone: str = "UTC
 
     opts = dict(options or {})
     builder = SparkSession.builder.master(opts.pop("master", "local[2]")).appName(opts.pop("app_name", "retention-kit"))
+    import tempfile
+
+    # tables the kit creates (tests, frames) go to a scratch warehouse, not the working directory
     conf = {"spark.sql.session.timeZone": timezone, "spark.ui.enabled": "false",
-            "spark.sql.shuffle.partitions": "8", **opts.pop("config", {})}
+            "spark.sql.shuffle.partitions": "8", "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="rk-spark-"),
+            **opts.pop("config", {})}
     for k, v in conf.items():
         builder = builder.config(k, str(v))
     if opts:

@@ -242,8 +242,10 @@ def _build(log: EventLog, ladder: LadderParams) -> ir.Table:
     s = log.starts()
     s = s.select("user_id", cohort=period_index(s.start_day, period, ws))
     s = s.filter(s.cohort <= last)
-    grid_periods = ibis.memtable({"period": list(range(first, last + 1))})
-    grid = s.cross_join(grid_periods).filter(lambda t: t.period >= t.cohort)
+    # each user's periods from acquisition to the last complete one, generated in the engine
+    # (a client-side table of periods would not reach every backend, e.g. PySpark)
+    grid = s.mutate(period=ibis.range(s.cohort, last + 1).unnest().cast("int64"))
+    grid = grid.filter(grid.period >= first)
     t = grid.left_join(counts, ["user_id", "period"]).select(
         "user_id", "cohort", "period",
         **{c: ibis._[c].fill_null(0).cast("int64") for c in ["active_days", *cols.values()]},
