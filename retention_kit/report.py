@@ -117,6 +117,7 @@ def show_table(df: pd.DataFrame, *, percent: tuple[str, ...] | list[str] = (), d
     from IPython.display import HTML
 
     out = df.head(max_rows).copy()
+    out.columns.name = None  # a pivot's column-index name would print as a stray header
     for c in out.columns:
         if c in percent:
             out[c] = out[c].map(lambda v: pct(v, digits))
