@@ -49,6 +49,9 @@ def stickiness_tables(source: Path | str, *, exclude: tuple[str, ...] = ("push_s
     g["resurrected"] = g["active"] - g["new"] - g["retained"]
     g["churned"] = (g["active"].shift(1) - g["retained"]).fillna(0)
     g["quick_ratio"] = (g["new"] + g["resurrected"]) / g["churned"].replace(0, np.nan)
+    # a month not complete by the end of the data is not reported (the kit's definition)
+    month_end = pd.PeriodIndex.from_ordinals(g.index.to_numpy(), freq="M").end_time.normalize()
+    g = g[month_end <= last]
 
     week = ud["day"] - pd.to_timedelta(ud["day"].dt.day_of_week, unit="D")
     uw = pd.DataFrame({"user_id": ud["user_id"], "week": week}).drop_duplicates()
