@@ -535,19 +535,22 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, 
     counts = raw.aggregate(
         rows=raw.count(),
         user_bad=s(user_bad),
-        time_null=s(time_null),
-        time_bad=s(time_bad),
+        time_null_any=s(time_null),
+        time_unusable=s(ts.isnull()),
+        # each dropped row is counted once, under the first rule it fails (user, time, range, event)
+        time_null=s(time_null & ~user_bad),
+        time_bad=s(time_bad & ~user_bad),
         early=s(early & ~user_bad),
         late=s(late & ~user_bad),
-        event_bad=s(event_bad & ~user_bad & ts.notnull()),
+        event_bad=s(event_bad & ~user_bad & ts.notnull() & ~early & ~late),
         excluded=s(excluded & ~user_bad & ts.notnull() & ~early & ~late),
     ).execute().iloc[0]
     rows = int(counts["rows"])
     if rows == 0:
         raise DataError("the event log is empty (0 rows); check data.source points at the right file")
-    if int(counts["time_null"]) == rows:
+    if int(counts["time_null_any"]) == rows:
         raise DataError(f"column '{data.time}' (data.time) is empty: all {_fmt(rows)} rows are null; map data.time to the column holding event times")
-    if int(counts["time_null"]) + int(counts["time_bad"]) == rows:
+    if int(counts["time_unusable"]) == rows:
         sample = raw.filter(tcol.notnull()).select(v=tcol.cast("string")).limit(1).execute()["v"].iloc[0]
         raise DataError(
             f"column '{data.time}' (data.time): none of its {_fmt(rows)} values parse as a time "
@@ -567,7 +570,7 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, 
         3: "check the time column and data.timezone, or set data.valid_from",
         4: "check the time column's units and data.timezone, or set data.valid_until",
     }
-    bad_masks = [user_bad, time_null, time_bad, early, late, event_bad]
+    bad_masks = [user_bad, time_null & ~user_bad, time_bad & ~user_bad, early, late, event_bad]
     for i, (reason, n) in enumerate(dropped.items()):
         if n and n / rows > data.max_dropped_share:
             example = ""
