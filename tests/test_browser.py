@@ -169,10 +169,10 @@ def _hostile_product(tmp: Path) -> Path:
     for u in range(240):
         for d in range(0, 56, 1 + u % 5):
             day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=d, hours=9 + u % 8)
-            rows.append((f"u{u}", day, "open"))
-            rows.append((f"u{u}", day + pd.Timedelta(minutes=5), PAYLOADS[(u + d) % len(PAYLOADS)]))
+            rows.append((f"uid-{u:04d}", day, "open"))
+            rows.append((f"uid-{u:04d}", day + pd.Timedelta(minutes=5), PAYLOADS[(u + d) % len(PAYLOADS)]))
     pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]).to_csv(tmp / "events.csv", index=False)
-    pd.DataFrame({"user_id": [f"u{u}" for u in range(240)],
+    pd.DataFrame({"user_id": [f"uid-{u:04d}" for u in range(240)],
                   "signup_time": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=u % 20) for u in range(240)],
                   "plan": [PAYLOADS[u % 4] for u in range(240)]}).to_csv(tmp / "users.csv", index=False)
     params = {
@@ -219,8 +219,11 @@ def test_hostile_content_never_runs_loads_or_logs(tmp_path, browser):
         browser.screenshot(page, tmp_path / f"{page.stem}.png")
         assert (tmp_path / f"{page.stem}.png").stat().st_size > 5_000
 
-        bad = _unsafe_markup(page.read_text(encoding="utf-8"))
+        html = page.read_text(encoding="utf-8")
+        bad = _unsafe_markup(html)
         assert not bad, (page.name, bad[:5])
+        # show_user_ids is off: no user id on any page (the at-risk CSV export may hold them)
+        assert not re.findall(r"uid-\d{4}", re.sub(r"data:image/[^\"']+", "", html)), page.name
 
     assert executed == 0, "a payload ran"
     assert not console_lines, console_lines
