@@ -385,9 +385,6 @@ def test_ten_thousand_event_names_keep_the_overview_small(tmp_path):
     assert types["event"].iloc[-1] == "(other events: 9,950 types)" and types["events"].iloc[-1] == 20_000 - 50 * 2
 
 
-@pytest.mark.xfail(strict=False, reason="plots.behaviors.engagement_matrix labels every event and stacks overlapping "
-                   "labels upwards without limit: with 10,000 event names the key-behaviours page held one "
-                   "1188x18924 px PNG (10 MB). Label only the top events (owner: key-behaviours module).")
 def test_engagement_matrix_stays_a_normal_size_with_thousands_of_events():
     import io
 

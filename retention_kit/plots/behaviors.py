@@ -107,18 +107,20 @@ def adoption_by_segment(segments: pd.DataFrame, *, pair: Sequence[str] = ("power
                   xlabel="Breadth: share of the segment's users who did it (%)", ylabel="Event", legend=True)
 
 
-def engagement_matrix(segments: pd.DataFrame, *, segment: str, ax: Axes | None = None) -> Axes:
-    """Breadth (x) against depth (y) for one segment, one labelled point per event: top right are
-    core behaviours, top left niche but intense, bottom right widespread but light."""
+def engagement_matrix(segments: pd.DataFrame, *, segment: str, label_top: int = 15, ax: Axes | None = None) -> Axes:
+    """Breadth (x) against depth (y) for one segment, one point per event: top right are core
+    behaviours, top left niche but intense, bottom right widespread but light. The ``label_top``
+    broadest events are labelled; a log with thousands of event types stays readable."""
     ax = new_ax(ax, figsize=(8, 5))
     d = segments[(segments["segment"] == segment) & (segments["doers"] > 0)]
     ax.scatter(d["breadth"], d["depth_median"], color="#2b6cb0", s=28)
     placed: list[tuple[float, float]] = []
     span = max(float(d["depth_median"].max()), 1.0) if len(d) else 1.0
-    for _, r in d.sort_values(["depth_median", "breadth"]).iterrows():
+    labelled = d.sort_values(["breadth", "event"], ascending=[False, True]).head(label_top)
+    for _, r in labelled.sort_values(["depth_median", "breadth"]).iterrows():
         x, y = float(r["breadth"]), float(r["depth_median"])
         # stack labels of points that sit on top of each other instead of overprinting them
-        near = sum(abs(x - px) < 0.12 and abs(y - py) < 0.04 * span for px, py in placed)
+        near = min(sum(abs(x - px) < 0.12 and abs(y - py) < 0.04 * span for px, py in placed), 6)
         placed.append((x, y))
         ax.annotate(str(r["event"]), (x, y), fontsize=8, xytext=(3, 3 + 9 * near), textcoords="offset points")
     if len(d):
@@ -127,6 +129,7 @@ def engagement_matrix(segments: pd.DataFrame, *, segment: str, ax: Axes | None =
     ax.set_xlim(0, 1.05)
     percent_axis(ax, "x")
     period = d["period"].iloc[0] if len(d) else ""
-    return finish(ax, title=f"Engagement matrix: {segment} users ({period})",
+    more = f", top {label_top} of {len(d):,} labelled" if len(d) > label_top else ""
+    return finish(ax, title=f"Engagement matrix: {segment} users ({period}{more})",
                   xlabel="Breadth: share of users who did it (%)",
                   ylabel="Depth: median times per active week")
