@@ -531,7 +531,7 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, 
 
     if source is None:
         _check_gzip(params)
-    s = lambda cond: cond.cast("int64").sum()  # noqa: E731
+    s = lambda cond: cond.fill_null(False).cast("int64").sum()  # noqa: E731  (a null event makes isin() null)
     counts = raw.aggregate(
         rows=raw.count(),
         user_bad=s(user_bad),

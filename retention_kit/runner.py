@@ -189,7 +189,7 @@ def _check_output(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
         probe.write_text("ok")
-        probe.unlink()
+        probe.unlink(missing_ok=True)  # a concurrent run may clean it up first
     except OSError as e:
         raise OutputError(f"cannot write to the output folder {out}: {e.strerror or e}; choose another "
                           "folder with --out or fix its permissions") from None

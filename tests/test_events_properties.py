@@ -104,3 +104,14 @@ def test_loading_is_deterministic_and_leaves_the_frame_alone(rows):
     pd.testing.assert_frame_equal(fetch(a.daily, sort=["user_id", "day", "event"]),
                                   fetch(b.daily, sort=["user_id", "day", "event"]))
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_a_null_event_with_exclusions_is_a_clear_error_not_a_crash():
+    # found by the property above: isin() on a null event is null, and a sum of nulls is null
+    df = pd.DataFrame([("u1", "2024-03-01 10:00:00", None)], columns=["user_id", "timestamp", "event"]).astype("object")
+    try:
+        load_events(make_params(exclude_events=["push"], max_dropped_share=1.0), source=df)
+    except DataError as e:
+        assert "no events left after filters: 1 rows read, 1 dropped as invalid, 0 removed" in str(e)
+    else:
+        raise AssertionError("expected a DataError")
