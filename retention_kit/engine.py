@@ -41,6 +41,8 @@ def connect(*, timezone: str = "UTC", memory_limit: str | None = None, threads: 
         con.raw_sql("SET enable_progress_bar = false")
     except Exception:  # noqa: BLE001 - duckdb.InvalidInputException; nothing to switch off then
         pass
+    # no network at run time: DuckDB would otherwise download extensions it thinks it needs
+    con.raw_sql("SET autoinstall_known_extensions = false")
     con.raw_sql(f"SET memory_limit = '{(memory_limit or DEFAULT_MEMORY_LIMIT).replace(chr(39), '')}'")
     if threads:
         con.raw_sql(f"SET threads = {int(threads)}")
