@@ -112,6 +112,8 @@ class EventLog:
     params: DataParams
     con: Any = dataclasses.field(repr=False, compare=False)
     user_keys: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
+    # derived tables every analysis asks for, computed once per log and cached in the engine
+    _memo: dict[str, ir.Table] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""
@@ -131,8 +133,10 @@ class EventLog:
 
     def active_days(self) -> ir.Table:
         """Distinct (``user_id``, ``day``) pairs on which the user was active."""
-        d = self.daily
-        return d.filter(d.active).select("user_id", "day").distinct()
+        if "active_days" not in self._memo:
+            d = self.daily
+            self._memo["active_days"] = d.filter(d.active).select("user_id", "day").distinct().cache()
+        return self._memo["active_days"]
 
     def starts(self) -> ir.Table:
         """Each user's start day: ``user_id``, ``start_day``.
@@ -141,12 +145,13 @@ class EventLog:
         else the first day with activity. With a users table, active users missing from it start
         on their first active day.
         """
-        first = self.active_days().group_by("user_id").aggregate(start_day=ibis._.day.min())
-        if self.users is None:
-            return first
-        u = self.users.filter(self.users.signup_day.notnull()).select("user_id", start_day="signup_day")
-        missing = first.anti_join(u, "user_id")
-        return u.union(missing)
+        if "starts" not in self._memo:
+            first = self.active_days().group_by("user_id").aggregate(start_day=ibis._.day.min())
+            if self.users is not None:
+                u = self.users.filter(self.users.signup_day.notnull()).select("user_id", start_day="signup_day")
+                first = u.union(first.anti_join(u, "user_id"))
+            self._memo["starts"] = first.cache()
+        return self._memo["starts"]
 
 
 def _suffix(name: str) -> str:
