@@ -119,7 +119,7 @@ class EventLog:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""
         if self.user_keys is None:
             return table
-        k = self.user_keys
+        k = self.user_keys.view()  # a fresh reference: ``table`` may itself come from a join with the keys
         j = table.join(k, table.user_id == k.key)
         return j.select(*[k.user_id.name("user_id") if c == "user_id" else table[c] for c in table.columns])
 
@@ -405,7 +405,15 @@ def _fingerprint(params: Params, source: Any) -> str | None:
         ident = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
     else:
         return None
-    payload = json.dumps({"data": params.data.model_dump(mode="json", exclude={"users"}), "source": ident,
+    users_ident: Any = None
+    if params.data.users is not None:
+        us = params.data.users.source
+        uspec = us if isinstance(us, SourceSpec) else SourceSpec(path=str(us))
+        if uspec.path is not None:
+            users_ident = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in _files_for(params.resolve(uspec.path))]
+        else:
+            users_ident = uspec.model_dump(mode="json")
+    payload = json.dumps({"data": params.data.model_dump(mode="json"), "users": users_ident, "source": ident,
                           "base": params.base_dir, "today": dt.date.today().isoformat()}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
@@ -633,6 +641,21 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, 
             notes.append(f"user ids in '{data.user}' mix {_fmt(numeric)} purely numeric ids with "
                          f"{_fmt(total - numeric)} other ids; if one user can appear both ways (e.g. '00123' "
                          "and '123', or 'u123'), fix the export, as they count as different users")
+    if users_t is not None:
+        # ids that do not match between the two tables are usually a format difference ('007' vs 7)
+        # renamed apart: both sides derive from the same tables, and Ibis refuses ambiguous joins
+        log_users = daily.select(lid=daily.user_id).distinct()
+        table_users = users_t.select(tid=users_t.user_id)
+        only_users = table_users.anti_join(log_users, table_users.tid == log_users.lid).count().execute()
+        only_events = log_users.anti_join(table_users, log_users.lid == table_users.tid).count().execute()
+        n_table = int(users_t.count().execute())
+        if only_users:
+            notes.append(f"{_fmt(int(only_users))} of {_fmt(n_table)} users in the users table never appear in the "
+                         "events: they count as signed up and never active; if that is unexpected, check that both "
+                         "tables write user ids the same way")
+        if only_events:
+            notes.append(f"{_fmt(int(only_events))} users in the events are missing from the users table: they start "
+                         "on their first active day")
     if missing:
         notes.append(f"data.active_events lists events absent from the log: {', '.join(missing)}")
     quality = DataQuality(
@@ -702,5 +725,10 @@ def _load_users(params: Params, up: UsersParams | None, override: Any, con: Any,
         cols["signup_day"] = ibis.null("date")
     for a in up.attributes:
         cols[a] = t[a].cast("string")
-    ucol = t[up.user]
-    return t.filter(ucol.notnull()).select(**cols).distinct(on="user_id", keep="first")
+    rows = t.filter(t[up.user].notnull()).select(**cols)
+    # one row per user by a fixed rule, so a duplicated user gives the same result every run:
+    # the earliest signup, and the attributes of the row with the earliest signup (ties: smallest)
+    aggs: dict[str, Any] = {"signup_day": rows.signup_day.min()}
+    for a in up.attributes:
+        aggs[a] = rows[a].argmin(rows.signup_day) if up.signup_time else rows[a].min()
+    return rows.group_by("user_id").aggregate(**aggs)

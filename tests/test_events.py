@@ -250,3 +250,34 @@ def test_text_ids_become_integer_keys_that_map_back():
     # integer ids stay as they are
     ints = load_events(make_params(), source=TINY.assign(user_id=[1, 1, 1, 2, 2, 3]))
     assert ints.user_keys is None and fetch(ints.daily)["user_id"].dtype == "int64"
+
+
+def test_users_table_duplicates_resolve_the_same_way_and_mismatches_are_noted():
+    # u1 twice: the earliest signup wins, with that row's plan; u8 has no events, u2/u3 no users row
+    users = pd.DataFrame({"user_id": ["u1", "u1", "u8"],
+                          "signup_time": pd.to_datetime(["2024-02-29", "2024-02-27", "2024-03-01"]),
+                          "plan": ["pro", "free", "free"]})
+    log = load_events(make_params(users={"source": "(given)", "attributes": ["plan"]}), source=TINY, users=users)
+    u = fetch(log.original_ids(log.users), sort=["user_id"])
+    assert u["user_id"].tolist() == ["u1", "u8"]
+    assert u["signup_day"].dt.date.tolist() == [dt.date(2024, 2, 27), dt.date(2024, 3, 1)]
+    assert u["plan"].tolist() == ["free", "free"]
+    notes = " ".join(log.quality.notes)
+    assert "1 of 2 users in the users table never appear in the events" in notes
+    assert "2 users in the events are missing from the users table" in notes
+
+
+def test_activity_cache_key_covers_the_users_table(tmp_path):
+    csv = tmp_path / "events.csv"
+    TINY.to_csv(csv, index=False)
+    users = tmp_path / "users.csv"
+    pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": ["2024-02-28", "2024-03-02"]}).to_csv(users, index=False)
+    cache = tmp_path / "cache"
+    with_users = make_params(source=str(csv), users={"source": str(users)})
+    first = load_events(with_users, cache_dir=cache)
+    hit = load_events(with_users, cache_dir=cache)
+    # a cache hit keeps the users-only signup u9 (4 starts: u1, u2, u3, u9)
+    assert fetch(hit.starts()).shape[0] == fetch(first.starts()).shape[0] == 4
+    # another users table is another key
+    pd.DataFrame({"user_id": ["u1", "u7", "u9"], "signup_time": ["2024-02-28", "2024-03-01", "2024-03-02"]}).to_csv(users, index=False)
+    assert fetch(load_events(with_users, cache_dir=cache).starts()).shape[0] == 5
