@@ -97,6 +97,10 @@ def eligible_users(log: EventLog, *, window_days: int = 7, outcome_start: int = 
     >>> users, counts = eligible_users(log, window_days=7, outcome_start=14, outcome_end=28)  # doctest: +SKIP
     """
     check_windows(window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
+    memo_key = f"eligible_users:{window_days}:{outcome_start}:{outcome_end}"
+    if memo_key in log._memo:
+        table, counts = log._memo[memo_key]
+        return table, dict(counts)
     first_i = (log.first_day - _EPOCH).days
     last_i = (log.last_day - _EPOCH).days
     st = log.starts()
@@ -122,16 +126,18 @@ def eligible_users(log: EventLog, *, window_days: int = 7, outcome_start: int = 
         retained_i=((j.dn >= outcome_start) & (j.dn < outcome_end)).cast("int64").max(),
     )
     u = el.left_join(per_user, "user_id").select(el.user_id, el.start_day, el.start_i, "active_w", "retained_i")
+    # cached: the candidate grid, the baseline, the totals and the segments all start from it
     u = u.mutate(
         split=ibis.ifelse(u.start_i <= cutoff, "discovery", "validation"),
         retained=u.retained_i.fill_null(0) > 0,
         active_w=u.active_w.fill_null(0),
-    ).drop("retained_i")
+    ).drop("retained_i").cache()
     tot = fetch(u.group_by("split").aggregate(users=u.count(), retained=u.retained.cast("int64").sum()))
     by = dict(zip(tot["split"], tot["users"]))
     counts = {"users": n_all, "eligible": n_el, "ineligible": n_all - n_el, "discovery": int(by.get("discovery", 0)),
               "validation": int(by.get("validation", 0)), "retained": int(tot["retained"].sum()), "cutoff": cutoff}
-    return u, counts
+    log._memo[memo_key] = (u, counts)
+    return u, dict(counts)
 
 
 def _window_counts(log: EventLog, users: ir.Table, *, window_days: int, exclude: Sequence[str],

@@ -113,7 +113,7 @@ class EventLog:
     con: Any = dataclasses.field(repr=False, compare=False)
     user_keys: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
     # derived tables every analysis asks for, computed once per log and cached in the engine
-    _memo: dict[str, ir.Table] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""
