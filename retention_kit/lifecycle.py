@@ -11,10 +11,12 @@ Definitions (calendar days in the product's timezone; D is the "as of" day):
   ``days_since`` = D - reference day (0 when active on D itself).
 - **Segment** as of D, of users who started on or before D, first rule that matches:
   *new*: D - start day < ``new_days`` (started within the last new_days days, D included);
-  *active*: days_since < ``silent_days``;
-  *silent*: ``silent_days`` <= days_since < ``churned_days``;
+  *active*: active at least once by D and days_since < ``silent_days``;
+  *silent*: days_since < ``churned_days`` (so ``silent_days`` <= days_since for users active
+  by D; a user never active by D is silent from ``new_days`` on, counting from the start day);
   *churned*: days_since >= ``churned_days``.
-  So with silent_days 10 a user last active 9 days ago is active, 10 days ago silent.
+  So with silent_days 10 a user last active 9 days ago is active, 10 days ago silent; a user who
+  signed up 9 days ago and was never active is silent once no longer new (never active).
 - **At risk** as of D: an active or silent user (not new) with either
   (a) at least 3 active days up to D and days_since > ``at_risk_factor`` x their median gap
   between active days up to D (strictly more), or
@@ -28,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
@@ -50,6 +53,11 @@ __all__ = [
     "flows",
     "at_risk_users",
     "at_risk_summary",
+    "EXPORT_COLUMNS",
+    "export_frame",
+    "complete_value_periods",
+    "observed_repurchase",
+    "observed_cohorts",
 ]
 
 SEGMENTS = ("new", "active", "silent", "churned")
@@ -73,7 +81,8 @@ class Thresholds:
         """One sentence for the report."""
         base = (f"New: started less than {self.new_days} days ago; active: last active less than "
                 f"{self.silent_days} days ago; silent: {self.silent_days} to {self.churned_days - 1} days; "
-                f"churned: {self.churned_days} days or more.")
+                f"churned: {self.churned_days} days or more (a user never active counts from the start "
+                f"day and is silent, not active, until churned).")
         if self.derived and self.cadence_p80 is not None:
             base += (f" Derived from the usage cadence ({', '.join(self.derived)}): 80% of users with 2+ active "
                      f"days have a median gap of at most {self.cadence_p80:.1f} days, rounded to "
@@ -127,14 +136,32 @@ def thresholds(log: EventLog, *, new_days: int | None = None, silent_days: int |
     return Thresholds(int(new_days), int(silent_days), int(churned_days), p80, cad, tuple(derived))
 
 
-def _segment_expr(age: ir.IntegerValue, since: ir.IntegerValue, thr: Thresholds) -> ir.StringValue:
-    return (ibis.cases((age < thr.new_days, "new"), (since < thr.silent_days, "active"),
+def _segment_expr(age: ir.IntegerValue, since: ir.IntegerValue, was_active: ir.BooleanValue,
+                  thr: Thresholds) -> ir.StringValue:
+    # "active" means active within the silent threshold (issue 8): a signup who never used the
+    # product is not active however recent the signup, only new, then silent, then churned
+    return (ibis.cases((age < thr.new_days, "new"), (was_active & (since < thr.silent_days), "active"),
                        (since < thr.churned_days, "silent"), else_="churned"))
 
 
+def _cached(log: EventLog, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+    """``build()`` cached in the engine once per log and key: snapshots and flows share one
+    segment table, at_risk_users and at_risk_summary one at-risk table. Kept in the log's own
+    memo so it lives and dies with the log (no id reuse across logs)."""
+    key = f"lifecycle.{key}"
+    if key not in log._memo:
+        log._memo[key] = build().cache()
+    return log._memo[key]
+
+
 def _segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
-    """Engine table: one row per (user, snapshot) of users started by then: ``user_id``, ``k``
-    (snapshot ordinal), ``date``, ``start_day``, ``ref_day``, ``days_since``, ``segment``."""
+    """Engine table (cached per log, dates and thresholds): one row per (user, snapshot) of users
+    started by then: ``user_id``, ``k`` (snapshot ordinal), ``date``, ``start_day``, ``ref_day``,
+    ``was_active`` (an active day on or before the date), ``days_since``, ``segment``."""
+    return _cached(log, f"segments:{thr!r}:{','.join(map(str, dates))}", lambda: _build_segments(log, dates, thr))
+
+
+def _build_segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
     snaps = ibis.memtable({"k": list(range(len(dates))), "date": list(dates)})
     a = log.active_days()
     a = a.mutate(next_day=a.day.lead().over(ibis.window(group_by="user_id", order_by="day")))
@@ -145,14 +172,15 @@ def _segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
     grid = s.join(snaps, s.start_day <= snaps.date)
     g = grid.left_join(last, ["user_id", "k"]).select(grid.user_id, grid.k, grid.date, grid.start_day, "last_active")
     ref = g.last_active.coalesce(g.start_day)
-    g = g.mutate(ref_day=ref, days_since=day_index(g.date) - day_index(ref),
+    g = g.mutate(ref_day=ref, was_active=g.last_active.notnull(), days_since=day_index(g.date) - day_index(ref),
                  age=day_index(g.date) - day_index(g.start_day))
-    return g.mutate(segment=_segment_expr(g.age, g.days_since, thr)).drop("age", "last_active")
+    return g.mutate(segment=_segment_expr(g.age, g.days_since, g.was_active, thr)).drop("age", "last_active")
 
 
 def segments_at(log: EventLog, day: dt.date, *, thresholds: Thresholds) -> ir.Table:
     """Each started user's segment as of ``day`` (engine table): ``user_id``, ``date``,
-    ``start_day``, ``ref_day`` (last active day, else start), ``days_since``, ``segment``.
+    ``start_day``, ``ref_day`` (last active day, else start), ``was_active`` (active by ``day``),
+    ``days_since``, ``segment``. See the module docstring for the rules.
 
     Examples
     --------
@@ -244,8 +272,13 @@ def _gaps(days: ir.Table, prefix: str) -> ir.Table:
 
 
 def _at_risk_table(log: EventLog, thr: Thresholds, factor: float, as_of: dt.date) -> ir.Table:
-    """Engine table of every active or silent user as of ``as_of`` with the at-risk flags."""
-    seg = segments_at(log, as_of, thresholds=thr)
+    """Engine table (cached per log, thresholds, factor, day) of every active or silent user as of
+    ``as_of`` with the at-risk flags."""
+    return _cached(log, f"at_risk:{thr!r}:{factor!r}:{as_of}", lambda: _build_at_risk(log, thr, factor, as_of))
+
+
+def _build_at_risk(log: EventLog, thr: Thresholds, factor: float, as_of: dt.date) -> ir.Table:
+    seg = _build_segments(log, [as_of], thr).drop("k")  # the at-risk table is cached; no need to cache this too
     seg = seg.filter(seg.segment.isin(["active", "silent"]))
     asof = day_index(ibis.literal(as_of))
     act = _gaps(log.active_days().filter(ibis._.day <= as_of), "act")
@@ -357,3 +390,60 @@ def at_risk_summary(log: EventLog, *, thresholds: Thresholds, factor: float = 2.
         out["share_of_revenue_to_date"] = float("nan")
     return out[["segment", "users", "at_risk", "share_at_risk", "at_risk_revenue_to_date",
                 "at_risk_revenue_last_90d", "share_of_revenue_last_90d", "share_of_revenue_to_date"]]
+
+
+# ---------------------------------------------------------------- the notebook's exports and value sections
+
+#: The export contract of issue 8: file name -> leading columns (more may follow, never renamed).
+EXPORT_COLUMNS: dict[str, list[str]] = {
+    "lifecycle": ["date", "segment", "users", "share"],
+    "at_risk_users": ["user_id", "segment", "last_active", "days_since_last", "typical_gap_days", "revenue_to_date"],
+    "value": ["granularity", "period", "active_users", "paying_users", "revenue", "arpu", "arppu"],
+    "value_cohorts": ["granularity", "cohort", "period", "cohort_size", "revenue", "revenue_retention",
+                      "cumulative_revenue_per_user"],
+    "repurchase": ["window_days", "eligible_buyers", "repurchasers", "rate"],
+}
+
+
+def export_frame(name: str, *frames: pd.DataFrame | None) -> pd.DataFrame:
+    """The frames stacked (e.g. months then weeks), export ``name``'s contract columns first and
+    extra columns after; a header-only frame when there is none, so the CSV still exists."""
+    cols = EXPORT_COLUMNS[name]
+    parts = [f for f in frames if f is not None]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return df[cols + [c for c in df.columns if c not in cols]]
+
+
+def complete_value_periods(by_period: pd.DataFrame) -> pd.DataFrame:
+    """The complete periods of :func:`retention_kit.value.value_by_period` output (what the ARPU
+    chart draws). Raises NotEnoughDataError when no period is complete or none has a purchase."""
+    gran = by_period["granularity"].iloc[0] if len(by_period) else "period"
+    done = by_period[by_period["complete"]]
+    if done.empty:
+        raise NotEnoughDataError(f"no {gran} of the data is complete yet, so there is no ARPU to draw")
+    if not (done["paying_users"].fillna(0) > 0).any():
+        raise NotEnoughDataError(f"no purchase in any complete {gran}, so there is no revenue per user to draw")
+    return done
+
+
+def observed_repurchase(rates: pd.DataFrame) -> pd.DataFrame:
+    """:func:`retention_kit.value.repurchase` output, or NotEnoughDataError when no buyer is
+    eligible for any window (no purchase, or every first purchase too close to the end)."""
+    if not (rates["eligible_buyers"] > 0).any():
+        raise NotEnoughDataError(f"no buyer made a first purchase at least {rates['window_days'].min()} days before "
+                                 "the end of the data, so no repurchase rate can be measured")
+    return rates
+
+
+def observed_cohorts(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`retention_kit.value.cohort_revenue` output, or NotEnoughDataError when no cohort has
+    a complete period with revenue (the charts would be empty)."""
+    gran = cohorts["granularity"].iloc[0] if len(cohorts) else "period"
+    done = cohorts[cohorts["complete"]]
+    if done.empty:
+        raise NotEnoughDataError(f"no cohort has a complete {gran} yet")
+    if not done["revenue_retention"].notna().any():
+        raise NotEnoughDataError(f"no cohort has revenue in its first complete {gran}, so revenue retention is undefined")
+    return cohorts

@@ -14,9 +14,15 @@ import pytest
 from retention_kit import load_events, params_from_dict
 from retention_kit.engine import fetch
 from retention_kit.errors import NotEnoughDataError
+from retention_kit import lifecycle
 from retention_kit.lifecycle import (
+    EXPORT_COLUMNS,
     Thresholds,
     at_risk_summary,
+    complete_value_periods,
+    export_frame,
+    observed_cohorts,
+    observed_repurchase,
     at_risk_users,
     flows,
     segments_at,
@@ -24,6 +30,7 @@ from retention_kit.lifecycle import (
     snapshots,
     thresholds,
 )
+from retention_kit.value import cohort_revenue, repurchase, value_by_period
 
 ROOT = Path(__file__).resolve().parents[1]
 D = dt.date
@@ -117,6 +124,69 @@ def test_never_active_user_counts_from_signup():
     seg = fetch(lg.original_ids(segments_at(lg, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
     assert seg["segment"].to_dict() == {"x": "active", "ghost": "churned", "fresh": "new"}
     assert seg.loc["ghost", "days_since"] == 11
+
+
+def test_signup_only_user_is_never_active():
+    # as of 2024-01-31 with new 3, silent 5, churned 10. Users who signed up but have no activity
+    # by D count from their signup day and are never "active": new while age < 3, then silent while
+    # days since signup < 10, then churned.
+    rows = (_days("x", ["2024-01-01", "2024-01-31"])      # active on D: since 0 -> active
+            + _days("used", ["2024-01-29"])                # signed up 01-20, active 01-29: since 2 -> active
+            + _days("late", ["2024-02-03"]))               # signed up 01-20, first active after D
+    users = pd.DataFrame({"user_id": ["x", "s2", "s3", "s4", "s9", "s10", "used", "late"],
+                          "signup_time": pd.to_datetime(["2024-01-01", "2024-01-29", "2024-01-28", "2024-01-27",
+                                                         "2024-01-22", "2024-01-21", "2024-01-20", "2024-01-20"])})
+    lg = _log(rows, users=users)
+    seg = fetch(lg.original_ids(segments_at(lg, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
+    assert seg["segment"].to_dict() == {
+        "x": "active", "used": "active",
+        "s2": "new",       # age 2 < 3
+        "s3": "silent",    # age 3: not new; never active, so not active although since 3 < 5 (the bug said active)
+        "s4": "silent",    # since 4 < 5: still silent, not active (the bug said active)
+        "s9": "silent",    # since 9 < 10
+        "s10": "churned",  # since 10 >= 10 (edge)
+        "late": "churned",  # as of 01-31 never active: since signup 11 >= 10
+    }
+    assert not seg.loc["s3", "was_active"] and seg.loc["used", "was_active"]
+    assert seg.loc["s3", "days_since"] == 3 and seg.loc["s3", "ref_day"] == pd.Timestamp("2024-01-28")
+    # the at-risk summary counts the never-active silent users (s3, s4, s9) as silent, none at
+    # risk (no active days, so no rhythm); active: x and used (2 and 1 active days, never at risk)
+    s = at_risk_summary(lg, thresholds=THR, as_of=D(2024, 1, 31)).set_index("segment")
+    assert s.loc["silent", ["users", "at_risk"]].tolist() == [3, 0]
+    assert s.loc["active", ["users", "at_risk"]].tolist() == [2, 0]
+
+
+def test_engine_tables_built_once_per_log_and_thresholds(monkeypatch):
+    # snapshots + flows share one segment table, at_risk_users + at_risk_summary one at-risk table
+    calls = {"seg": 0, "risk": 0}
+    build_seg, build_risk = lifecycle._build_segments, lifecycle._build_at_risk
+
+    def seg(*a):
+        calls["seg"] += 1
+        return build_seg(*a)
+
+    def risk(*a):
+        calls["risk"] += 1
+        return build_risk(*a)
+
+    monkeypatch.setattr(lifecycle, "_build_segments", seg)
+    monkeypatch.setattr(lifecycle, "_build_at_risk", risk)
+    log = _log(_days("a", ["2024-01-01", "2024-01-30", "2024-02-28"]) + _days("b", ["2024-01-01", "2024-03-05"]))
+    a = snapshots(log, thresholds=THR)
+    flows(log, thresholds=THR)
+    assert calls["seg"] == 1
+    at_risk_users(log, thresholds=THR)
+    at_risk_summary(log, thresholds=THR)
+    assert calls["risk"] == 1
+    # other thresholds or another log: built anew, and the cached result is the same as a fresh one
+    n = calls["seg"]  # (the at-risk table builds its own one-day segments inside its cached table)
+    other = Thresholds(new_days=3, silent_days=6, churned_days=10)
+    snapshots(log, thresholds=other)
+    assert calls["seg"] == n + 1
+    b = snapshots(_log(_days("a", ["2024-01-01", "2024-01-30", "2024-02-28"]) + _days("b", ["2024-01-01", "2024-03-05"])),
+                  thresholds=THR)
+    assert calls["seg"] == n + 2
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_snapshots_and_flows():
@@ -230,6 +300,57 @@ def test_at_risk_by_missed_purchase_intervals():
     assert s.loc["active", "share_of_revenue_to_date"] == pytest.approx(20 / 70)
 
 
+# ---------------------------------------------------------------- exports and the value sections' data checks
+
+def test_export_frame_puts_contract_columns_first():
+    df = pd.DataFrame({"extra": [1], "share": [0.5], "users": [2], "segment": ["new"], "date": [pd.Timestamp("2024-01-31")]})
+    out = export_frame("lifecycle", df)
+    assert list(out.columns) == ["date", "segment", "users", "share", "extra"]
+    # nothing computed: the header alone, so the CSV still exists
+    empty = export_frame("value", None, None)
+    assert empty.empty and list(empty.columns) == EXPORT_COLUMNS["value"]
+    # months then weeks stacked
+    m = pd.DataFrame({c: [1] for c in EXPORT_COLUMNS["value"]}).assign(granularity="month")
+    w = m.assign(granularity="week")
+    assert export_frame("value", m, w)["granularity"].tolist() == ["month", "week"]
+
+
+def _money_log(rows):
+    return _log(rows, revenue=True, purchase_events=["purchase"])
+
+
+def test_value_sections_need_complete_periods_and_purchases():
+    # data 2024-01-02 .. 01-20: January is not complete (it ends 01-31), so no ARPU month; a's first
+    # purchase (01-02) is 18 days before the end, < 30, so nobody is eligible for any window; the
+    # January cohort has no complete month
+    thin = _money_log([("a", "2024-01-02", "purchase", 10.0), ("a", "2024-01-05", "purchase", 5.0),
+                       ("b", "2024-01-20", "app_open", np.nan)])
+    with pytest.raises(NotEnoughDataError, match="complete"):
+        complete_value_periods(value_by_period(thin, granularity="month"))
+    with pytest.raises(NotEnoughDataError, match="30 days"):
+        observed_repurchase(repurchase(thin, windows=[30, 60, 90]))
+    with pytest.raises(NotEnoughDataError, match="complete"):
+        observed_cohorts(cohort_revenue(thin, granularity="month"))
+    # data 2024-01-01 .. 02-10 with money only on refunds (not a purchase event): January is complete
+    # but nobody paid; the January cohort's month-0 revenue is -5, so retention is undefined
+    refunds = _money_log([("a", "2024-01-01", "refund", -5.0), ("b", "2024-02-10", "app_open", np.nan)])
+    with pytest.raises(NotEnoughDataError, match="no purchase"):
+        complete_value_periods(value_by_period(refunds, granularity="month"))
+    with pytest.raises(NotEnoughDataError, match="revenue retention"):
+        observed_cohorts(cohort_revenue(refunds, granularity="month"))
+    # a purchase of 10 on 01-05 (a) and app use by b on 01-06: January complete, February (to 02-10)
+    # not: one month shown, 2 active users, 1 paying, revenue 10, ARPU 10 / 2 = 5, ARPPU 10
+    ok = _money_log([("a", "2024-01-05", "purchase", 10.0), ("b", "2024-01-06", "app_open", np.nan),
+                     ("b", "2024-02-10", "app_open", np.nan)])
+    done = complete_value_periods(value_by_period(ok, granularity="month"))
+    assert done["period"].tolist() == [pd.Timestamp("2024-01-01")]
+    assert (done["active_users"].iloc[0], done["paying_users"].iloc[0]) == (2, 1)
+    assert (done["arpu"].iloc[0], done["arppu"].iloc[0]) == (5.0, 10.0)
+    # a's first purchase 01-05 is 36 days before 02-10: eligible for 30 days only (not 60, 90)
+    rates = observed_repurchase(repurchase(ok, windows=[30, 60, 90]))
+    assert rates["eligible_buyers"].tolist() == [1, 0, 0]
+
+
 # ---------------------------------------------------------------- the notebook
 
 def _run(tmp_path: Path, params_path: Path, **extra):
@@ -322,6 +443,24 @@ def test_notebook_without_revenue_shows_ids_when_allowed(tmp_path):
     text = _html_text(out)
     assert "no revenue" in text.lower()
     assert "alice" in text and "carol" in text  # show_user_ids: true lists them
+
+
+@pytest.mark.slow
+def test_notebook_thin_revenue_log_notes_instead_of_empty_charts(tmp_path):
+    # revenue, but 2024-01-02 .. 01-20 only: no month end (no snapshot), no complete month (no
+    # ARPU), no buyer 30 days before the end (no repurchase), no complete cohort month
+    rows = ([("a", f"2024-01-{d:02d}", "purchase", 10.0) for d in (2, 5, 8)]
+            + [("b", f"2024-01-{d:02d}", "app_open", None) for d in (3, 6, 20)])
+    pd.DataFrame(rows, columns=["user_id", "timestamp", "event", "revenue"]).to_csv(tmp_path / "events.csv", index=False)
+    (tmp_path / "p.yaml").write_text("product: thin\ndata:\n  source: events.csv\n  revenue: revenue\n"
+                                     "  purchase_events: [purchase]\n  valid_until: 2030-01-01\n")
+    out, exp = _run(tmp_path, tmp_path / "p.yaml")
+    for name, cols in EXPORTS.items():
+        assert list(pd.read_csv(exp / f"{name}.csv").columns[: len(cols)]) == cols, name
+    text = _html_text(out)
+    for section in ("Lifecycle snapshots", "Value: revenue per user", "Value: repurchase", "Value: revenue by cohort"):
+        assert f"{section}: not enough data" in text, section
+    assert "Repurchase within 60 days" not in text  # no sentence about a rate nobody is eligible for
 
 
 def test_snapshots_and_at_risk_agree_with_pandas_brute_force():
