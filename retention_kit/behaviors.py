@@ -97,10 +97,12 @@ def eligible_users(log: EventLog, *, window_days: int = 7, outcome_start: int = 
     >>> users, counts = eligible_users(log, window_days=7, outcome_start=14, outcome_end=28)  # doctest: +SKIP
     """
     check_windows(window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
-    memo_key = f"eligible_users:{window_days}:{outcome_start}:{outcome_end}"
-    if memo_key in log._memo:
-        table, counts = log._memo[memo_key]
-        return table, dict(counts)
+    table, counts = log.memoized(f"behaviors.eligible_users:{window_days}:{outcome_start}:{outcome_end}",
+                                 lambda: _eligible(log, window_days, outcome_start, outcome_end))
+    return table, dict(counts)
+
+
+def _eligible(log: EventLog, window_days: int, outcome_start: int, outcome_end: int) -> tuple[ir.Table, dict[str, int]]:
     first_i = (log.first_day - _EPOCH).days
     last_i = (log.last_day - _EPOCH).days
     st = log.starts()
@@ -136,8 +138,7 @@ def eligible_users(log: EventLog, *, window_days: int = 7, outcome_start: int = 
     by = dict(zip(tot["split"], tot["users"]))
     counts = {"users": n_all, "eligible": n_el, "ineligible": n_all - n_el, "discovery": int(by.get("discovery", 0)),
               "validation": int(by.get("validation", 0)), "retained": int(tot["retained"].sum()), "cutoff": cutoff}
-    log._memo[memo_key] = (u, counts)
-    return u, dict(counts)
+    return u, counts
 
 
 def _window_counts(log: EventLog, users: ir.Table, *, window_days: int, exclude: Sequence[str],

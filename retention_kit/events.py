@@ -29,8 +29,9 @@ import json
 import os
 import re
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import ibis
@@ -40,6 +41,8 @@ import pandas as pd
 from . import engine
 from .config import DataParams, Params, SourceSpec, UsersParams
 from .errors import DataError, SourceError
+
+T = TypeVar("T")
 
 __all__ = ["EventLog", "DataQuality", "load_events", "read_source"]
 
@@ -115,6 +118,13 @@ class EventLog:
     # derived tables every analysis asks for, computed once per log and cached in the engine
     _memo: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def memoized(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per log and key: for derived tables that several analyses share
+        (build them with ``.cache()`` so the engine keeps the result)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""
         if self.user_keys is None:
@@ -133,10 +143,8 @@ class EventLog:
 
     def active_days(self) -> ir.Table:
         """Distinct (``user_id``, ``day``) pairs on which the user was active."""
-        if "active_days" not in self._memo:
-            d = self.daily
-            self._memo["active_days"] = d.filter(d.active).select("user_id", "day").distinct().cache()
-        return self._memo["active_days"]
+        d = self.daily
+        return self.memoized("active_days", lambda: d.filter(d.active).select("user_id", "day").distinct().cache())
 
     def starts(self) -> ir.Table:
         """Each user's start day: ``user_id``, ``start_day``.
@@ -145,13 +153,14 @@ class EventLog:
         else the first day with activity. With a users table, active users missing from it start
         on their first active day.
         """
-        if "starts" not in self._memo:
+        def build() -> ir.Table:
             first = self.active_days().group_by("user_id").aggregate(start_day=ibis._.day.min())
             if self.users is not None:
                 u = self.users.filter(self.users.signup_day.notnull()).select("user_id", start_day="signup_day")
                 first = u.union(first.anti_join(u, "user_id"))
-            self._memo["starts"] = first.cache()
-        return self._memo["starts"]
+            return first.cache()
+
+        return self.memoized("starts", build)
 
 
 def _suffix(name: str) -> str:

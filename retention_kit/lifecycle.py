@@ -149,9 +149,7 @@ def _cached(log: EventLog, key: str, build: Callable[[], ir.Table]) -> ir.Table:
     segment table, at_risk_users and at_risk_summary one at-risk table. Kept in the log's own
     memo so it lives and dies with the log (no id reuse across logs)."""
     key = f"lifecycle.{key}"
-    if key not in log._memo:
-        log._memo[key] = build().cache()
-    return log._memo[key]
+    return log.memoized(key, lambda: build().cache())
 
 
 def _segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
