@@ -49,9 +49,9 @@ def stickiness_tables(source: Path | str, *, exclude: tuple[str, ...] = ("push_s
     g["resurrected"] = g["active"] - g["new"] - g["retained"]
     g["churned"] = (g["active"].shift(1) - g["retained"]).fillna(0)
     g["quick_ratio"] = (g["new"] + g["resurrected"]) / g["churned"].replace(0, np.nan)
-    # a month not complete by the end of the data is not reported (the kit's definition)
-    month_end = pd.PeriodIndex.from_ordinals(g.index.to_numpy(), freq="M").end_time.normalize()
-    g = g[month_end <= last]
+    # a month not wholly inside the data range is not reported (the kit's definition)
+    months = pd.PeriodIndex.from_ordinals(g.index.to_numpy(), freq="M")
+    g = g[(months.end_time.normalize() <= last) & (months.start_time >= ud["day"].min())]
 
     week = ud["day"] - pd.to_timedelta(ud["day"].dt.day_of_week, unit="D")
     uw = pd.DataFrame({"user_id": ud["user_id"], "week": week}).drop_duplicates()
@@ -60,7 +60,8 @@ def stickiness_tables(source: Path | str, *, exclude: tuple[str, ...] = ("push_s
     size = uw[uw["period"] == 0].groupby("cohort").size()
     ret = uw.groupby(["cohort", "period"]).size().rename("active").reset_index()
     ret["cohort_size"] = ret["cohort"].map(size)
-    # only cells whose week is complete by the end of the data
-    ret = ret[ret["cohort"] + pd.to_timedelta(ret["period"] * 7 + 6, unit="D") <= last]
+    # only cells whose week lies wholly inside the data range
+    cell_week = ret["cohort"] + pd.to_timedelta(ret["period"] * 7, unit="D")
+    ret = ret[(cell_week + pd.Timedelta(days=6) <= last) & (cell_week >= ud["day"].min())]
     ret["retention"] = ret["active"] / ret["cohort_size"]
     return {"active_users": active, "power_user_curve": curve, "growth_accounting": g.reset_index(), "retention": ret}

@@ -11,9 +11,12 @@ Definitions (calendar periods in the product's timezone, weeks starting on ``dat
 
 Identities that hold by construction (and are tested): active = new + retained + resurrected;
 churned(t) = active(t-1) - retained(t). Churned users are also split by what they were in t-1
-(``churned_new``, ``churned_retained``, ``churned_resurrected``). Periods not complete by the last
-day of data are left out (their churn would count users who may still come back this period).
-The first period of the data counts everyone as new: activity before the log began is unknown.
+(``churned_new``, ``churned_retained``, ``churned_resurrected``). Only complete periods are
+reported: those lying entirely within the data range (:func:`retention_kit.periods.complete_range`).
+A partial last period would count as churned users who may still come back in it; a partial first
+period would look like a small start. Activity in a partial first period still counts as history:
+it makes users retained or churned in the first complete period. Activity before the log began is
+unknown, so the first complete period's "new" also holds users who were active before the data.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import pandas as pd
 from .engine import fetch
 from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import period_end, period_index, period_index_py, period_start
+from .periods import complete_range, period_end, period_index, period_index_py, period_start
 
 __all__ = ["growth_accounting", "last_complete_period"]
 
@@ -35,8 +38,9 @@ _STATUSES = ("new", "retained", "resurrected")
 
 
 def last_complete_period(log: EventLog, granularity: Literal["week", "month"]) -> int:
-    """Index of the last complete period: the last whose last day is on or before the last day of
-    data (weeks start on ``data.week_start``).
+    """Index of the last period whose last day is on or before the last day of data (weeks start on
+    ``data.week_start``). It may precede the first complete period on very short logs; use
+    :func:`retention_kit.periods.complete_range` for the complete periods themselves.
 
     Examples
     --------
@@ -54,8 +58,9 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
     Definition: see the module docstring (active, new, retained, resurrected, churned, quick
     ratio). Each user's distinct active periods are ordered; the gap to the previous one (LAG)
     classifies the period as new / retained / resurrected, the gap to the next one (LEAD) says
-    whether the user churns in the following period. Periods run from the one holding the first
-    day of data to the last complete one; a period with no activity is a real zero.
+    whether the user churns in the following period. Periods run from the first to the last
+    complete one (entirely within the data range); a period with no activity is a real zero. The
+    first row's churned counts users active in the (partial) period before it, when there is one.
 
     Returns
     -------
@@ -74,12 +79,12 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
     if granularity not in ("week", "month"):
         raise ValueError(f"granularity must be 'week' or 'month', got {granularity!r}")
     ws = log.params.week_start
-    lo = period_index_py(log.first_day, granularity, ws)
-    hi = last_complete_period(log, granularity)
-    if hi < lo:
+    rng = complete_range(log.first_day, log.last_day, granularity, ws)
+    if rng is None:
         raise NotEnoughDataError(
             f"The data ({log.first_day} to {log.last_day}) holds no complete {granularity}"
         )
+    lo, hi = rng
     a = log.active_days()
     up = a.select("user_id", p=period_index(a.day, granularity, ws)).distinct()
     w = ibis.window(group_by="user_id", order_by="p")

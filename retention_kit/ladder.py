@@ -36,6 +36,7 @@ from .ladder_rungs import (
     describe_condition,
     is_catch_all,
     ladder_rungs,
+    first_cohort,
     period_dates,
     rung_table,
 )
@@ -125,12 +126,16 @@ def cohorts(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataFram
 
     ``cohort`` is the start period, ``age`` the periods since it (0 = the start period), up to the
     last complete period. ``share`` divides by ``cohort_users``, the cohort's users on the grid at
-    that age (all of the cohort, except users who started before the data's first period).
+    that age (all of the cohort, except users who started before the first complete period).
+    Every row is a complete period. ``new_cohort`` is False for cohorts that are not really new
+    or not fully observed: the left-censored cohort holding the first day of data (without a users
+    table) and cohorts starting before the first complete period (their early ages are missing);
+    :func:`retention_kit.ladder_validation.findings` does not compare them.
 
     Returns
     -------
     DataFrame: ``cohort`` (first day), ``age``, ``rung``, ``rung_order``, ``users``, ``share``,
-    ``cohort_users``.
+    ``cohort_users``, ``new_cohort``.
 
     Examples
     --------
@@ -139,11 +144,12 @@ def cohorts(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataFram
     ladder = ladder or LadderParams()
     t = rung_table(log, ladder=ladder)
     df = fetch(t.group_by(["cohort", "age", "rung_order"]).aggregate(users=t.count()))
-    cols = ["cohort", "age", "rung", "rung_order", "users", "share", "cohort_users"]
+    cols = ["cohort", "age", "rung", "rung_order", "users", "share", "cohort_users", "new_cohort"]
     if not len(df):
         return pd.DataFrame(columns=cols)
     out = _complete(df, ["cohort", "age"], ladder)
     out["cohort_users"] = out.groupby(["cohort", "age"])["users"].transform("sum")
+    out["new_cohort"] = out["cohort"] >= first_cohort(log, ladder.period)
     out = out.sort_values(["cohort", "age", "rung_order"], kind="stable")
     out["cohort"] = period_dates(out["cohort"], ladder.period, log.params.week_start)
     return out[cols].reset_index(drop=True)

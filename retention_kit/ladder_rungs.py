@@ -4,13 +4,18 @@ acquired user in every complete period (an engine table, never pulled into panda
 Definitions in force (see ``docs/ladder.md``):
 
 - **Period.** Calendar weeks (``data.week_start``) or months in the product's timezone
-  (``ladder.period``). Only *complete* periods are used: a period that ends after the last day of
-  the data is left out everywhere, so a half-observed week never looks like a drop.
+  (``ladder.period``). Only *complete* periods are used: a period not entirely within the data
+  range (:func:`retention_kit.periods.complete_range`: ending after the last day of data, or
+  starting before the first day) is left out everywhere, so a half-observed week never looks like
+  a drop.
 - **Acquired.** A user is on the ladder from the period of their start day
   (:meth:`EventLog.starts`: signup day from the users table, else first active day) up to the last
   complete period, whether active or not. Their *cohort* is that start period and their *age* in a
   period is ``period - cohort`` (0 in the start period). Activity before the start period is
-  ignored; periods before the first period of the data are not on the grid.
+  ignored; periods before the first complete period are not on the grid. Without a users table,
+  the cohort whose period holds the first day of data is left-censored (everyone already active
+  when the log began); it and any cohort starting before the first complete period are not *new
+  cohorts* (:func:`retention_kit.periods.first_new_cohort`).
 - **Counters per (user, period).** ``active_days``: distinct days with activity in the period;
   one count per event named in a condition: events of that name in the period (any event that
   survived ``data.exclude_events``, activity or not).
@@ -39,7 +44,7 @@ import pandas as pd
 from .config import LadderParams, Rung
 from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import period_end, period_index, period_index_py, period_start
+from .periods import complete_range, first_new_cohort, period_index, period_start
 
 __all__ = [
     "RungDef",
@@ -52,6 +57,7 @@ __all__ = [
     "is_catch_all",
     "condition_events",
     "complete_periods",
+    "first_cohort",
     "rung_table",
     "period_dates",
 ]
@@ -157,25 +163,28 @@ def condition_events(ladder: LadderParams | None = None) -> list[str]:
 
 
 def complete_periods(log: EventLog, period: str) -> tuple[int, int]:
-    """First and last complete period index of the data range (the first may start before the
-    first day of data; the last is the last one ending on or before the last day of data).
+    """First and last complete period index: the periods lying entirely within the data range
+    (:func:`retention_kit.periods.complete_range`; a partial first period is left out like a
+    partial last one).
 
     Raises
     ------
     NotEnoughDataError
         When the data does not cover one complete period.
     """
-    ws = log.params.week_start
-    first = period_index_py(log.first_day, period, ws)
-    last = period_index_py(log.last_day, period, ws)
-    if period_end(last, period, ws) > log.last_day:
-        last -= 1
-    if last < first:
+    rng = complete_range(log.first_day, log.last_day, period, log.params.week_start)
+    if rng is None:
         raise NotEnoughDataError(
             f"the data ({log.first_day} to {log.last_day}) does not cover one complete {period}; "
             f"use a shorter ladder.period or a longer log"
         )
-    return first, last
+    return rng
+
+
+def first_cohort(log: EventLog, period: str) -> int:
+    """Index of the earliest new, fully observed cohort (see the module docstring and
+    :func:`retention_kit.periods.first_new_cohort`)."""
+    return first_new_cohort(log.first_day, period, log.params.week_start, signups_known=log.users is not None)
 
 
 def _uses_previous(c: Mapping[str, Any]) -> bool:

@@ -192,8 +192,12 @@ def findings(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
     the same age (share at or above the reference rung and Inactive share), and the Inactive
     share among recent users, first against latest period.
 
-    The reference rung and default age are :func:`reference`'s; the age is lowered when fewer
-    than two cohorts of at least ``min_cohort_users`` users reached it.
+    Only new cohorts are compared (``new_cohort`` of :func:`retention_kit.ladder.cohorts`): the
+    left-censored first cohort (everyone already active when the log began, without a users
+    table) and cohorts starting before the first complete period are never the comparison cohort,
+    so the earliest one is the first cohort starting in a complete period after them. The
+    reference rung and default age are :func:`reference`'s; the age is lowered when fewer than
+    two cohorts of at least ``min_cohort_users`` users reached it.
 
     Examples
     --------
@@ -205,7 +209,10 @@ def findings(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
     rungs = [r for r in ladder_rungs(ladder) if r.order > 0]
     ref_name, default_age = reference(ladder, cohort_ladder)
     ref = next(r for r in rungs if r.name == ref_name)
-    size = cohort_ladder.groupby(["cohort", "age"])["users"].sum().rename("n").reset_index()
+    new = cohort_ladder
+    if "new_cohort" in new.columns:
+        new = new[new["new_cohort"].astype(bool)]
+    size = new.groupby(["cohort", "age"])["users"].sum().rename("n").reset_index()
     size = size[size["n"] >= min_cohort_users]
     a = default_age if age is None else age
     while a > 0 and size[size["age"] == a]["cohort"].nunique() < 2:

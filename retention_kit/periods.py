@@ -14,7 +14,17 @@ from typing import Literal
 
 import ibis.expr.types as ir
 
-__all__ = ["Granularity", "day_index", "period_index", "period_start", "period_end", "period_days"]
+__all__ = [
+    "Granularity",
+    "day_index",
+    "period_index",
+    "period_index_py",
+    "period_start",
+    "period_end",
+    "period_days",
+    "complete_range",
+    "first_new_cohort",
+]
 
 Granularity = Literal["day", "week", "month"]
 _EPOCH = dt.date(1970, 1, 1)
@@ -69,3 +79,53 @@ def period_end(index: int, granularity: Granularity, week_start: str = "monday")
 def period_days(index: int, granularity: Granularity, week_start: str = "monday") -> int:
     """Number of days in the period."""
     return (period_end(index, granularity, week_start) - period_start(index, granularity, week_start)).days + 1
+
+
+def complete_range(first_day: dt.date, last_day: dt.date, granularity: Granularity,
+                   week_start: str = "monday") -> tuple[int, int] | None:
+    """First and last index of the *complete* periods of the data range, or None when there is none.
+
+    A period is complete when it lies entirely within the data range ``[first_day, last_day]``:
+    it starts on or after ``first_day`` and ends on or before ``last_day``. So a partial first
+    period (the data starts mid-week or mid-month) is as incomplete as a partial last one: both
+    would look like a dip only because part of them was not observed.
+
+    Examples
+    --------
+    >>> complete_range(dt.date(2024, 1, 6), dt.date(2024, 2, 4), "week")  # Sat .. Sun
+    (2818, 2821)
+    >>> [str(period_start(i, "week")) for i in (2818, 2821)]
+    ['2024-01-08', '2024-01-29']
+    >>> complete_range(dt.date(2024, 1, 2), dt.date(2024, 1, 31), "month") is None
+    True
+    """
+    lo = period_index_py(first_day, granularity, week_start)
+    if period_start(lo, granularity, week_start) < first_day:
+        lo += 1
+    hi = period_index_py(last_day, granularity, week_start)
+    if period_end(hi, granularity, week_start) > last_day:
+        hi -= 1
+    return (lo, hi) if lo <= hi else None
+
+
+def first_new_cohort(first_day: dt.date, granularity: Granularity, week_start: str = "monday", *,
+                     signups_known: bool) -> int:
+    """Index of the earliest start cohort whose users are really new and fully observed.
+
+    With signup days from a users table (``signups_known``) that is the first period starting on
+    or after ``first_day``: an earlier cohort's first period is partly before the data. Without
+    one, a user's start is their first active day in the data, so the cohort whose period holds
+    ``first_day`` also holds every user already active when the log began (left-censored): the
+    earliest real cohort is the period after it.
+
+    Examples
+    --------
+    >>> first_new_cohort(dt.date(2024, 1, 1), "week", signups_known=True)  # a Monday
+    2817
+    >>> first_new_cohort(dt.date(2024, 1, 1), "week", signups_known=False)
+    2818
+    """
+    p = period_index_py(first_day, granularity, week_start)
+    if not signups_known or period_start(p, granularity, week_start) < first_day:
+        p += 1
+    return p

@@ -10,10 +10,18 @@ Definitions (calendar weeks or months in the product's timezone, weeks starting 
 - **Retention(c, k)**, mode ``"on"``: share of the cohort active in period c+k. Mode
   ``"on_or_after"``: share active in c+k or in any later period up to the last day of data
   (always >= "on").
-- **Incomplete cells**: a cell whose period c+k ends after the last day of data is empty (not in
-  the table), never zero.
+- **Incomplete cells**: a cell whose period c+k is not complete, i.e. does not lie entirely within
+  the data range (:func:`retention_kit.periods.complete_range`: it ends after the last day of data,
+  or starts before the first day, e.g. a partial first week or, with a users table, periods before
+  the data of a cohort that signed up earlier), is empty (not in the table), never zero.
+- **New cohorts** (``new_cohort``): a cohort is really new and fully observed when it starts at or
+  after :func:`retention_kit.periods.first_new_cohort`. Without a users table, the cohort whose
+  period holds the first day of data is left-censored: it holds every user already active when the
+  log began, not only new ones. With a users table, cohorts that started before the first day of
+  data have unobserved early periods. Their complete cells stay in the table (flagged
+  ``new_cohort`` false) but the average curve leaves them out.
 - **Intervals**: 95% Wilson score intervals (:func:`retention_kit.stats.wilson_interval`).
-- **Average curve**: for each k, pooled over the cohorts whose period k is complete, i.e. the
+- **Average curve**: for each k, pooled over the new cohorts whose period k is complete, i.e. the
   cohort-size weighted mean sum(active) / sum(cohort_size), with a Wilson interval on the pooled
   counts (it treats users as independent and ignores between-cohort variation).
 """
@@ -29,8 +37,7 @@ import pandas as pd
 from .engine import fetch
 from .errors import NotEnoughDataError
 from .events import EventLog
-from .growth import last_complete_period
-from .periods import period_index, period_start
+from .periods import complete_range, first_new_cohort, period_index, period_start
 from .stats import wilson_interval
 
 __all__ = ["cohort_retention", "average_retention"]
@@ -49,15 +56,17 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
                      modes: tuple[Mode, ...] = ("on", "on_or_after")) -> pd.DataFrame:
     """Retention triangle: one row per cohort, mode and complete period k.
 
-    Definition: see the module docstring. Cohorts whose own period is incomplete have no cells;
-    cohorts with no users (no one started in that period) have no rows. A complete cell with
-    nobody active is a real 0.
+    Definition: see the module docstring. Only cells whose period c+k is complete are listed: a
+    cohort whose own period is incomplete (a partial first period, or a signup before the data)
+    has no period-0 cell, and no cells for periods before the data; cohorts with no users (no one
+    started in that period) have no rows. A complete cell with nobody active is a real 0.
 
     Returns
     -------
     pandas.DataFrame
         ``granularity``, ``mode``, ``cohort`` (first day), ``period`` (k), ``cohort_size``,
-        ``active``, ``retention`` (fraction), ``ci_low``, ``ci_high``.
+        ``active``, ``retention`` (fraction), ``ci_low``, ``ci_high``, ``new_cohort`` (False for
+        a left-censored cohort or one that started before the data: see the module docstring).
 
     Raises
     ------
@@ -75,7 +84,13 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     if bad:
         raise ValueError(f"unknown retention mode(s) {sorted(bad)}; use 'on' or 'on_or_after'")
     ws = log.params.week_start
-    hi = last_complete_period(log, granularity)
+    rng = complete_range(log.first_day, log.last_day, granularity, ws)
+    if rng is None:
+        raise NotEnoughDataError(
+            f"The data ({log.first_day} to {log.last_day}) holds no complete {granularity}"
+        )
+    lo, hi = rng
+    new0 = first_new_cohort(log.first_day, granularity, ws, signups_known=log.users is not None)
     st = log.starts()
     st = st.select("user_id", c=period_index(st.start_day, granularity, ws))
     a = log.active_days()
@@ -97,7 +112,8 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     frames = []
     for mode in modes:
         for c, size in sizes.items():
-            ks = np.arange(0, hi - int(c) + 1)
+            # only periods c+k inside [lo, hi]: a cohort older than the data has no cells before it
+            ks = np.arange(max(0, lo - int(c)), hi - int(c) + 1)
             if mode == "on":
                 act = on[on["c"] == c].set_index("k")["active"].reindex(ks, fill_value=0)
             else:
@@ -106,7 +122,7 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
                 full = r.reindex(range(0, max(int(r.index.max()), int(ks[-1])) + 1), fill_value=0)
                 act = full[::-1].cumsum()[::-1].reindex(ks)
             frames.append(pd.DataFrame({"mode": mode, "c": int(c), "period": ks, "cohort_size": int(size),
-                                        "active": act.to_numpy().astype("int64")}))
+                                        "active": act.to_numpy().astype("int64"), "new_cohort": int(c) >= new0}))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "granularity", granularity)
     starts = {c: period_start(c, granularity, ws) for c in out["c"].unique()}
@@ -114,15 +130,18 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     out = out.drop(columns="c")
     out["retention"] = out["active"] / out["cohort_size"]
     out["ci_low"], out["ci_high"] = _interval(out["active"], out["cohort_size"])
+    out = out[[c for c in out.columns if c != "new_cohort"] + ["new_cohort"]]
     return out.sort_values(["mode", "cohort", "period"], kind="stable").reset_index(drop=True)
 
 
 def average_retention(cells: pd.DataFrame, *, cohorts: int | None = None) -> pd.DataFrame:
     """Cohort-size weighted average retention curve of a retention table (one mode).
 
-    Definition: for each period k, over the cohorts whose cell k is complete (present in
+    Definition: for each period k, over the new cohorts whose cell k is complete (present in
     ``cells``), retention = sum(active) / sum(cohort_size), with a 95% Wilson interval on those
-    pooled counts. ``cohorts`` keeps only the latest N cohorts (those shown).
+    pooled counts. Cohorts flagged ``new_cohort`` false (left-censored, or started before the
+    data: see the module docstring) are left out. ``cohorts`` keeps only the latest N new
+    cohorts (those shown).
 
     Returns
     -------
@@ -138,6 +157,8 @@ def average_retention(cells: pd.DataFrame, *, cohorts: int | None = None) -> pd.
     if cells["mode"].nunique() > 1 or cells["granularity"].nunique() > 1:
         raise ValueError("average_retention takes the cells of one granularity and one mode")
     d = cells
+    if "new_cohort" in d.columns:
+        d = d[d["new_cohort"].astype(bool)]
     if cohorts is not None:
         keep = sorted(d["cohort"].unique())[-cohorts:]
         d = d[d["cohort"].isin(keep)]

@@ -28,7 +28,7 @@ from .cadence import user_cadence
 from .engine import fetch
 from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import day_index, period_days, period_end, period_index, period_index_py, period_start
+from .periods import complete_range, day_index, period_days, period_index, period_index_py, period_start
 
 __all__ = [
     "active_users",
@@ -123,13 +123,8 @@ def complete_months(log: EventLog) -> list[int]:
     >>> [period_start(m, "month") for m in complete_months(log)][-1]  # doctest: +SKIP
     datetime.date(2024, 6, 1)
     """
-    lo = period_index_py(log.first_day, "month")
-    if period_start(lo, "month") < log.first_day:
-        lo += 1
-    hi = period_index_py(log.last_day, "month")
-    if period_end(hi, "month") > log.last_day:
-        hi -= 1
-    return list(range(lo, hi + 1))
+    rng = complete_range(log.first_day, log.last_day, "month")
+    return [] if rng is None else list(range(rng[0], rng[1] + 1))
 
 
 def _fill_curve(counts: pd.DataFrame, keys: list[str], n_days: pd.Series | int) -> pd.DataFrame:

@@ -158,11 +158,15 @@ def definitions(params: StickinessParams) -> dict[str, str]:
         "Growth accounting": "new = first-ever activity in the period; retained = active in it and the one before; "
                              "resurrected = active, not in the period before, but earlier; churned = active in the "
                              "period before and not in this one; quick ratio = (new + resurrected) / churned, "
-                             "empty when nobody churned. Incomplete periods are left out.",
+                             "empty when nobody churned. Incomplete periods (not entirely within the data range, "
+                             "first or last) are left out.",
         "Cohort retention": "cohort = period of signup (users table) or first activity; period k = the k-th "
                             "calendar period after it; 'on' = active in period k, 'on or after' = active in k or "
-                            "later. Cells whose period is not complete are empty. The average curve pools the "
-                            "cohorts that reached k (weighted by cohort size); intervals are 95% Wilson.",
+                            "later. Cells whose period is not complete (not entirely within the data range) are "
+                            "empty. The average curve pools the cohorts that reached k (weighted by cohort size), "
+                            "leaving out the first cohort when it is left-censored (without signups it holds "
+                            "everyone already active when the data began) and cohorts that started before the "
+                            "data; intervals are 95% Wilson.",
         "Usage cadence": "each user's median gap in days between consecutive active days; a typical gap up to 3 "
                          "days is a daily product (judge by DAU/MAU), up to 14 a weekly one (WAU/MAU), longer "
                          "a monthly one (monthly retention).",

@@ -11,8 +11,14 @@ Definitions (all in the product's timezone, calendar days/weeks/months, see
   count as one purchase (an order proxy: logs of invoice lines have many rows per order).
 - **Paying user** of a period: a user with at least one purchase in it. **Active user**: a user
   with at least one active day in it (as everywhere in the kit).
-- **Incomplete periods**: the period holding the last day of the data, when it ends after it, is
-  reported with empty values (never zero); nothing is extrapolated beyond the data.
+- **Incomplete periods**: a period not lying entirely within the data range
+  (:func:`retention_kit.periods.complete_range`): the period holding the last day of the data when
+  it ends after it, and the period holding the first day when it starts before it, is reported
+  with empty values (never zero); nothing is extrapolated beyond the data.
+- **Cohorts** (:func:`cohort_revenue`) start at :func:`retention_kit.periods.first_new_cohort`:
+  without a users table the cohort holding the first day of data is left-censored (everyone
+  already active when the log began), and with one, cohorts that signed up before the data have
+  unobserved early periods; both are left out.
 """
 
 from __future__ import annotations
@@ -27,7 +33,16 @@ import pandas as pd
 from .engine import fetch
 from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import Granularity, day_index, period_end, period_index, period_index_py, period_start
+from .periods import (
+    Granularity,
+    complete_range,
+    day_index,
+    first_new_cohort,
+    period_end,
+    period_index,
+    period_index_py,
+    period_start,
+)
 
 __all__ = [
     "has_revenue",
@@ -70,17 +85,19 @@ def purchase_days(log: EventLog, *, until: dt.date | None = None) -> ir.Table:
 
 
 def _periods(log: EventLog, granularity: Granularity) -> pd.DataFrame:
-    """Every period of the data range with its start, end and completeness."""
+    """Every period touching the data range with its start, end and completeness (lying entirely
+    within the data range: a partial first period is as incomplete as a partial last one)."""
     ws = log.params.week_start
     lo = period_index_py(log.first_day, granularity, ws)
     hi = period_index_py(log.last_day, granularity, ws)
     idx = list(range(lo, hi + 1))
     ends = [period_end(i, granularity, ws) for i in idx]
+    rng = complete_range(log.first_day, log.last_day, granularity, ws)
     return pd.DataFrame({
         "p": idx,
         "period": pd.to_datetime([period_start(i, granularity, ws) for i in idx]).astype("datetime64[ns]"),
         "period_end": pd.to_datetime(ends).astype("datetime64[ns]"),
-        "complete": [e <= log.last_day for e in ends],
+        "complete": [rng is not None and rng[0] <= i <= rng[1] for i in idx],
     })
 
 
@@ -91,8 +108,9 @@ def value_by_period(log: EventLog, *, granularity: Granularity = "month") -> pd.
     (distinct users with a purchase in it), ``purchases`` (purchase user-days), ``revenue`` (net,
     refunds included), ``arpu`` = revenue / active users, ``arppu`` = revenue / paying users,
     ``purchase_frequency`` = purchases / paying users. Every period of the data range is listed;
-    periods without activity show 0 users and 0 revenue (ratios empty); the period still running
-    at the end of the data (``complete`` false) shows every value empty.
+    periods without activity show 0 users and 0 revenue (ratios empty); a period not entirely
+    within the data range (``complete`` false: still running at the end of the data, or begun
+    before its first day) shows every value empty.
 
     Returns
     -------
@@ -220,12 +238,15 @@ def cohort_revenue(log: EventLog, *, granularity: Granularity = "month") -> pd.D
     """Revenue of each start cohort by cohort age, observed only.
 
     A user's cohort is the period of their start day (:meth:`EventLog.starts`: signup, else first
-    active day). For cohort c and age k (periods since c): ``revenue`` = net revenue of the
-    cohort's users in period c + k (0 when none; revenue dated before a user's start is left
-    out); ``revenue_retention`` = revenue(k) / revenue(0) (empty when revenue(0) <= 0);
+    active day). Only really new, fully observed cohorts are listed: those starting at or after
+    :func:`retention_kit.periods.first_new_cohort` (the left-censored first cohort without a users
+    table, and cohorts that signed up before the data with one, are left out: their period 0 is
+    not observed or not new). For cohort c and age k (periods since c): ``revenue`` = net revenue
+    of the cohort's users in period c + k (0 when none; revenue dated before a user's start is
+    left out); ``revenue_retention`` = revenue(k) / revenue(0) (empty when revenue(0) <= 0);
     ``cumulative_revenue_per_user`` = revenue of ages 0..k / cohort size. Ages run up to the
-    period holding the last day of the data; when that period is still running its row is empty
-    (``complete`` false). Nothing is extrapolated.
+    period holding the last day of the data; a row whose period is not complete (not entirely
+    within the data range) is empty (``complete`` false), never zero. Nothing is extrapolated.
 
     Returns
     -------
@@ -240,6 +261,8 @@ def cohort_revenue(log: EventLog, *, granularity: Granularity = "month") -> pd.D
     ws = log.params.week_start
     s = log.starts()
     s = s.mutate(c=period_index(s.start_day, granularity, ws))
+    new0 = first_new_cohort(log.first_day, granularity, ws, signups_known=log.users is not None)
+    s = s.filter(s.c >= new0)
     sizes = fetch(s.group_by("c").aggregate(cohort_size=s.count()))
     d = log.daily
     j = d.join(s, "user_id")
@@ -247,21 +270,24 @@ def cohort_revenue(log: EventLog, *, granularity: Granularity = "month") -> pd.D
     j = j.filter(j.k >= 0)
     rev = fetch(j.group_by(["c", "k"]).aggregate(revenue=j.revenue.sum()))
     last_p = period_index_py(log.last_day, granularity, ws)
-    last_complete = period_end(last_p, granularity, ws) <= log.last_day
+    rng = complete_range(log.first_day, log.last_day, granularity, ws)
     rows = []
     for c, size in zip(sizes["c"], sizes["cohort_size"]):
         for k in range(0, last_p - int(c) + 1):
-            rows.append((int(c), k, int(size), int(c) + k < last_p or last_complete))
+            rows.append((int(c), k, int(size), rng is not None and rng[0] <= int(c) + k <= rng[1]))
     cols = ["granularity", "cohort", "period", "cohort_size", "complete", "revenue", "revenue_retention",
             "cumulative_revenue_per_user"]
     if not rows:
-        raise NotEnoughDataError("no cohort starts within the data range")
+        raise NotEnoughDataError("no cohort starts in a complete period after the first (left-censored or "
+                                 "partly observed) one")
     g = pd.DataFrame(rows, columns=["c", "k", "cohort_size", "complete"])
     g = g.merge(rev, on=["c", "k"], how="left").fillna({"revenue": 0.0}).sort_values(["c", "k"], kind="stable")
     g.loc[~g["complete"], "revenue"] = np.nan
     base = g["c"].map(g.loc[g["k"] == 0].set_index("c")["revenue"])
     g["revenue_retention"] = g["revenue"] / base.where(base > 0)
-    g["cumulative_revenue_per_user"] = g.groupby("c")["revenue"].cumsum() / g["cohort_size"]
+    # an empty period empties every later cumulative value (cumsum alone would skip it)
+    seen = g.groupby("c")["revenue"].transform(lambda r: r.isna().cummax())
+    g["cumulative_revenue_per_user"] = (g.groupby("c")["revenue"].cumsum() / g["cohort_size"]).mask(seen)
     g["cohort"] = pd.to_datetime([period_start(c, granularity, ws) for c in g["c"]]).astype("datetime64[ns]")
     g["granularity"] = granularity
     return g.rename(columns={"k": "period"})[cols].reset_index(drop=True)

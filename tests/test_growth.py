@@ -10,13 +10,15 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from retention_kit import load_events, load_params
+import datetime as dt
+
+from retention_kit import NotEnoughDataError, load_events, load_params
 from retention_kit.growth import growth_accounting
 from retention_kit.periods import period_index_py
 try:  # tests/ may or may not be a package
-    from .stickiness_logs import load_random, random_logs, tiny_log
+    from .stickiness_logs import load_random, make_params, random_logs, tiny_frame, tiny_log
 except ImportError:
-    from stickiness_logs import load_random, random_logs, tiny_log
+    from stickiness_logs import load_random, make_params, random_logs, tiny_frame, tiny_log
 
 REPO = Path(__file__).resolve().parents[1]
 COLS = ["active", "new", "retained", "resurrected", "churned"]
@@ -48,18 +50,43 @@ def test_weekly_monday_by_hand():
 
 def test_weekly_sunday_by_hand():
     ga = growth_accounting(tiny_log(week_start="sunday"), granularity="week")
-    # Sunday weeks S0 Dec 31-Jan 6 (days -1..5) .. S4 Jan 28-Feb 3 (27..33); S5 (Feb 4-10) is
-    # incomplete and left out. S0: a, b new. S1: c new (day 6 is a Sunday); a, b churn.
+    # Sunday weeks S0 Dec 31-Jan 6 (days -1..5) .. S4 Jan 28-Feb 3 (27..33). S0 starts before the
+    # data (Jan 1) and S5 (Feb 4-10) ends after it: both incomplete and left out. (Updated: S0 used
+    # to be reported as [2, 2, 0, 0, 0].) a and b were active in S0, which still counts as history:
+    # S1: c new (day 6 is a Sunday); a, b churn.
     # S2: nobody; c churns. S3: b resurrected. S4: a resurrected, d new; b churns.
-    assert list(ga["period"]) == list(pd.to_datetime(["2023-12-31", "2024-01-07", "2024-01-14", "2024-01-21", "2024-01-28"]))
+    assert list(ga["period"]) == list(pd.to_datetime(["2024-01-07", "2024-01-14", "2024-01-21", "2024-01-28"]))
     assert ga[COLS].values.tolist() == [
-        [2, 2, 0, 0, 0],
         [1, 1, 0, 0, 2],
         [0, 0, 0, 0, 1],
         [1, 0, 0, 1, 0],
         [2, 1, 0, 1, 1],
     ]
-    assert ga["quick_ratio"].tolist()[4] == pytest.approx(2.0)
+    assert ga["quick_ratio"].tolist()[3] == pytest.approx(2.0)
+    assert ga["churned_new"].tolist() == [2, 1, 0, 0]
+
+
+def test_partial_first_week_is_left_out():
+    # Data from Saturday Jan 6 (day 5) to Sunday Feb 4 (day 34): drop a's opens on days 0 and 1.
+    # Monday weeks: W0 (Jan 1-7) holds only days 5 and 6 of the data: incomplete, left out.
+    # W0 activity (b day 5, c day 6) is still history. W1 (days 7-13): nobody; b, c churn (new in W0).
+    # W2 (14-20): b resurrected. W3 (21-27): a new (first seen day 27); b churns.
+    # W4 (28-34): a retained, d new.
+    frame = tiny_frame()
+    frame = frame[~((frame["user_id"] == "a") & (frame["timestamp"] < pd.Timestamp("2024-01-05", tz="UTC")))]
+    log = load_events(make_params(), source=frame)
+    assert log.first_day == dt.date(2024, 1, 6)
+    ga = growth_accounting(log, granularity="week")
+    assert list(ga["period"]) == list(pd.to_datetime(["2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]))
+    assert ga[COLS].values.tolist() == [
+        [0, 0, 0, 0, 2],
+        [1, 0, 0, 1, 0],
+        [1, 1, 0, 0, 1],
+        [2, 1, 1, 0, 0],
+    ]
+    # monthly: January starts on the 1st but the data on the 6th, February ends after the data
+    with pytest.raises(NotEnoughDataError, match="no complete month"):
+        growth_accounting(log, granularity="month")
 
 
 def test_monthly_leaves_out_the_incomplete_month():
@@ -71,8 +98,10 @@ def test_monthly_leaves_out_the_incomplete_month():
 
 def _check_identities(ga: pd.DataFrame) -> None:
     assert (ga["active"] == ga["new"] + ga["retained"] + ga["resurrected"]).all()
-    prev_active = ga["active"].shift(1, fill_value=0)
-    assert (ga["churned"] == prev_active - ga["retained"]).all()
+    # the first row's t-1 is a partial period that is not in the table (updated: this used to
+    # assume active(t-1) = 0 for the first row)
+    prev_active = ga["active"].shift(1)
+    assert (ga["churned"] == prev_active - ga["retained"])[1:].all()
     assert (ga["churned"] == ga["churned_new"] + ga["churned_retained"] + ga["churned_resurrected"]).all()
     assert (ga[COLS] >= 0).all().all()
     qr = ga["quick_ratio"]

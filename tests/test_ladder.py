@@ -356,18 +356,22 @@ def test_random_logs_match_brute_force_and_invariants(raw):
     # the data ends on day 45 (Feb 15) or earlier: the last complete week ends on the last Sunday
     last_day = max(d for _, d, _, _ in raw)
     last_week = (last_day + 1) // 7 - 1
-    if last_week < min(d for _, d, _, _ in raw) // 7:
+    # the first complete week starts on or after the first day (updated: a partial first week used
+    # to be on the grid)
+    first_week = -(-min(d for _, d, _, _ in raw) // 7)
+    if last_week < first_week:
         return  # no complete week: covered by test_no_complete_period_is_not_enough_data
     log = _log(rows, _P_RANDOM)
     ladder = _P_RANDOM.ladder
-    expected = _brute(rows, RANDOM_LADDER, last_week)
+    full = _brute(rows, RANDOM_LADDER, last_week)
+    expected = {k: v for k, v in full.items() if k[1] >= first_week}
     c = L.cohorts(log, ladder=ladder)
     got = {}
     for r in c[c.users > 0].itertuples():
         got[(r.cohort, r.age, r.rung_order)] = r.users
     want: dict = {}
     starts = {}
-    for (u, w), k in expected.items():
+    for (u, w), k in full.items():
         starts[u] = min(starts.get(u, w), w)
     for (u, w), k in expected.items():
         key = (W[0] + pd.Timedelta(weeks=starts[u]), w - starts[u], k)
@@ -383,7 +387,7 @@ def test_random_logs_match_brute_force_and_invariants(raw):
     assert np.allclose(c.groupby(["cohort", "age"])["share"].sum(), 1.0)
     t = L.transitions(log, ladder=ladder)
     # moves = user-periods with a next period in range = sum over users of (weeks on grid - 1)
-    assert t.users.sum() == sum(last_week - s for s in starts.values())
+    assert t.users.sum() == sum(last_week - max(s, first_week) for s in starts.values())
     if len(t):
         assert np.allclose(t.groupby("from_rung")["share"].sum(), 1.0)
     rates = L.transition_rates(log, ladder=ladder)
@@ -477,3 +481,47 @@ def test_notebook_real_logs(name, tmp_path):
     # both use the default monthly frequency ladder
     assert frames["ladder_validation"]["rung"].tolist() == ["Inactive", "1-3 days", "4-10 days", "11+ days"]
     assert frames["ladder_transitions"]["users"].sum() > 0
+
+
+# ---- left-censored first cohort and partial first period -----------------------------------------
+
+def test_findings_skip_the_left_censored_cohort():
+    # Hand-built cohort ladder at age 3 (the 4th week) on the default frequency ladder; the
+    # reference rung is "2-3 days" (the one below the top). Users per rung order 0/1/2/3:
+    #   W0 (left-censored, new_cohort False): 30/0/10/0 -> at or above 2-3 days 10/40 = 25%
+    #   W1: 10/0/6/4 -> 10/20 = 50%, Inactive 10/20 = 50%
+    #   W2:  4/4/6/6 -> 12/20 = 60%, Inactive 4/20 = 20%
+    lad = LadderParams(period="week")
+    rows = []
+    for cohort, users, new in ((W[0], [30, 0, 10, 0], False), (W[1], [10, 0, 6, 4], True),
+                               (W[2], [4, 4, 6, 6], True)):
+        for order, n in enumerate(users):
+            rows.append({"cohort": cohort, "age": 3, "rung_order": order, "users": n, "new_cohort": new})
+    coh = pd.DataFrame(rows)
+    coh["cohort_users"] = coh.groupby("cohort")["users"].transform("sum")
+    coh["share"] = coh["users"] / coh["cohort_users"]
+    comp = pd.DataFrame(columns=["period", "scope", "rung", "rung_order", "users", "share"])
+    text = L.findings(coh, comp, ladder=lad)
+    assert text == ("Of users who joined in the week of 2024-01-15, 60% were 2-3 days or above in their 4th week, "
+                    "against 50% of the cohort of the week of 2024-01-08; the Inactive share of users in their "
+                    "4th week went from 50% to 20%.")
+    # without the flag W0 would be the comparison cohort (25%, Inactive 75%)
+    assert "against 25% of the cohort of the week of 2024-01-01" in L.findings(coh.drop(columns="new_cohort"), comp,
+                                                                              ladder=lad)
+
+
+def test_partial_first_week_is_off_the_grid():
+    # Data from Saturday Jan 6 to Sunday Jan 21 (Monday weeks): the week of Jan 1 holds 2 days of
+    # data and is left out; Jan 8-14 and Jan 15-21 are complete.
+    #   u1: Sat Jan 6, Tue Jan 9   -> cohort W0 (left-censored, partial): on the grid from W1 (age 1)
+    #   u2: Wed Jan 10             -> cohort W1 (the week holding the first day is W0, so W1 is new)
+    #   u3: Sun Jan 21             -> cohort W2
+    rows = [("u1", "2024-01-06T10:00:00", "a"), ("u1", "2024-01-09T10:00:00", "a"),
+            ("u2", "2024-01-10T10:00:00", "a"), ("u3", "2024-01-21T10:00:00", "a")]
+    log = _log(rows, _params(None))
+    c = L.cohorts(log, ladder=LadderParams(period="week"))
+    keys = c.groupby(["cohort", "age"])["users"].sum().to_dict()
+    assert keys == {(W[0], 1): 1, (W[0], 2): 1, (W[1], 0): 1, (W[1], 1): 1, (W[2], 0): 1}
+    assert c.groupby("cohort")["new_cohort"].first().to_dict() == {W[0]: False, W[1]: True, W[2]: True}
+    comp = L.composition(log, ladder=LadderParams(period="week"))
+    assert sorted(comp["period"].unique()) == [W[1], W[2]]

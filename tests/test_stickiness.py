@@ -215,6 +215,8 @@ def test_notebook_runs_and_exports(params_file, tmp_path, shared_data):
     ret = pd.read_csv(tmp_path / "retention.csv")
     assert ret["retention"].between(0, 1).all() and set(ret["mode"]) == {"on", "on_or_after"}
     assert (ret.loc[ret["period"] == 0, "retention"] == 1).all()
+    # both granularities (issue 3), whatever the configured one
+    assert set(ret["granularity"]) == {"week", "month"}
     ga = pd.read_csv(tmp_path / "growth_accounting.csv")
     assert set(ga["granularity"]) == {"week", "month"}
     assert (ga["active"] == ga["new"] + ga["retained"] + ga["resurrected"]).all()
@@ -286,8 +288,9 @@ def test_charts_are_titled_and_labelled():
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     # percent axes show percents
     assert axes[1].yaxis.get_major_formatter()(0.25, 0) == "25%"
-    # the triangle: cohorts S0 (periods 0-4), S1 (0-3), S4 (0): 10 complete cells annotated, the
-    # incomplete ones left blank
+    # the triangle: cohorts S0 (periods 1-4: S0 itself starts Dec 31, before the data), S1 (0-3),
+    # S4 (0): 9 complete cells annotated, the incomplete ones left blank (updated: was 10, counting
+    # S0's partial week as complete)
     texts = [t.get_text() for t in axes[6].texts]
-    assert sum(bool(t) for t in texts) == 10
+    assert sum(bool(t) for t in texts) == 9
     plt.close("all")

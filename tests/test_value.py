@@ -37,13 +37,28 @@ LEDGER = [
 ]
 
 
-def _log(rows=LEDGER, *, purchase_events=("purchase", "refund"), revenue=True):
+# The ledger starts on Friday 01-05, so January (and the week of 01-01) is a partial first period.
+# FULL_JAN adds a system "ping" on Monday 01-01 (an event, not activity: it only extends the data
+# range), so January and the week of 01-01 are complete, and SIGNUPS gives each user a users-table
+# signup on their first active day (the same cohorts, but known to be new: no left-censoring).
+SIGNUPS = pd.DataFrame({"user_id": list("ABCDE"),
+                        "signup_time": ["2024-01-05 10:00", "2024-01-10 10:00", "2024-02-01 10:00",
+                                        "2024-03-10 10:00", "2024-04-02 10:00"]})
+
+
+def _log(rows=LEDGER, *, purchase_events=("purchase", "refund"), revenue=True, full_jan=False, users=None):
+    if full_jan:
+        rows = [("S", "2024-01-01", "ping", np.nan), *rows]
     df = pd.DataFrame(rows, columns=["user_id", "timestamp", "event", "revenue"])
     df["timestamp"] = pd.to_datetime(df["timestamp"]) + pd.Timedelta(hours=10)
     data = {"source": "(frame)"}
+    if full_jan:
+        data["active_events"] = ["purchase", "refund", "app_open"]
+    if users is not None:
+        data["users"] = {"source": "(given)", "signup_time": "signup_time"}
     if revenue:
         data.update(revenue="revenue", purchase_events=list(purchase_events) if purchase_events else None)
-    return load_events(params_from_dict({"product": "t", "data": data}), source=df)
+    return load_events(params_from_dict({"product": "t", "data": data}), source=df, users=users)
 
 
 def test_purchases_exclude_refunds_and_count_a_day_once():
@@ -58,8 +73,21 @@ def test_purchases_exclude_refunds_and_count_a_day_once():
     assert len(q) == 4
 
 
-def test_value_by_month():
+def test_partial_first_month_is_empty():
+    # the plain ledger starts on 01-05: January is not entirely within the data, so it is empty
+    # like the running April, never a (too small) number
     v = value_by_period(_log(), granularity="month").set_index("period")
+    jan = v.loc[pd.Timestamp("2024-01-01")]
+    assert not jan["complete"] and pd.isna(jan["active_users"]) and math.isnan(jan["revenue"])
+    assert v["complete"].tolist() == [False, True, True, False]
+    # weekly: the week of Mon 01-01 holds only 01-05..01-07 of the data
+    w = value_by_period(_log(), granularity="week").set_index("period")
+    assert not w.loc[pd.Timestamp("2024-01-01"), "complete"] and w.loc[pd.Timestamp("2024-01-08"), "complete"]
+
+
+def test_value_by_month():
+    # (updated: runs on the ledger with a complete January; on the plain ledger January is partial)
+    v = value_by_period(_log(full_jan=True), granularity="month").set_index("period")
     jan, feb, mar, apr = (v.loc[pd.Timestamp(f"2024-{m:02d}-01")] for m in (1, 2, 3, 4))
     # Jan: active A, B; revenue 10 + 20 = 30; paying A; purchases 2 (two days)
     #      ARPU 30 / 2 = 15, ARPPU 30 / 1 = 30, frequency 2 / 1 = 2
@@ -125,7 +153,9 @@ def test_repurchase_trend_groups():
 
 
 def test_cohort_revenue_by_month():
-    c = cohort_revenue(_log(), granularity="month")
+    # (updated: on the ledger with a complete January and signups, so the January cohort is new and
+    # fully observed; see test_cohort_revenue_leaves_out_censored_cohorts for the plain ledger)
+    c = cohort_revenue(_log(full_jan=True, users=SIGNUPS), granularity="month")
     got = {(r.cohort.strftime("%Y-%m"), r.period): r for r in c.itertuples()}
     # Jan cohort (A, B; size 2): k0 30, k1 20 + ... = -5 (A's refund) + 30 (B) = 25, k2 0, k3 April: empty
     jan = [got[("2024-01", k)] for k in range(4)]
@@ -146,6 +176,30 @@ def test_cohort_revenue_by_month():
     assert math.isnan(got[("2024-04", 0)].revenue) and ("2024-04", 1) not in got
     # no extrapolation: no age beyond the period holding the last day
     assert len(c) == 4 + 3 + 2 + 1
+
+
+def test_cohort_revenue_leaves_out_censored_cohorts():
+    # Plain ledger (from 01-05, no users table): the January cohort holds everyone active when the
+    # log began and January is partial: left out. February (C), March (D) and April (E) remain.
+    c = cohort_revenue(_log(), granularity="month")
+    assert sorted(c["cohort"].dt.strftime("%Y-%m").unique()) == ["2024-02", "2024-03", "2024-04"]
+    # With a complete January but no users table: January still holds the users already active on
+    # 01-01 (left-censored), so it is still left out
+    c = cohort_revenue(_log(full_jan=True), granularity="month")
+    assert c["cohort"].min() == pd.Timestamp("2024-02-01")
+    # With signups but a partial January (data from 01-05): January's period 0 is not observed
+    # in full, so it is left out too
+    c = cohort_revenue(_log(users=SIGNUPS), granularity="month")
+    assert c["cohort"].min() == pd.Timestamp("2024-02-01")
+    # A signup before the data (A on 2023-12-20): its December cohort is left out; its revenue
+    # never lands in another cohort. January (B): k0 0 (B has no January revenue), k1 30, k2 0, k3 empty
+    early = SIGNUPS.assign(signup_time=["2023-12-20 10:00", *SIGNUPS["signup_time"][1:]])
+    c = cohort_revenue(_log(full_jan=True, users=early), granularity="month")
+    assert c["cohort"].min() == pd.Timestamp("2024-01-01")
+    jan = c[c["cohort"] == pd.Timestamp("2024-01-01")]
+    assert jan["cohort_size"].eq(1).all() and jan["revenue"].tolist()[:3] == [0, 30, 0]
+    assert math.isnan(jan["revenue"].iloc[3]) and math.isnan(jan["cumulative_revenue_per_user"].iloc[3])
+    assert c["revenue"].sum() == 30 + 55  # B's 30 and D's 55: A's revenue belongs to no listed cohort
 
 
 def test_cohort_revenue_agrees_with_pandas_on_the_demo():
