@@ -331,17 +331,21 @@ def test_value_sections_need_complete_periods_and_purchases():
         observed_repurchase(repurchase(thin, windows=[30, 60, 90]))
     with pytest.raises(NotEnoughDataError, match="complete"):
         observed_cohorts(cohort_revenue(thin, granularity="month"))
-    # data 2024-01-01 .. 02-10 with money only on refunds (not a purchase event): January is complete
-    # but nobody paid; the January cohort's month-0 revenue is -5, so retention is undefined
-    refunds = _money_log([("a", "2024-01-01", "refund", -5.0), ("b", "2024-02-10", "app_open", np.nan)])
+    # data 2024-01-01 .. 03-10 with money only on refunds (not a purchase event): January and
+    # February are complete but nobody paid. (updated: the January cohort holds everyone already
+    # there when the log begins, so it is left out; c starts the first new cohort, February, whose
+    # month-0 revenue is -5, so its revenue retention is undefined)
+    refunds = _money_log([("a", "2024-01-01", "refund", -5.0), ("c", "2024-02-03", "refund", -5.0),
+                          ("b", "2024-03-10", "app_open", np.nan)])
     with pytest.raises(NotEnoughDataError, match="no purchase"):
         complete_value_periods(value_by_period(refunds, granularity="month"))
     with pytest.raises(NotEnoughDataError, match="revenue retention"):
         observed_cohorts(cohort_revenue(refunds, granularity="month"))
-    # a purchase of 10 on 01-05 (a) and app use by b on 01-06: January complete, February (to 02-10)
-    # not: one month shown, 2 active users, 1 paying, revenue 10, ARPU 10 / 2 = 5, ARPPU 10
-    ok = _money_log([("a", "2024-01-05", "purchase", 10.0), ("b", "2024-01-06", "app_open", np.nan),
-                     ("b", "2024-02-10", "app_open", np.nan)])
+    # a purchase of 10 on 01-05 (a) and app use by b on 01-01 and 01-06: January complete (updated:
+    # the data must start on 01-01 for January to be whole), February (to 02-10) not: one month
+    # shown, 2 active users, 1 paying, revenue 10, ARPU 10 / 2 = 5, ARPPU 10
+    ok = _money_log([("b", "2024-01-01", "app_open", np.nan), ("a", "2024-01-05", "purchase", 10.0),
+                     ("b", "2024-01-06", "app_open", np.nan), ("b", "2024-02-10", "app_open", np.nan)])
     done = complete_value_periods(value_by_period(ok, granularity="month"))
     assert done["period"].tolist() == [pd.Timestamp("2024-01-01")]
     assert (done["active_users"].iloc[0], done["paying_users"].iloc[0]) == (2, 1)
