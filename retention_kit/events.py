@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import engine
 from .config import DataParams, Params, SourceSpec, UsersParams
-from .errors import DataError, SourceError
+from .errors import DataError, NotEnoughDataError, SourceError
 
 T = TypeVar("T")
 
@@ -117,6 +117,19 @@ class EventLog:
     user_keys: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
     # derived tables every analysis asks for, computed once per log and cached in the engine
     _memo: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def complete_periods(self, granularity: str, *, hint: str = "") -> tuple[int, int]:
+        """First and last index of the periods lying wholly within the data range
+        (:func:`retention_kit.periods.complete_range`), or NotEnoughDataError when there is none."""
+        from .periods import complete_range
+
+        rng = complete_range(self.first_day, self.last_day, granularity, self.params.week_start)  # type: ignore[arg-type]
+        if rng is None:
+            raise NotEnoughDataError(
+                f"the data ({self.first_day} to {self.last_day}) does not cover one complete {granularity} "
+                f"(no complete {granularity} lies within it){hint}"
+            )
+        return rng
 
     def memoized(self, key: str, build: Callable[[], T]) -> T:
         """``build()`` once per log and key: for derived tables that several analyses share

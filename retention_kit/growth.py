@@ -28,9 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .engine import fetch
-from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import complete_range, period_end, period_index, period_index_py, period_start
+from .periods import period_end, period_index, period_index_py, period_start
 
 __all__ = ["growth_accounting", "last_complete_period"]
 
@@ -79,12 +78,7 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
     if granularity not in ("week", "month"):
         raise ValueError(f"granularity must be 'week' or 'month', got {granularity!r}")
     ws = log.params.week_start
-    rng = complete_range(log.first_day, log.last_day, granularity, ws)
-    if rng is None:
-        raise NotEnoughDataError(
-            f"The data ({log.first_day} to {log.last_day}) holds no complete {granularity}"
-        )
-    lo, hi = rng
+    lo, hi = log.complete_periods(granularity)
     a = log.active_days()
     up = a.select("user_id", p=period_index(a.day, granularity, ws)).distinct()
     w = ibis.window(group_by="user_id", order_by="p")

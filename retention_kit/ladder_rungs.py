@@ -32,7 +32,6 @@ Definitions in force (see ``docs/ladder.md``):
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import weakref
 from typing import Any, Mapping
@@ -42,9 +41,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from .config import LadderParams, Rung
-from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import complete_range, first_new_cohort, period_index, period_start
+from .periods import first_new_cohort, period_index, period_start
 
 __all__ = [
     "RungDef",
@@ -172,13 +170,7 @@ def complete_periods(log: EventLog, period: str) -> tuple[int, int]:
     NotEnoughDataError
         When the data does not cover one complete period.
     """
-    rng = complete_range(log.first_day, log.last_day, period, log.params.week_start)
-    if rng is None:
-        raise NotEnoughDataError(
-            f"the data ({log.first_day} to {log.last_day}) does not cover one complete {period}; "
-            f"use a shorter ladder.period or a longer log"
-        )
-    return rng
+    return log.complete_periods(period, hint="; use a shorter ladder.period or a longer log")
 
 
 def first_cohort(log: EventLog, period: str) -> int:

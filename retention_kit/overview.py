@@ -9,7 +9,6 @@ which is data, not a gap in coverage).
 
 from __future__ import annotations
 
-import ibis
 import pandas as pd
 
 from .engine import fetch

@@ -37,7 +37,7 @@ import pandas as pd
 from .engine import fetch
 from .errors import NotEnoughDataError
 from .events import EventLog
-from .periods import complete_range, first_new_cohort, period_index, period_start
+from .periods import first_new_cohort, period_index, period_start
 from .stats import wilson_interval
 
 __all__ = ["cohort_retention", "average_retention"]
@@ -84,12 +84,7 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     if bad:
         raise ValueError(f"unknown retention mode(s) {sorted(bad)}; use 'on' or 'on_or_after'")
     ws = log.params.week_start
-    rng = complete_range(log.first_day, log.last_day, granularity, ws)
-    if rng is None:
-        raise NotEnoughDataError(
-            f"The data ({log.first_day} to {log.last_day}) holds no complete {granularity}"
-        )
-    lo, hi = rng
+    lo, hi = log.complete_periods(granularity)
     new0 = first_new_cohort(log.first_day, granularity, ws, signups_known=log.users is not None)
     st = log.starts()
     st = st.select("user_id", c=period_index(st.start_day, granularity, ws))
