@@ -262,12 +262,17 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     input_errors: list[str] = []
     tasks = []
     pre_failed: list[publish.NotebookStatus] = []
-    old_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_term = signal.getsignal(signal.SIGTERM) if main_thread else None
+    # SIGINT too: a process started in the background by a shell without job control inherits
+    # SIGINT as ignored, and Python then never turns Ctrl-C into KeyboardInterrupt
+    old_int = signal.getsignal(signal.SIGINT) if main_thread else None
 
-    def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: published files stay whole
+    def _term(signum, frame):  # SIGTERM and SIGINT end the run: published files stay whole
         raise KeyboardInterrupt
 
-    with publish.RunLock(out_dir), _activity_cache(out_dir), _signal(signal.SIGTERM, _term, old_term):
+    with publish.RunLock(out_dir), _activity_cache(out_dir), _signal(signal.SIGTERM, _term, old_term), \
+            _signal(signal.SIGINT, _term, old_int):
         _clean_stale(out_dir)
         for p in params_paths:
             path = Path(p).resolve()
