@@ -88,3 +88,14 @@ def test_ladder_tables_agree(logs):
     _same(ladder.cohorts(duck, ladder=lp), ladder.cohorts(spark, ladder=lp), ["cohort", "age", "rung_order"])
     _same(ladder.transitions(duck, ladder=lp), ladder.transitions(spark, ladder=lp), ["from_rung", "to_rung"])
     _same(ladder_validation.validation(duck, ladder=lp), ladder_validation.validation(spark, ladder=lp), ["rung_order"])
+
+
+def test_params_can_name_the_pyspark_backend(logs):
+    # the source as a user writes it in the YAML: {backend: pyspark, table: ...}; the kit opens
+    # (here: joins) the Spark session and reads the same table the fixture registered
+    params, duck, _ = logs
+    raw = params.model_dump(mode="json", exclude={"base_dir"})
+    raw["data"]["source"] = {"backend": "pyspark", "table": "parity_events", "options": {"master": "local[1]"}}
+    via_params = load_events(params_from_dict(raw))
+    assert via_params.quality == duck.quality
+    _same(stickiness.active_users(via_params), stickiness.active_users(duck), ["date"])
