@@ -36,7 +36,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from .cadence import user_cadence
+from .cadence import day_gaps, user_cadence
 from .engine import fetch
 from .errors import NotEnoughDataError
 from .events import EventLog
@@ -263,10 +263,8 @@ def flows(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
 def _gaps(days: ir.Table, prefix: str) -> ir.Table:
     """Per user from (user_id, day) rows: ``<prefix>_days``, ``<prefix>_gap`` (median days
     between consecutive days), ``<prefix>_last``."""
-    d = days.mutate(di=day_index(days.day))
-    d = d.mutate(gap=(d.di - d.di.lag().over(ibis.window(group_by="user_id", order_by="di"))).cast("float64"))
-    return d.group_by("user_id").aggregate(**{f"{prefix}_days": d.count(), f"{prefix}_gap": d.gap.median(),
-                                              f"{prefix}_last": d.day.max()})
+    g = day_gaps(days)
+    return g.select("user_id", **{f"{prefix}_days": g.days, f"{prefix}_gap": g.median_gap, f"{prefix}_last": g.last_day})
 
 
 def _at_risk_table(log: EventLog, thr: Thresholds, factor: float, as_of: dt.date) -> ir.Table:
