@@ -668,9 +668,11 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache_dir: Any, 
         # renamed apart: both sides derive from the same tables, and Ibis refuses ambiguous joins
         log_users = daily.select(lid=daily.user_id).distinct()
         table_users = users_t.select(tid=users_t.user_id)
-        only_users = table_users.anti_join(log_users, table_users.tid == log_users.lid).count().execute()
-        only_events = log_users.anti_join(table_users, log_users.lid == table_users.tid).count().execute()
-        n_table = int(users_t.count().execute())
+        j = table_users.outer_join(log_users, table_users.tid == log_users.lid)
+        c = j.aggregate(only_users=(j.tid.notnull() & j.lid.isnull()).cast("int64").sum(),
+                        only_events=(j.lid.notnull() & j.tid.isnull()).cast("int64").sum(),
+                        n_table=j.tid.notnull().cast("int64").sum()).execute().iloc[0]
+        only_users, only_events, n_table = int(c["only_users"]), int(c["only_events"]), int(c["n_table"])
         if only_users:
             notes.append(f"{_fmt(int(only_users))} of {_fmt(n_table)} users in the users table never appear in the "
                          "events: they count as signed up and never active; if that is unexpected, check that both "
