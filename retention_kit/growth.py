@@ -91,9 +91,10 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
         ),
         churns=up.nxt.isnull() | (up.nxt > up.p + 1),
     )
-    came = fetch(up.group_by(["p", "status"]).aggregate(users=up.count()))
-    ch = up.filter(up.churns)
-    went = fetch(ch.group_by(["p", "status"]).aggregate(users=ch.count()))
+    # one pass over the windowed table: arrivals by status, and how many of them leave after
+    agg = fetch(up.group_by(["p", "status"]).aggregate(users=up.count(), churners=up.churns.cast("int64").sum()))
+    came = agg[["p", "status", "users"]]
+    went = agg.loc[agg["churners"] > 0, ["p", "status"]].assign(users=agg.loc[agg["churners"] > 0, "churners"])
     idx = pd.Index(range(lo, hi + 1), name="p")
     came_w = came.pivot_table(index="p", columns="status", values="users", aggfunc="sum").reindex(index=idx, columns=list(_STATUSES), fill_value=0).fillna(0)
     went_w = went.pivot_table(index="p", columns="status", values="users", aggfunc="sum")

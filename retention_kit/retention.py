@@ -93,7 +93,8 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
     j = up.join(st, "user_id").select("user_id", "c", k=ibis._.p - ibis._.c)
     j = j.filter(j.k > 0)
     # the start is presence in period 0, even for a signup without activity
-    present = j.union(st.select("user_id", "c", k=ibis.literal(0, "int64")), distinct=False)
+    # cached: both the cells and each user's furthest period are read from it
+    present = j.union(st.select("user_id", "c", k=ibis.literal(0, "int64")), distinct=False).cache()
     on = fetch(present.group_by(["c", "k"]).aggregate(active=present.count()))
     last = present.group_by(["user_id", "c"]).aggregate(kmax=present.k.max())
     reach = fetch(last.group_by(["c", "kmax"]).aggregate(users=last.count()))
