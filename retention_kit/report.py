@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Params, load_params
-from .errors import NotEnoughDataError, RetentionKitError
+from .errors import NotEnoughDataError
 from .events import EventLog, load_events
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "esc",
     "code",
     "md",
-    "raw",
     "note",
     "show_table",
     "definitions",
@@ -94,11 +93,6 @@ def md(template: str, /, **values: Any) -> None:
 @dataclasses.dataclass(frozen=True)
 class _Raw:
     text: str
-
-
-def raw(text: str) -> _Raw:
-    """Mark already-safe Markdown (e.g. built with :func:`esc`) so :func:`md` does not escape it."""
-    return _Raw(text)
 
 
 def note(text: str, *, kind: str = "info") -> None:
@@ -245,10 +239,3 @@ def start(params_path: str | os.PathLike[str] | None = None, *, notebook: str,
         log = load_events(params)
     return Report(params=params, log=log, notebook=notebook,
                   export_dir=Path(export_dir) if export_dir else None, run_date=dt.date.today())
-
-
-def error_text(exc: BaseException) -> str:
-    """One-line message for an error shown in a report or on the command line."""
-    if isinstance(exc, RetentionKitError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"

@@ -48,3 +48,16 @@ def test_planted_invite_effect_by_brute_force():
     two = retained[inv == 2].mean()
     assert abs(two - retained[inv <= 1].mean()) < 0.1 and retained[did].mean() > two + 0.2
     assert np.isfinite(lift)
+
+
+def test_loaders_read_the_real_logs(shared_data):
+    from retention_kit.datasets import load_online_retail, load_stackexchange
+
+    se = load_stackexchange()
+    # the data README: 25,724 events, 9,713 users, 83 event types
+    assert (len(se), se["user_id"].nunique(), se["event"].nunique()) == (25724, 9713, 83)
+    assert str(se["timestamp"].dtype).startswith("datetime64")
+    retail = load_online_retail()
+    # 34,165 events of 262 customers, purchase and cancel lines
+    assert (len(retail), retail["user_id"].nunique()) == (34165, 262)
+    assert set(retail["event"]) == {"purchase_line", "cancel_line"}
