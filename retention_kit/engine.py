@@ -7,6 +7,7 @@ analysis hands back the same pandas types whatever the backend.
 
 from __future__ import annotations
 
+import decimal
 import os
 import warnings
 from typing import Any
@@ -64,13 +65,8 @@ def _normalise(col: pd.Series) -> pd.Series:
         if first is not None and hasattr(first, "isoformat") and not isinstance(first, str):
             # python dates from some backends; one resolution everywhere
             return pd.to_datetime(col).astype("datetime64[ns]")
-        try:
-            from decimal import Decimal
-
-            if isinstance(first, Decimal):
-                return col.astype("float64")
-        except ImportError:  # pragma: no cover
-            pass
+        if isinstance(first, decimal.Decimal):
+            return col.astype("float64")
     return col
 
 
