@@ -30,6 +30,7 @@ __all__ = [
     "esc",
     "code",
     "md",
+    "raw",
     "note",
     "show_table",
     "definitions",
@@ -93,6 +94,11 @@ def md(template: str, /, **values: Any) -> None:
 @dataclasses.dataclass(frozen=True)
 class _Raw:
     text: str
+
+
+def raw(text: str) -> _Raw:
+    """Mark already-safe Markdown (e.g. built with :func:`esc`) so :func:`md` does not escape it."""
+    return _Raw(text)
 
 
 def note(text: str, *, kind: str = "info") -> None:
