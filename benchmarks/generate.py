@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from retention_kit.datasets import make_demo_log
+from retention_kit.data.datasets import make_demo_log
 
 DATA = Path(__file__).resolve().parent / "data"
 EVENTS_PER_USER = 43.4  # measured on 40k-user chunks (1M target: 926,728 events at 46.8)

@@ -37,8 +37,7 @@ from pathlib import Path
 import yaml
 
 import retention_kit as rk
-from retention_kit import engine
-from retention_kit.config import params_from_dict
+from retention_kit.data import engine, params_from_dict
 
 from .generate import ensure_log, label, log_rows, parse_size
 from .pandas_baseline import stickiness_tables

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from retention_kit import behaviors, growth, ladder, ladder_validation, lifecycle, overview, retention, segments, stickiness, value
-from retention_kit.config import Params
-from retention_kit.events import EventLog
+from retention_kit.analyses import key_behaviors, ladder, lifecycle, overview, stickiness
+from retention_kit.data import EventLog, Params
 
 
 def overview_tables(log: EventLog, params: Params) -> None:
@@ -20,8 +19,8 @@ def stickiness_core(log: EventLog, params: Params) -> None:
     """The four stickiness tables of the pandas baseline (same definitions)."""
     stickiness.active_users(log, mau_window=28)
     stickiness.power_user_curve(log)
-    growth.growth_accounting(log, granularity="month")
-    retention.cohort_retention(log, granularity="week", modes=("on",))
+    stickiness.growth_accounting(log, granularity="month")
+    stickiness.cohort_retention(log, granularity="week", modes=("on",))
 
 
 def stickiness_tables(log: EventLog, params: Params) -> None:
@@ -32,22 +31,22 @@ def stickiness_tables(log: EventLog, params: Params) -> None:
     stickiness.trailing_power_user_curve(log, days=7)
     stickiness.trailing_power_user_curve(log, days=28)
     for g in ("week", "month"):
-        growth.growth_accounting(log, granularity=g)
-        retention.cohort_retention(log, granularity=g, modes=("on", "on_or_after"))
+        stickiness.growth_accounting(log, granularity=g)
+        stickiness.cohort_retention(log, granularity=g, modes=("on", "on_or_after"))
     stickiness.cadence_profile(log)
 
 
 def key_behavior_tables(log: EventLog, params: Params) -> None:
     k = params.key_behaviors
-    table, _ = behaviors.candidate_stats(log, window_days=k.window_days, outcome_start=k.outcome_start,
+    table, _ = key_behaviors.candidate_stats(log, window_days=k.window_days, outcome_start=k.outcome_start,
                                       outcome_end=k.outcome_end, max_threshold=k.max_threshold, exclude=k.exclude)
-    top = behaviors.findings(table)
+    top = key_behaviors.findings(table)
     events = [e for e in top["event"].head(3)] if len(top) else []
     if events:
-        behaviors.window_scan(log, events=events, windows=k.window_scan, max_threshold=k.max_threshold,
+        key_behaviors.window_scan(log, events=events, windows=k.window_scan, max_threshold=k.max_threshold,
                               outcome_start=max(k.window_scan) + (k.outcome_start - k.window_days),
                               outcome_end=max(k.window_scan) + (k.outcome_end - k.window_days))
-    segments.behavior_segments(log, power_user_days=k.power_user_days, attributes=k.segment_attributes,
+    key_behaviors.behavior_segments(log, power_user_days=k.power_user_days, attributes=k.segment_attributes,
                                window_days=k.window_days, outcome_start=k.outcome_start, outcome_end=k.outcome_end)
 
 
@@ -57,8 +56,8 @@ def ladder_tables(log: EventLog, params: Params) -> None:
     ladder.cohorts(log, ladder=lp)
     ladder.transitions(log, ladder=lp)
     ladder.transition_rates(log, ladder=lp)
-    ladder_validation.validation(log, ladder=lp)
-    ladder_validation.power_user_curve(log, ladder=lp)
+    ladder.validation(log, ladder=lp)
+    ladder.rung_power_user_curve(log, ladder=lp)
 
 
 def lifecycle_tables(log: EventLog, params: Params) -> None:
@@ -67,11 +66,11 @@ def lifecycle_tables(log: EventLog, params: Params) -> None:
     lifecycle.snapshots(log, thresholds=thr)
     lifecycle.flows(log, thresholds=thr)
     lifecycle.at_risk_summary(log, thresholds=thr, factor=lc.at_risk_factor)
-    if value.has_revenue(log):
+    if lifecycle.has_revenue(log):
         for g in ("week", "month"):
-            value.value_by_period(log, granularity=g)
-            value.cohort_revenue(log, granularity=g)
-        value.repurchase(log)
+            lifecycle.value_by_period(log, granularity=g)
+            lifecycle.cohort_revenue(log, granularity=g)
+        lifecycle.repurchase(log)
 
 
 NOTEBOOKS: dict[str, Callable[[EventLog, Params], None]] = {

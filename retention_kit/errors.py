@@ -14,6 +14,7 @@ __all__ = [
     "SourceError",
     "NotEnoughDataError",
     "OutputError",
+    "InstallError",
 ]
 
 
@@ -41,3 +42,7 @@ class NotEnoughDataError(RetentionKitError):
 
 class OutputError(RetentionKitError):
     """The output folder cannot be written, or another run holds its lock."""
+
+
+class InstallError(RetentionKitError):
+    """The kit's own files (notebooks, templates) are missing: a broken or partial installation."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from packaging.requirements import Requirement
 
-from .conftest import REPO
+from tests.factories import REPO
 
 
 def _name(spec: str) -> str:

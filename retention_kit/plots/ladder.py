@@ -1,7 +1,7 @@
 """Plots of the Ladder of Engagement: composition over time, the cohort ladder, share at or above a
 rung by age, transitions and the validation (power-user curve and next-period activity per rung).
 
-Each takes a frame from :mod:`retention_kit.ladder` first. Rungs keep one colour everywhere:
+Each takes a frame from :mod:`retention_kit.analyses.ladder` first. Rungs keep one colour everywhere:
 Inactive grey, the rungs above it a light-to-dark sequence.
 """
 
@@ -54,7 +54,7 @@ def _unit(period: str) -> str:
 
 def composition(data: pd.DataFrame, *, scope: str = "all", period: str = "week", ax: Axes | None = None) -> Axes:
     """Share of users on each rung per period (stacked areas), for one scope of
-    :func:`retention_kit.ladder.composition`."""
+    :func:`retention_kit.analyses.ladder.composition`."""
     ax = new_ax(ax)
     d = data[data["scope"] == scope]
     rungs = _rungs(d)
@@ -106,7 +106,7 @@ def _ord(n: int) -> str:
 def at_or_above(data: pd.DataFrame, *, rung: str, period: str = "week", min_users: int = 20, max_cohorts: int = 8,
                 max_age: int = 12, ax: Axes | None = None) -> Axes:
     """Share of each cohort at or above ``rung`` by age (one line per cohort, later cohorts
-    darker), from :func:`retention_kit.ladder.at_or_above`. At most ``max_cohorts`` cohorts of
+    darker), from :func:`retention_kit.analyses.ladder.at_or_above`. At most ``max_cohorts`` cohorts of
     ``min_users``+ users, evenly spread from the first to the last."""
     ax = new_ax(ax)
     d = data[(data["rung"] == rung) & (data["age"] <= max_age) & (data["cohort_users"] >= min_users)]
@@ -129,7 +129,7 @@ def at_or_above(data: pd.DataFrame, *, rung: str, period: str = "week", min_user
 
 
 def transition_matrix(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
-    """Row shares of :func:`retention_kit.ladder.transitions` as a heatmap (rows: rung this
+    """Row shares of :func:`retention_kit.analyses.ladder.transitions` as a heatmap (rows: rung this
     period, columns: rung next period), annotated in percent."""
     n = data["to_rung"].nunique()
     ax = new_ax(ax, figsize=(1.2 * n + 3, 0.8 * n + 2))
@@ -146,7 +146,7 @@ def transition_matrix(data: pd.DataFrame, *, period: str = "week", ax: Axes | No
 
 
 def transition_rates(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
-    """Climb and slide rates per period (lines) from :func:`retention_kit.ladder.transition_rates`;
+    """Climb and slide rates per period (lines) from :func:`retention_kit.analyses.ladder.transition_rates`;
     the rest of each period's users stayed on their rung."""
     ax = new_ax(ax)
     ax.plot(data["period"], data["climb_rate"], label="climb (to a higher rung)", color="#2f855a")
@@ -159,7 +159,7 @@ def transition_rates(data: pd.DataFrame, *, period: str = "week", ax: Axes | Non
 
 def power_user_curve(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
     """Distribution of distinct active days in the period per rung (one line per rung), from
-    :func:`retention_kit.ladder.power_user_curve`: higher rungs should sit further right."""
+    :func:`retention_kit.analyses.ladder.rung_power_user_curve`: higher rungs should sit further right."""
     ax = new_ax(ax)
     rungs = _rungs(data)
     colors = rung_colors(rungs)
@@ -175,7 +175,7 @@ def power_user_curve(data: pd.DataFrame, *, period: str = "week", ax: Axes | Non
 
 def next_period_activity(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
     """Share active in the next period per rung (bars), from
-    :func:`retention_kit.ladder.validation`: it should rise with the rung."""
+    :func:`retention_kit.analyses.ladder.validation`: it should rise with the rung."""
     ax = new_ax(ax)
     d = data.sort_values("rung_order")
     colors = rung_colors(list(d["rung"]))

@@ -1,0 +1,48 @@
+"""Lifecycle and value: new, active, silent and churned users, who is at risk, revenue and
+repurchase.
+
+Thresholds, segments, snapshots and flows (:mod:`.segments`), users at risk (:mod:`.at_risk`),
+revenue per user, repurchase and cohort revenue (:mod:`.value`), the report's sentences
+(:mod:`.narrative`) and its spec (:mod:`.spec`).
+"""
+
+from .at_risk import at_risk_summary, at_risk_users
+from .narrative import definitions, summary
+from .segments import NOT_STARTED, SEGMENTS, Thresholds, flows, segments_at, snapshot_dates, snapshots, thresholds
+from .spec import SPEC
+from .value import (
+    cohort_revenue,
+    complete_value_periods,
+    has_revenue,
+    observed_cohorts,
+    observed_repurchase,
+    purchase_days,
+    repurchase,
+    repurchase_trend,
+    value_by_period,
+)
+
+__all__ = [
+    "SEGMENTS",
+    "NOT_STARTED",
+    "Thresholds",
+    "thresholds",
+    "segments_at",
+    "snapshot_dates",
+    "snapshots",
+    "flows",
+    "at_risk_users",
+    "at_risk_summary",
+    "has_revenue",
+    "purchase_days",
+    "value_by_period",
+    "repurchase",
+    "repurchase_trend",
+    "cohort_revenue",
+    "complete_value_periods",
+    "observed_repurchase",
+    "observed_cohorts",
+    "summary",
+    "definitions",
+    "SPEC",
+]

@@ -1,0 +1,230 @@
+"""Lifecycle segments (new, active, silent, churned) from each user's rhythm.
+
+Definitions (calendar days in the product's timezone; D is the "as of" day):
+
+- **Thresholds.** ``cadence`` = the 80th percentile (linear interpolation) of users' median gaps
+  between active days (users with at least 2 active days,
+  :meth:`retention_kit.data.EventLog.user_cadence`), rounded half up to whole days, at least 1.
+  Unless set in ``lifecycle``: ``new_days`` = cadence, ``silent_days`` = 2 x cadence,
+  ``churned_days`` = 4 x cadence.
+- **Reference day** of a user as of D: their last active day on or before D; for a user who has
+  started (signup or first activity on or before D) but was never active by D, the start day.
+  ``days_since`` = D - reference day (0 when active on D itself).
+- **Segment** as of D, of users who started on or before D, first rule that matches:
+  *new*: D - start day < ``new_days`` (started within the last new_days days, D included);
+  *active*: active at least once by D and days_since < ``silent_days``;
+  *silent*: days_since < ``churned_days`` (so ``silent_days`` <= days_since for users active
+  by D; a user never active by D is silent from ``new_days`` on, counting from the start day);
+  *churned*: days_since >= ``churned_days``.
+  So with silent_days 10 a user last active 9 days ago is active, 10 days ago silent; a user who
+  signed up 9 days ago and was never active is silent once no longer new (never active).
+
+Users at risk are in :mod:`.at_risk`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from ...core.periods import day_index, period_end, period_index_py
+from ...data.engine import fetch
+from ...data.log import EventLog
+from ...errors import NotEnoughDataError, ParamsError
+
+__all__ = ["SEGMENTS", "NOT_STARTED", "Thresholds", "thresholds", "segments_at", "snapshot_dates", "snapshots", "flows"]
+
+SEGMENTS = ("new", "active", "silent", "churned")
+NOT_STARTED = "(not started)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    """Lifecycle thresholds in days; ``cadence_p80`` is the unrounded cadence (None if all were
+    given), ``derived`` names the thresholds taken from the cadence."""
+
+    new_days: int
+    silent_days: int
+    churned_days: int
+    cadence_p80: float | None = None
+    cadence_days: int | None = None
+    derived: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One sentence for the report."""
+        base = (f"New: started less than {self.new_days} days ago; active: last active less than "
+                f"{self.silent_days} days ago; silent: {self.silent_days} to {self.churned_days - 1} days; "
+                f"churned: {self.churned_days} days or more (a user never active counts from the start "
+                f"day and is silent, not active, until churned).")
+        if self.derived and self.cadence_p80 is not None:
+            base += (f" Derived from the usage cadence ({', '.join(self.derived)}): 80% of users with 2+ active "
+                     f"days have a median gap of at most {self.cadence_p80:.1f} days, rounded to "
+                     f"{self.cadence_days}; silent after 2x, churned after 4x that, new for 1x.")
+        return base
+
+
+def thresholds(log: EventLog, *, new_days: int | None = None, silent_days: int | None = None,
+               churned_days: int | None = None, quantile: float = 0.8) -> Thresholds:
+    """Lifecycle thresholds: the given ones, the rest derived from the usage cadence.
+
+    ``cadence`` = ``quantile`` (default 0.8) of users' median gaps between active days, rounded half
+    up, at least 1 day; silent = 2 x cadence, churned = 4 x cadence, new = cadence. When only one
+    of silent/churned is given and the derived other would not keep silent < churned, the derived
+    one is 2x (or half) the given one.
+
+    Raises
+    ------
+    NotEnoughDataError
+        No user has 2 active days, so there is no cadence (and a threshold was not given).
+
+    Examples
+    --------
+    >>> thresholds(log).silent_days  # doctest: +SKIP
+    10
+    """
+    if new_days and silent_days and churned_days:
+        if churned_days <= silent_days:
+            raise ParamsError(f"lifecycle.churned_days ({churned_days}) must exceed lifecycle.silent_days ({silent_days})")
+        return Thresholds(new_days, silent_days, churned_days)
+    c = log.user_cadence()
+    c = c.filter(c.median_gap.notnull())
+    row = fetch(c.aggregate(q=c.median_gap.quantile(quantile), n=c.count())).iloc[0]
+    if not row["n"] or pd.isna(row["q"]):
+        raise NotEnoughDataError("no user has two active days, so the usage cadence is unknown; "
+                                 "set lifecycle.silent_days, churned_days and new_days")
+    p80 = float(row["q"])
+    cad = max(1, math.floor(p80 + 0.5))
+    derived = []
+    if silent_days is None:
+        silent_days = 2 * cad if churned_days is None or 2 * cad < churned_days else max(1, churned_days // 2)
+        derived.append("silent_days")
+    if churned_days is None:
+        churned_days = 4 * cad if 4 * cad > silent_days else 2 * silent_days
+        derived.append("churned_days")
+    if churned_days <= silent_days:
+        raise ParamsError(f"lifecycle.churned_days ({churned_days}) must exceed lifecycle.silent_days ({silent_days})")
+    if new_days is None:
+        new_days = cad
+        derived.append("new_days")
+    return Thresholds(int(new_days), int(silent_days), int(churned_days), p80, cad, tuple(derived))
+
+
+def _segment_expr(age: ir.IntegerValue, since: ir.IntegerValue, was_active: ir.BooleanValue,
+                  thr: Thresholds) -> ir.StringValue:
+    # "active" means active within the silent threshold: a signup who never used the product is
+    # not active however recent the signup, only new, then silent, then churned
+    return (ibis.cases((age < thr.new_days, "new"), (was_active & (since < thr.silent_days), "active"),
+                       (since < thr.churned_days, "silent"), else_="churned"))
+
+
+def _segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
+    """Engine table (cached per log, dates and thresholds): one row per (user, snapshot) of users
+    started by then: ``user_id``, ``k`` (snapshot ordinal), ``date``, ``start_day``, ``ref_day``,
+    ``was_active`` (an active day on or before the date), ``days_since``, ``segment``."""
+    return log.memoized(("lifecycle.segments", thr, tuple(dates)), lambda: build_segments(log, dates, thr))
+
+
+def build_segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
+    snaps = ibis.memtable({"k": list(range(len(dates))), "date": list(dates)})
+    a = log.active_days()
+    a = a.mutate(next_day=a.day.lead().over(ibis.window(group_by="user_id", order_by="day")))
+    # the active day a is a user's last one as of every D with a <= D < next active day
+    last = a.join(snaps, [a.day <= snaps.date, a.next_day.isnull() | (snaps.date < a.next_day)])
+    last = last.select("user_id", "k", last_active=last.day)
+    s = log.starts()
+    grid = s.join(snaps, s.start_day <= snaps.date)
+    g = grid.left_join(last, ["user_id", "k"]).select(grid.user_id, grid.k, grid.date, grid.start_day, "last_active")
+    ref = g.last_active.coalesce(g.start_day)
+    g = g.mutate(ref_day=ref, was_active=g.last_active.notnull(), days_since=day_index(g.date) - day_index(ref),
+                 age=day_index(g.date) - day_index(g.start_day))
+    return g.mutate(segment=_segment_expr(g.age, g.days_since, g.was_active, thr)).drop("age", "last_active")
+
+
+def segments_at(log: EventLog, day: dt.date, *, thresholds: Thresholds) -> ir.Table:
+    """Each started user's segment as of ``day`` (engine table): ``user_id``, ``date``,
+    ``start_day``, ``ref_day`` (last active day, else start), ``was_active`` (active by ``day``),
+    ``days_since``, ``segment``. See the module docstring for the rules.
+
+    Examples
+    --------
+    >>> segments_at(log, log.last_day, thresholds=thresholds(log))  # doctest: +SKIP
+    """
+    return _segments(log, [day], thresholds).drop("k")
+
+
+def snapshot_dates(log: EventLog) -> list[dt.date]:
+    """Month ends within the data range (the last day of each complete calendar month)."""
+    lo = period_index_py(log.first_day, "month")
+    hi = period_index_py(log.last_day, "month")
+    return [e for e in (period_end(i, "month") for i in range(lo, hi + 1)) if log.first_day <= e <= log.last_day]
+
+
+def _dates(log: EventLog) -> list[dt.date]:
+    dates = snapshot_dates(log)
+    if not dates:
+        raise NotEnoughDataError("the data covers no month end, so there is no monthly snapshot")
+    return dates
+
+
+def snapshots(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
+    """Users per lifecycle segment at each month end.
+
+    ``share`` = users in the segment / users started by that date (all four segments). Every
+    segment is listed at every date (0 when empty).
+
+    Returns
+    -------
+    DataFrame: date, segment, users, share.
+
+    Examples
+    --------
+    >>> snapshots(log, thresholds=thresholds(log))  # doctest: +SKIP
+    """
+    dates = _dates(log)
+    g = _segments(log, dates, thresholds)
+    df = fetch(g.group_by(["k", "segment"]).aggregate(users=g.count()))
+    grid = pd.MultiIndex.from_product([range(len(dates)), SEGMENTS], names=["k", "segment"]).to_frame(index=False)
+    out = grid.merge(df, on=["k", "segment"], how="left").fillna({"users": 0}).astype({"users": "int64"})
+    total = out.groupby("k")["users"].transform("sum")
+    out["share"] = out["users"] / total.where(total > 0)
+    out.insert(0, "date", pd.to_datetime([dates[k] for k in out["k"]]).astype("datetime64[ns]"))
+    return out.drop(columns="k")[["date", "segment", "users", "share"]]
+
+
+def flows(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
+    """Moves between segments from one month end to the next.
+
+    For each month end after the first: ``from_segment`` (the user's segment at the previous
+    month end, ``(not started)`` for users who started in between), ``to_segment``, ``users``,
+    and ``share_of_from`` = users / all users in ``from_segment`` at the previous month end.
+
+    Returns
+    -------
+    DataFrame: date (month end of arrival), from_segment, to_segment, users, share_of_from.
+
+    Examples
+    --------
+    >>> flows(log, thresholds=thresholds(log))  # doctest: +SKIP
+    """
+    dates = _dates(log)
+    if len(dates) < 2:
+        raise NotEnoughDataError("flows need two month ends; the data covers one")
+    g = _segments(log, dates, thresholds)
+    prev = g.select("user_id", kp=g.k + 1, from_segment=g.segment)
+    cur = g.filter(g.k > 0)
+    j = cur.left_join(prev, [cur.user_id == prev.user_id, cur.k == prev.kp])
+    j = j.mutate(from_segment=j.from_segment.fill_null(NOT_STARTED))
+    df = fetch(j.group_by(["k", "from_segment", "segment"]).aggregate(users=j.count()))
+    df = df.rename(columns={"segment": "to_segment"})
+    size = df.groupby(["k", "from_segment"])["users"].transform("sum")
+    df["share_of_from"] = df["users"] / size
+    df.insert(0, "date", pd.to_datetime([dates[k] for k in df["k"]]).astype("datetime64[ns]"))
+    order = {s: i for i, s in enumerate((NOT_STARTED, *SEGMENTS))}
+    df = df.assign(_f=df["from_segment"].map(order), _t=df["to_segment"].map(order))
+    df = df.sort_values(["date", "_f", "_t"], kind="stable").reset_index(drop=True)
+    return df[["date", "from_segment", "to_segment", "users", "share_of_from"]]

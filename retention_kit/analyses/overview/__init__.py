@@ -1,0 +1,8 @@
+"""The data overview: what is in the log and what loading found (:mod:`.metrics`), in words
+(:mod:`.narrative`), and the report's spec (:mod:`.spec`)."""
+
+from .metrics import duplicate_rows, event_types, events_per_day, quality_table
+from .narrative import summary
+from .spec import SPEC
+
+__all__ = ["event_types", "events_per_day", "duplicate_rows", "quality_table", "summary", "SPEC"]

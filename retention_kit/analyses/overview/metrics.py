@@ -1,0 +1,71 @@
+"""Data overview: what is in the log and what loading found.
+
+Definitions: an *event type* is a distinct value of the event column after filters; its *users*
+are the distinct users with at least one such event, and *share of users* divides by all users in
+the log. *Events per day* counts valid events per local calendar day, *active users* the distinct
+users active that day; days in the data range without events show 0 (the log was empty that day,
+which is data, not a gap in coverage).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...data.engine import fetch
+from ...data.log import EventLog
+
+__all__ = ["event_types", "events_per_day", "duplicate_rows", "quality_table"]
+
+OTHER = "(other events)"
+
+
+def event_types(log: EventLog, *, top: int | None = 50) -> pd.DataFrame:
+    """Event types by volume: ``event``, ``events``, ``users``, ``share_users``, ``active``.
+
+    ``active`` says whether the event counts as activity. With ``top``, the rest are grouped into
+    one row named ``(other events)`` whose ``users`` counts users with any of them.
+
+    Examples
+    --------
+    >>> event_types(log, top=10)  # doctest: +SKIP
+    """
+    d = log.daily
+    per = d.group_by(["event", "active"]).aggregate(events=d.n.sum(), users=d.user_id.nunique())
+    df = fetch(per).sort_values(["events", "event"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    total_users = log.quality.users
+    if top is not None and len(df) > top:
+        rest = df.iloc[top:]
+        rest_users = d.filter(d.event.isin(list(rest["event"]))).user_id.nunique().execute()
+        other = pd.DataFrame({"event": [f"{OTHER[:-1]}: {len(rest):,} types)"], "active": [bool(rest["active"].any())],
+                              "events": [int(rest["events"].sum())], "users": [int(rest_users)]})
+        df = pd.concat([df.iloc[:top], other], ignore_index=True)
+    df["share_users"] = df["users"] / total_users
+    return df[["event", "events", "users", "share_users", "active"]]
+
+
+def events_per_day(log: EventLog) -> pd.DataFrame:
+    """Per local day of the data range: ``day``, ``events``, ``active_users`` (0 on empty days)."""
+    d = log.daily
+    per = d.group_by("day").aggregate(events=d.n.sum(), active_users=d.user_id.nunique(where=d.active))
+    df = fetch(per)
+    days = pd.DataFrame({"day": pd.date_range(log.first_day, log.last_day, freq="D").astype("datetime64[ns]")})
+    out = days.merge(df, on="day", how="left").fillna({"events": 0, "active_users": 0})
+    return out.astype({"events": "int64", "active_users": "int64"})
+
+
+def duplicate_rows(log: EventLog) -> int:
+    """Number of valid rows that exactly repeat another row's user, timestamp and event (the
+    copies beyond the first). Kept in the analyses; reported so the source can be fixed."""
+    e = log.events
+    g = e.group_by(["user_id", "ts", "event"]).aggregate(c=e.count())
+    val = g.aggregate(dups=(g.c - 1).sum()).execute().iloc[0]["dups"]
+    return int(val) if pd.notna(val) else 0
+
+
+def quality_table(log: EventLog, *, duplicates: int | None = None) -> pd.DataFrame:
+    """Data-quality findings: ``check``, ``rows``, ``share`` (of rows read)."""
+    df = log.quality.to_frame()
+    if duplicates is not None:
+        df = pd.concat([df, pd.DataFrame({"check": ["exact duplicate rows (kept)"], "rows": [duplicates],
+                                          "share": [duplicates / max(log.quality.rows_read, 1)]})], ignore_index=True)
+    return df

@@ -1,0 +1,34 @@
+"""What the data overview says in words."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...core.text import Raw, code, fill, num, pct
+from ...data.log import DataQuality
+
+__all__ = ["summary"]
+
+
+def summary(quality: DataQuality, types: pd.DataFrame, per_day: pd.DataFrame, duplicates: int) -> Raw:
+    """The overview's "In short" paragraph, from the quality counts, the event types
+    (:func:`.metrics.event_types`), the events per day and the duplicate count."""
+    q = quality
+    top = types.iloc[0]
+    busiest = per_day.loc[per_day["events"].idxmax()]
+    days = (q.last_day - q.first_day).days + 1
+    dropped = q.dropped_total
+    return fill(
+        "**In short.** The log holds **{events}** events from **{users}** users over **{days}** days "
+        "({first} to {last}), {types} event types. The most common event is {top_event} "
+        "({top_share} of users have it). The busiest day was {busy_day} with {busy_events} events. "
+        "{dropped_text} {dups_text}",
+        events=num(q.rows_kept), users=num(q.users), days=num(days),
+        first=f"{q.first_day:%Y-%m-%d}", last=f"{q.last_day:%Y-%m-%d}", types=num(q.event_types),
+        top_event=code(top["event"]), top_share=pct(top["share_users"]),
+        busy_day=f"{busiest['day']:%Y-%m-%d}", busy_events=num(busiest["events"]),
+        dropped_text=(f"{dropped:,} rows ({dropped / q.rows_read:.1%}) were dropped as invalid (see data quality)."
+                      if dropped else "No row was dropped as invalid."),
+        dups_text=(f"{duplicates:,} rows exactly repeat another (same user, time and event)." if duplicates
+                   else "No exact duplicate rows."),
+    )

@@ -1,0 +1,31 @@
+"""Stickiness: do people come back, how often, and is it getting better?
+
+DAU/WAU/MAU and their ratios (:mod:`.active_users`), the power-user curve (:mod:`.power_users`),
+growth accounting (:mod:`.growth`), cohort retention (:mod:`.retention`), usage cadence
+(:mod:`.cadence`), the report's sentences (:mod:`.narrative`) and its spec (:mod:`.spec`).
+"""
+
+from .active_users import active_users, ratio_by_month
+from .cadence import cadence_distribution, cadence_profile
+from .growth import growth_accounting
+from .narrative import definitions, summary_sentences
+from .power_users import curve_shape, power_user_curve, power_user_curve_by_cohort, trailing_power_user_curve
+from .retention import average_retention, cohort_retention
+from .spec import SPEC
+
+__all__ = [
+    "active_users",
+    "ratio_by_month",
+    "power_user_curve",
+    "power_user_curve_by_cohort",
+    "trailing_power_user_curve",
+    "curve_shape",
+    "growth_accounting",
+    "cohort_retention",
+    "average_retention",
+    "cadence_distribution",
+    "cadence_profile",
+    "summary_sentences",
+    "definitions",
+    "SPEC",
+]

@@ -1,0 +1,107 @@
+"""Daily, weekly and monthly active users and the stickiness ratios DAU/MAU and WAU/MAU.
+
+Definitions in force for the whole stickiness family (:mod:`.power_users`, :mod:`.growth`,
+:mod:`.retention`, :mod:`.cadence`):
+
+- Days, weeks (``data.week_start``) and months are calendar periods in the product's timezone
+  (``EventLog.daily.day`` is already the local day).
+- A user is **active** on a day with at least one event that counts as activity
+  (``data.active_events`` / ``data.exclude_events``).
+- The **data range** runs from the first to the last day with any event. A metric whose window
+  or period does not lie wholly inside it is not reported (empty), never reported as zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import ibis
+import pandas as pd
+
+from ...core.periods import day_index, period_index_py, period_start
+from ...data.engine import fetch
+from ...data.log import EventLog
+from ...errors import NotEnoughDataError
+
+__all__ = ["active_users", "ratio_by_month"]
+
+
+def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataFrame:
+    """Daily, weekly and monthly active users with the stickiness ratios.
+
+    Definition: DAU(d) = distinct users active on local day d; WAU(d) = distinct users active on
+    any of the 7 days d-6..d; MAU(d) = distinct users active on any of the ``mau_window`` days
+    ending on d (d-27..d, or d-29..d). ``dau_mau`` = DAU/MAU and ``wau_mau`` = WAU/MAU (fractions,
+    NaN where MAU is 0). A day is reported only if its whole MAU window lies in the data range,
+    so the first row is ``first_day + mau_window - 1``; days without activity inside the range are
+    real zeros.
+
+    The trailing distinct counts need no window-by-window join: each active day of a user opens
+    an interval that keeps the user counted until ``day + window`` or the user's next active day
+    (whichever comes first, via LEAD), so a user's intervals never overlap; the count on a day is
+    the running sum of interval starts minus interval ends.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date``, ``dau``, ``wau``, ``mau``, ``dau_mau``, ``wau_mau``, one row per reported day.
+
+    Raises
+    ------
+    NotEnoughDataError
+        When the data range is shorter than ``mau_window`` days.
+
+    Examples
+    --------
+    >>> au = active_users(log, mau_window=28)  # doctest: +SKIP
+    >>> au[["date", "dau", "mau", "dau_mau"]].tail(1)  # doctest: +SKIP
+    """
+    if mau_window not in (28, 30):
+        raise ValueError(f"mau_window must be 28 or 30, got {mau_window!r}")
+    first, last = log.first_day, log.last_day
+    span = (last - first).days + 1
+    if span < mau_window:
+        raise NotEnoughDataError(
+            f"The data covers {span} days; DAU/WAU/MAU needs at least {mau_window} days so that one "
+            f"day has its whole {mau_window}-day window in the data"
+        )
+    a = log.active_days()
+    a = a.select(di=day_index(a.day), user_id=a.user_id)
+    nxt = a.di.lead().over(ibis.window(group_by="user_id", order_by="di"))
+    a = a.mutate(nxt=nxt)
+
+    def end(width: int) -> ibis.Expr:
+        cap = a.di + width
+        return ibis.ifelse(a.nxt.notnull() & (a.nxt < cap), a.nxt, cap)
+
+    zero, one, minus = ibis.literal(0, "int64"), ibis.literal(1, "int64"), ibis.literal(-1, "int64")
+    starts = a.select(d=a.di, dau=one, wau=one, mau=one)
+    ends = [
+        a.select(d=end(1), dau=minus, wau=zero, mau=zero),
+        a.select(d=end(7), dau=zero, wau=minus, mau=zero),
+        a.select(d=end(mau_window), dau=zero, wau=zero, mau=minus),
+    ]
+    deltas = starts.union(*ends, distinct=False)
+    per_day = deltas.group_by("d").aggregate(dau=deltas.dau.sum(), wau=deltas.wau.sum(), mau=deltas.mau.sum())
+    df = fetch(per_day, sort=["d"])
+    d0, d1 = period_index_py(first, "day"), period_index_py(last, "day")
+    counts = df.set_index("d")[["dau", "wau", "mau"]].reindex(range(min(d0, int(df["d"].min())), d1 + 1), fill_value=0).cumsum()
+    counts = counts.loc[d0 + mau_window - 1 : d1].astype("int64")
+    out = pd.DataFrame({"date": pd.to_datetime([period_start(int(i), "day") for i in counts.index]).astype("datetime64[ns]")})
+    for c in ("dau", "wau", "mau"):
+        out[c] = counts[c].to_numpy()
+    mau = out["mau"].where(out["mau"] > 0)
+    out["dau_mau"] = out["dau"] / mau
+    out["wau_mau"] = out["wau"] / mau
+    return out
+
+
+
+def ratio_by_month(active: pd.DataFrame) -> pd.DataFrame:
+    """Mean of the daily DAU/MAU and WAU/MAU ratios per calendar month, for months whose every
+    day is reported: ``month``, ``days``, ``dau_mau``, ``wau_mau``."""
+    d = active.assign(month=active["date"].dt.to_period("M").dt.to_timestamp())
+    g = d.groupby("month", as_index=False).agg(days=("date", "size"), dau_mau=("dau_mau", "mean"), wau_mau=("wau_mau", "mean"))
+    full = g["month"].dt.days_in_month
+    return g[g["days"] == full].reset_index(drop=True)

@@ -1,0 +1,86 @@
+"""Usage cadence: each user's median gap between active days, its distribution, and what it
+says about the product (daily, weekly or monthly) and so which ratio judges its stickiness.
+
+Definitions: see :mod:`.active_users`; the per-user gaps are
+:meth:`retention_kit.data.EventLog.user_cadence`.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from ...data.engine import fetch
+from ...data.log import EventLog
+from ...errors import NotEnoughDataError
+
+__all__ = ["cadence_distribution", "cadence_profile"]
+
+_CADENCE_CAP = 60
+
+
+def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP) -> pd.DataFrame:
+    """Distribution of users' median gap between consecutive active days.
+
+    Definition: per user with at least two active days, the median of the gaps in days between
+    consecutive distinct active days (:meth:`retention_kit.data.EventLog.user_cadence`); users are
+    counted by that median rounded down to whole days, with every median of ``cap`` days or more
+    in the last bucket (``gap_days == cap``). ``share`` divides by users with two or more active
+    days; users with one active day have no gap and are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gap_days`` (1..cap), ``users``, ``share``.
+
+    Examples
+    --------
+    >>> cadence_distribution(log).head()  # doctest: +SKIP
+    """
+    c = log.user_cadence()
+    c = c.filter(c.median_gap.notnull())
+    b = c.mutate(gap_days=ibis.least(c.median_gap.floor().cast("int64"), cap))
+    counts = fetch(b.group_by("gap_days").aggregate(users=b.count()))
+    full = counts.set_index("gap_days")["users"].reindex(range(1, cap + 1), fill_value=0)
+    out = pd.DataFrame({"gap_days": full.index.astype("int64"), "users": full.to_numpy().astype("int64")})
+    out["share"] = out["users"] / max(int(out["users"].sum()), 1)
+    return out
+
+
+def cadence_profile(log: EventLog) -> dict[str, object]:
+    """Classify the product's natural usage cadence and say which ratio judges its stickiness.
+
+    Definition: ``typical_gap`` is the median, over users with at least two active days, of each
+    user's median gap between consecutive active days. A typical gap of up to 3 days makes a
+    **daily** product (judge it by DAU/MAU), up to 14 days a **weekly** product (judge it by
+    WAU/MAU), longer a **monthly** product (judge it by monthly retention, not by DAU/MAU). The
+    bounds sit near the geometric means of 1, 7 and 30 days.
+
+    Returns
+    -------
+    dict
+        ``typical_gap`` (days), ``p25``, ``p75``, ``users_with_gap``, ``one_day_users``,
+        ``cadence`` (daily|weekly|monthly), ``judge_by`` (plain words).
+
+    Examples
+    --------
+    >>> cadence_profile(log)["cadence"]  # doctest: +SKIP
+    'weekly'
+    """
+    c = log.user_cadence()
+    g = c.filter(c.median_gap.notnull())
+    r = fetch(g.aggregate(
+        typical_gap=g.median_gap.median(),
+        p25=g.median_gap.quantile(0.25),
+        p75=g.median_gap.quantile(0.75),
+        users_with_gap=g.count(),
+    )).iloc[0]
+    one_day = int(fetch(c.filter(c.median_gap.isnull()).aggregate(n=ibis._.count()))["n"].iloc[0])
+    if not int(r["users_with_gap"]):
+        raise NotEnoughDataError("No user was active on two different days, so no cadence can be measured")
+    gap = float(r["typical_gap"])
+    cadence, judge = (("daily", "DAU/MAU") if gap <= 3 else ("weekly", "WAU/MAU") if gap <= 14
+                      else ("monthly", "monthly retention"))
+    return {"typical_gap": gap, "p25": float(r["p25"]), "p75": float(r["p75"]),
+            "users_with_gap": int(r["users_with_gap"]), "one_day_users": one_day,
+            "cadence": cadence, "judge_by": judge}

@@ -1,0 +1,46 @@
+"""Connections to engines other than the embedded DuckDB, for ``data.source`` mappings with
+``url`` or ``backend``. The analyses are plain Ibis expressions, so the same code runs there;
+this module only knows how to open each backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from .params import SourceSpec
+
+__all__ = ["connect_source", "spark_session"]
+
+
+def spark_session(options: dict[str, Any] | None = None, *, timezone: str = "UTC") -> Any:
+    """A (local, by default) SparkSession for Ibis's PySpark backend.
+
+    ``options`` may hold ``master`` (default ``local[2]``), ``app_name`` and ``config`` (Spark
+    settings). The session time zone is the product's, so naive timestamps mean local time.
+    """
+    from pyspark.sql import SparkSession
+
+    opts = dict(options or {})
+    builder = SparkSession.builder.master(opts.pop("master", "local[2]")).appName(opts.pop("app_name", "retention-kit"))
+    import tempfile
+
+    # tables the kit creates (tests, frames) go to a scratch warehouse, not the working directory
+    conf = {"spark.sql.session.timeZone": timezone, "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "8", "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="rk-spark-"),
+            **opts.pop("config", {})}
+    for k, v in conf.items():
+        builder = builder.config(k, str(v))
+    if opts:
+        raise ValueError(f"unknown pyspark options: {', '.join(sorted(opts))} (use master, app_name, config)")
+    return builder.getOrCreate()
+
+
+def connect_source(spec: SourceSpec, *, timezone: str = "UTC") -> Any:
+    """Open the backend a ``url`` or ``backend`` source names; returns the Ibis connection."""
+    if spec.url:
+        return ibis.connect(spec.url, **spec.options)
+    if spec.backend == "pyspark":
+        return ibis.pyspark.connect(spark_session(spec.options, timezone=timezone))
+    return getattr(ibis, str(spec.backend)).connect(**spec.options)

@@ -1,0 +1,396 @@
+"""Params: one YAML file per product, validated into typed, immutable models.
+
+Unknown keys are errors that suggest the nearest valid key; wrong types name the key and what is
+expected. Paths in ``data.source`` and ``data.users.source`` are resolved against the folder of
+the YAML file, so a params file works from any working directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..core import conditions
+from ..errors import ParamsError
+
+__all__ = [
+    "Params",
+    "DataParams",
+    "SourceSpec",
+    "UsersParams",
+    "StickinessParams",
+    "KeyBehaviorParams",
+    "LadderParams",
+    "Rung",
+    "LifecycleParams",
+    "load_params",
+    "params_from_dict",
+]
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSpec(_Model):
+    """Where the events live, when a plain path is not enough.
+
+    Exactly one of ``path`` (file, glob or folder), ``url`` (anything ``ibis.connect`` accepts),
+    ``backend`` (an Ibis backend name such as ``duckdb`` or ``pyspark``, with ``options`` passed to
+    its ``connect``) or ``demo`` (arguments of :func:`retention_kit.datasets.make_demo_log`).
+    ``table`` names the table for ``url`` and ``backend`` sources and for DuckDB database files.
+    """
+
+    path: str | None = None
+    url: str | None = None
+    backend: str | None = None
+    table: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    demo: dict[str, Any] | None = None
+    format: Literal["csv", "parquet", "json", "duckdb"] | None = None
+    delimiter: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "SourceSpec":
+        kinds = [k for k in ("path", "url", "backend", "demo") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "give exactly one of path, url, backend or demo "
+                f"(got {', '.join(kinds) or 'none'})"
+            )
+        if self.demo is not None and self.table not in (None, "events", "users"):
+            raise ValueError("a demo source's table is 'events' (default) or 'users'")
+        if (self.url or self.backend) and not self.table:
+            raise ValueError("a url or backend source needs 'table': the name of the events table")
+        return self
+
+
+class UsersParams(_Model):
+    """Optional users table: one row per user with a signup time and attributes."""
+
+    source: Union[str, SourceSpec]
+    user: str = "user_id"
+    signup_time: str | None = "signup_time"
+    attributes: list[str] = Field(default_factory=list)
+
+
+class DataParams(_Model):
+    """How to read the event log and what counts as activity (shared by every notebook)."""
+
+    source: Union[str, SourceSpec]
+    user: str = "user_id"
+    time: str = "timestamp"
+    event: str = "event"
+    timezone: str = "UTC"
+    week_start: Literal["monday", "sunday"] = "monday"
+    active_events: list[str] | None = None
+    exclude_events: list[str] = Field(default_factory=list)
+    users: UsersParams | None = None
+    valid_from: dt.date = dt.date(1990, 1, 1)
+    valid_until: dt.date | None = None
+    max_dropped_share: float = Field(0.05, ge=0, le=1)
+    revenue: str | list[str] | None = None  # a column, or columns multiplied (e.g. [quantity, price])
+    purchase_events: list[str] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz_exists(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            near = difflib.get_close_matches(v, sorted(zoneinfo.available_timezones()), n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else " (use an IANA name such as 'Europe/Berlin')"
+            raise ValueError(f"unknown timezone '{v}'{hint}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _columns_distinct(self) -> "DataParams":
+        cols = [self.user, self.time, self.event]
+        if len(set(cols)) != 3:
+            raise ValueError(f"user, time and event must be three different columns, got {cols}")
+        return self
+
+
+class StickinessParams(_Model):
+    """Options of the stickiness notebook."""
+
+    mau_window: Literal[28, 30] = 28
+    granularity: Literal["week", "month"] = "week"
+    retention_mode: Literal["on", "on_or_after"] = "on"
+    periods_shown: int = Field(12, gt=0, le=520)
+
+    @field_validator("retention_mode", mode="before")
+    @classmethod
+    def _yaml_on(cls, v: Any) -> Any:
+        # YAML 1.1 reads a bare `on` as true
+        return "on" if v is True else v
+
+
+class KeyBehaviorParams(_Model):
+    """Options of the key-behaviour notebook; windows are in days since the user's start day."""
+
+    window_days: int = Field(7, gt=0)
+    outcome_start: int = Field(14, ge=0)
+    outcome_end: int = Field(28, gt=0)
+    max_threshold: int = Field(10, gt=0, le=100)
+    exclude: list[str] = Field(default_factory=list)
+    power_user_days: int = Field(8, gt=0, le=28)
+    segment_attributes: list[str] = Field(default_factory=list)
+    window_scan: list[int] = Field(default_factory=lambda: [1, 3, 7, 10, 14])
+
+    @model_validator(mode="after")
+    def _windows(self) -> "KeyBehaviorParams":
+        if self.outcome_end <= self.outcome_start:
+            raise ValueError(
+                f"outcome_end ({self.outcome_end}) must be greater than outcome_start "
+                f"({self.outcome_start})"
+            )
+        if self.outcome_start < self.window_days:
+            raise ValueError(
+                f"the outcome window [{self.outcome_start}, {self.outcome_end}) overlaps the "
+                f"behaviour window [0, {self.window_days}): retention would count as its own "
+                f"cause; set outcome_start >= window_days"
+            )
+        if any(w <= 0 for w in self.window_scan):
+            raise ValueError("window_scan values must be positive numbers of days")
+        return self
+
+
+class Rung(_Model):
+    """One rung of the Ladder of Engagement; ``when`` is a condition (:mod:`retention_kit.core.conditions`)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    when: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _cond(self) -> "Rung":
+        conditions.validate(self.when, f"rung '{self.name}'.when")
+        return self
+
+
+class LadderParams(_Model):
+    """The Ladder of Engagement, lowest rung first; Inactive is implicit below them.
+
+    Conditions: ``{event: NAME, min: N}`` (count in the period), ``{active_days: N}`` (distinct
+    active days in the period), combined with ``{all: [...]}`` / ``{any: [...]}``;
+    ``{previous: CONDITION}`` holds when CONDITION held in the user's previous period. Without
+    rungs the default frequency ladder is used.
+    """
+
+    period: Literal["week", "month"] = "week"
+    rungs: list[Rung] | None = None
+    recent_periods: int = Field(8, gt=0)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "LadderParams":
+        if self.rungs is not None:
+            if not self.rungs:
+                raise ValueError("rungs: give at least one rung, or leave it out for the default")
+            seen: set[str] = set()
+            for r in self.rungs:
+                key = r.name.strip().casefold()
+                if key in seen or key in {"inactive", "active (other)"}:
+                    raise ValueError(
+                        f"rungs: duplicate or reserved rung name '{r.name}'; names must be unique "
+                        "and not 'Inactive' or 'Active (other)'"
+                    )
+                seen.add(key)
+        return self
+
+
+class LifecycleParams(_Model):
+    """Lifecycle thresholds in days; ``None`` derives them from the product's usage cadence."""
+
+    new_days: int | None = Field(None, gt=0)
+    silent_days: int | None = Field(None, gt=0)
+    churned_days: int | None = Field(None, gt=0)
+    at_risk_factor: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> "LifecycleParams":
+        if self.silent_days and self.churned_days and self.churned_days <= self.silent_days:
+            raise ValueError(
+                f"churned_days ({self.churned_days}) must exceed silent_days ({self.silent_days})"
+            )
+        return self
+
+
+class Params(_Model):
+    """All params of one product. ``base_dir`` is the YAML file's folder (for relative paths)."""
+
+    product: str
+    title: str = ""
+    data: DataParams
+    show_user_ids: bool = False
+    stickiness: StickinessParams = Field(default_factory=StickinessParams)
+    key_behaviors: KeyBehaviorParams = Field(default_factory=KeyBehaviorParams)
+    ladder: LadderParams = Field(default_factory=LadderParams)
+    lifecycle: LifecycleParams = Field(default_factory=LifecycleParams)
+    base_dir: str = "."
+
+    @field_validator("product")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(
+                f"product slug {v!r} may hold only letters, digits, '-' and '_' (it names output "
+                "folders), e.g. 'notes-app'"
+            )
+        return v
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.product
+
+    def resolve(self, path: str) -> str:
+        """A path from the params, resolved against the YAML file's folder (URLs untouched)."""
+        if "://" in path:
+            return path
+        p = Path(path).expanduser()
+        return str(p if p.is_absolute() else (Path(self.base_dir) / p).resolve())
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The valid field names of the model reached by following ``loc`` (best effort)."""
+    cur: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(cur, type) and issubclass(cur, BaseModel)):
+            continue
+        field = cur.model_fields.get(part)
+        if field is None:
+            break
+        ann = field.annotation
+        nxt = None
+        for cand in getattr(ann, "__args__", ()) + (ann,):
+            inner = getattr(cand, "__args__", ())
+            for c in (cand, *inner):
+                if isinstance(c, type) and issubclass(c, BaseModel):
+                    nxt = c
+        cur = nxt if nxt is not None else cur
+    if isinstance(cur, type) and issubclass(cur, BaseModel):
+        return [f for f in cur.model_fields if f != "base_dir"]
+    return []
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic adds union-member tags (e.g. 'str', 'SourceSpec') to locations; users never wrote them
+    return tuple(p for p in loc if not (isinstance(p, str) and (p == "str" or p[:1].isupper() or "[" in p)))
+
+
+def _describe(err: ValidationError, origin: str) -> str:
+    lines = []
+    errors = err.errors()
+    locs = [_clean_loc(e["loc"]) for e in errors]
+    for e, loc in zip(errors, locs):
+        # a union's "not a string" is noise when a deeper error explains the same key
+        if e["type"] == "string_type" and any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs):
+            continue
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            name = str(loc[-1])
+            valid = _fields_at(Params, loc[:-1])
+            near = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+            hint = f"; did you mean '{near[0]}'?" if near else f" (valid keys: {', '.join(valid)})"
+            lines.append(f"unknown key '{key}'{hint}")
+        elif e["type"] == "missing":
+            lines.append(f"missing required key '{key}'")
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            got = e.get("input")
+            shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+            lines.append(f"'{key}': {msg}{shown}")
+    # keep the message one readable line per problem, most useful first, no duplicates
+    uniq = list(dict.fromkeys(lines))
+    return f"invalid params in {origin}: " + "; ".join(uniq[:5])
+
+
+def params_from_dict(raw: dict[str, Any], *, base_dir: str | Path = ".", origin: str = "params") -> Params:
+    """Validate a params mapping (as read from YAML) into :class:`Params`.
+
+    Raises
+    ------
+    ParamsError
+        Naming the key, what is wrong and (for unknown keys) the nearest valid key.
+    """
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{origin}: expected a mapping of keys (product, title, data, ...)")
+    if "base_dir" in raw:
+        raise ParamsError(f"{origin}: 'base_dir' is set by the kit; remove it")
+    try:
+        return Params.model_validate({**raw, "base_dir": str(Path(base_dir).resolve())})
+    except ValidationError as e:
+        raise ParamsError(_describe(e, origin)) from None
+
+
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (YAML would keep the last one
+    silently, so a pasted second ``product:`` or ``data:`` would quietly win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                continue  # the base loader reports unhashable keys
+            if key in seen:
+                raise _DuplicateKey(f"key '{key}' appears twice (line {key_node.start_mark.line + 1}); keep one")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_params(path: str | Path, *, overrides: dict[str, Any] | None = None) -> Params:
+    """Read and validate a product's params YAML.
+
+    Parameters
+    ----------
+    path
+        The YAML file. Relative paths inside it are resolved against its folder.
+    overrides
+        Dotted keys to replace before validation, e.g. ``{"stickiness.mau_window": 30}``.
+
+    Examples
+    --------
+    >>> params = load_params("params/demo.yaml")  # doctest: +SKIP
+    >>> params.data.timezone  # doctest: +SKIP
+    'UTC'
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ParamsError(f"{p} is a folder; give the path of a product's YAML file (e.g. {p / 'demo.yaml'})")
+    if not p.is_file():
+        raise ParamsError(f"params file not found: {p} (give the path of a product's YAML file)")
+    try:
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except _DuplicateKey as e:
+        raise ParamsError(f"{p}: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ParamsError(f"{p}: not valid YAML{where}: {getattr(e, 'problem', e)}") from None
+    except UnicodeDecodeError:
+        raise ParamsError(f"{p}: not UTF-8 text; save the params file as UTF-8") from None
+    raw = dict(raw or {}) if isinstance(raw, dict) or raw is None else raw
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ParamsError(f"override {dotted!r}: '{part}' is not a section")
+        node[leaf] = value
+    return params_from_dict(raw, base_dir=p.parent, origin=str(p))

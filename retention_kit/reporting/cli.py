@@ -1,0 +1,112 @@
+"""``retention-kit``: run reports, check params and data, run the demo.
+
+Problems the user can fix print one line, ``retention-kit: error: ...``, and exit 2; ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from ..errors import RetentionKitError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="retention-kit", description="Turn event logs into retention reports.")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="execute and render notebooks for one or more products")
+    r.add_argument("params", nargs="+", help="params YAML file(s), one per product")
+    r.add_argument("--out", default="reports", help="output folder (default: reports)")
+    r.add_argument("--notebooks", default=None, help="comma-separated notebook names (default: all)")
+    r.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    c = sub.add_parser("check", help="validate params and the data schema without running notebooks")
+    c.add_argument("params", nargs="+")
+    d = sub.add_parser("demo", help="run the demo product on generated synthetic data")
+    d.add_argument("--out", default="reports")
+    d.add_argument("--jobs", type=int, default=2)
+    d.add_argument("--notebooks", default=None)
+    d.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def _check(paths: list[str]) -> int:
+    from ..analyses.overview import duplicate_rows
+    from ..data import load_events, load_params
+
+    for path in paths:
+        params = load_params(path)
+        log = load_events(params)
+        q = log.quality
+        dropped = ", ".join(f"{n:,} {why}" for why, n in q.dropped.items()) or "none"
+        print(f"{params.product}: ok: {q.rows_kept:,} events, {q.users:,} users, {q.event_types:,} event types, "
+              f"{q.first_day} to {q.last_day} ({params.data.timezone}); dropped rows: {dropped}")
+        for n in q.notes:
+            print(f"{params.product}: note: {n}")
+        dups = duplicate_rows(log)
+        if dups:
+            print(f"{params.product}: note: {dups:,} rows exactly repeat another row (same user, time and event); "
+                  "they are kept and counted in the overview's data quality table; deduplicate the source if "
+                  "they are export artefacts")
+    return 0
+
+
+def _run(params: list[str], args: argparse.Namespace) -> int:
+    from .runner import run
+
+    nbs = [n.strip() for n in args.notebooks.split(",") if n.strip()] if args.notebooks else None
+    result = run(params, out=args.out, notebooks=nbs, jobs=args.jobs, progress=False if args.no_progress else None)
+    for err in result.input_errors:
+        print(f"retention-kit: error: {err}", file=sys.stderr)
+    for s in result.statuses:
+        if s.status != "ok" and s.message and not any(s.message in e for e in result.input_errors):
+            print(f"retention-kit: {s.product}/{s.notebook} {s.status}: {s.message}", file=sys.stderr)
+    ok = sum(s.status == "ok" for s in result.statuses)
+    if result.statuses:
+        print(f"{ok} of {len(result.statuses)} reports ok", file=sys.stderr)
+    if result.index is not None:
+        print(result.index)
+    return result.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args.params)
+        if args.command == "demo":
+            from .report import DEMO_PARAMS
+
+            return _run([str(DEMO_PARAMS)], args)
+        return _run(args.params, args)
+    except RetentionKitError as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"retention-kit: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("retention-kit: interrupted; published reports are unchanged", file=sys.stderr)
+        return 130
+    except OSError as e:  # a disk that is full or read-only, a file that vanished mid-run
+        if args.debug:
+            traceback.print_exc()
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"retention-kit: error: {e.strerror or e}{where}; free space or fix permissions there, "
+              "then run again (published reports are unchanged)", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug, not the user's fault: one line, the traceback on --debug
+        if args.debug:
+            traceback.print_exc()
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
+        print(f"retention-kit: internal error: {type(e).__name__}: {first} (run again with --debug for the "
+              "traceback and report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""What every notebook uses to narrate and export: start a report, show escaped text and tables,
+export the tables it shows as CSV (the export contract of its family's spec), and turn thin data
+into a note.
+
+Everything that comes from data or params (event names, titles, rung names, attribute values) is
+HTML-escaped before it reaches the page; :func:`md` escapes the values it formats in, and the
+families' narrative modules build their sentences the same way
+(:func:`retention_kit.core.text.fill`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import html
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..analyses import ReportSpec, report_spec
+from ..core.text import Raw, code, esc, fill, num, pct
+from ..data import EventLog, Params, load_events, load_params
+from ..errors import NotEnoughDataError
+from .exports import to_csv
+
+__all__ = [
+    "Report",
+    "start",
+    "esc",
+    "code",
+    "md",
+    "raw",
+    "note",
+    "show_table",
+    "definitions",
+    "guard",
+    "to_csv",
+    "pct",
+    "num",
+    "DEMO_PARAMS",
+]
+
+_EXPORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: The demo product's params (package data, so it exists in any install).
+DEMO_PARAMS = Path(__file__).resolve().parent / "params" / "demo.yaml"
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
+def md(text: str | Raw, /, **values: Any) -> None:
+    """Show Markdown: a template whose ``{name}`` placeholders are filled with escaped ``values``
+    (:func:`retention_kit.core.text.fill`), or text a narrative module already made safe
+    (:class:`~retention_kit.core.text.Raw`). Returns None, so a cell ending in ``md(...)`` shows
+    the text once."""
+    from IPython.display import Markdown
+
+    _display(Markdown(text.text if isinstance(text, Raw) and not values else fill(str(text), **values).text))
+
+
+def raw(text: str) -> Raw:
+    """Mark already-safe Markdown (e.g. built with :func:`esc`) so :func:`md` does not escape it."""
+    return Raw(text)
+
+
+def note(text: str, *, kind: str = "info") -> None:
+    """A boxed note (kind: info, warning, error); ``text`` is escaped."""
+    from IPython.display import HTML
+
+    colours = {"info": ("#eef5fb", "#2b6cb0"), "warning": ("#fff8e6", "#b7791f"), "error": ("#fdecea", "#c53030")}
+    bg, border = colours.get(kind, colours["info"])
+    _display(HTML(f'<div class="rk-note rk-{kind}" style="background:{bg};border-left:4px solid {border};'
+                  f'padding:8px 12px;margin:8px 0">{html.escape(text)}</div>'))
+
+
+def show_table(df: pd.DataFrame, *, percent: tuple[str, ...] | list[str] = (), digits: int = 1,
+               max_rows: int = 30, caption: str | None = None) -> None:
+    """Show a table with percent columns formatted and every cell escaped."""
+    from IPython.display import HTML
+
+    out = df.head(max_rows).copy()
+    out.columns.name = None  # a pivot's column-index name would print as a stray header
+    for c in out.columns:
+        if c in percent:
+            out[c] = out[c].map(lambda v: pct(v, digits))
+        elif pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(lambda v: num(v, 2))
+        elif pd.api.types.is_integer_dtype(out[c]):
+            out[c] = out[c].map(num)
+        elif pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    body = out.to_html(index=False, escape=True, border=0, classes="rk-table", na_rep="–")
+    cap = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
+    more = f"<p><em>Showing {max_rows:,} of {len(df):,} rows; all are in the CSV export.</em></p>" if len(df) > max_rows else ""
+    _display(HTML(cap + body + more))
+
+
+def definitions(items: Mapping[str, str], *, title: str = "Definitions in force") -> None:
+    """A definitions list (term -> meaning); both escaped."""
+    from IPython.display import HTML
+
+    rows = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in items.items())
+    _display(HTML(f"<details open><summary><b>{html.escape(title)}</b></summary><ul>{rows}</ul></details>"))
+
+
+@contextlib.contextmanager
+def guard(section: str) -> Iterator[None]:
+    """Run a report section; thin data (:class:`NotEnoughDataError`) becomes a note, not a crash."""
+    try:
+        yield
+    except NotEnoughDataError as e:
+        note(f"{section}: not enough data. {e}", kind="warning")
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """One notebook's run: params, the loaded event log, the report's spec and where exports go."""
+
+    params: Params
+    log: EventLog
+    notebook: str
+    export_dir: Path | None
+    run_date: dt.date
+
+    @property
+    def spec(self) -> ReportSpec:
+        """The report family's spec (:data:`retention_kit.analyses.REPORTS`)."""
+        return report_spec(self.notebook)
+
+    def export(self, df: pd.DataFrame | None | Sequence[pd.DataFrame | None], name: str) -> pd.DataFrame:
+        """Write ``df`` as ``<export_dir>/<name>.csv`` (when the runner set an export folder) and
+        return it, so a notebook exports exactly the frame it shows.
+
+        ``name`` must be one of the report's declared exports. ``df`` may be a list of frames
+        (stacked, e.g. weeks then months); the contract's columns come first
+        (:meth:`retention_kit.analyses.Export.frame`), and ``None`` (the data was too thin)
+        writes the header alone, so the CSV always exists.
+        """
+        if not _EXPORT_NAME.match(name):
+            raise ValueError(f"export name {name!r}: use lowercase letters, digits and '_'")
+        frames = list(df) if isinstance(df, (list, tuple)) else [df]
+        out = self.spec.export(name).frame(*frames)
+        if self.export_dir is not None:
+            to_csv(out, self.export_dir / f"{name}.csv")
+        return out
+
+    def header(self, *, subtitle: str = "") -> None:
+        """The report's title block: the report's title, product, data range, timezone and run date."""
+        from IPython.display import HTML
+
+        q = self.log.quality
+        sub = f"<p><em>{html.escape(subtitle)}</em></p>" if subtitle else ""
+        _display(HTML(
+            f"<h1>{html.escape(self.spec.title)}: {html.escape(self.params.display_title)}</h1>"
+            + sub
+            + f"<p>Data from {q.first_day:%Y-%m-%d} to {q.last_day:%Y-%m-%d} "
+            f"({html.escape(self.params.data.timezone)} calendar days), {q.rows_kept:,} events, "
+            f"{q.users:,} users. Report run on {self.run_date:%Y-%m-%d}.</p>"
+        ))
+
+    def base_definitions(self) -> dict[str, str]:
+        """The definitions shared by every analysis, worded from the params in force."""
+        d = self.params.data
+        active = "every event" if d.active_events is None else "the events " + ", ".join(d.active_events)
+        excl = ", ".join(d.exclude_events) if d.exclude_events else "none"
+        return {
+            "Timezone": f"{d.timezone}; days, weeks and months are calendar periods in this zone.",
+            "Week": f"starts on {d.week_start.capitalize()}.",
+            "Active": f"a user is active on a day with at least one event that counts as activity ({active}).",
+            "Excluded events": f"never counted: {excl}.",
+            "Data range": "from the first to the last day with any event; a period not complete by the "
+                          "end of the data is shown as incomplete (empty), never as zero.",
+        }
+
+
+def start(params_path: str | os.PathLike[str] | None = None, *, notebook: str,
+          export_dir: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
+          overrides: dict[str, Any] | None = None, params: Params | None = None,
+          log: EventLog | None = None) -> Report:
+    """Begin a notebook: read params (default: the demo product), load and validate the events.
+
+    Parameters
+    ----------
+    params_path
+        The product's YAML file. ``None`` uses the demo product (:data:`DEMO_PARAMS`).
+    notebook
+        The notebook's name: a report of :data:`retention_kit.analyses.REPORTS`.
+    export_dir
+        Folder for CSV exports (the runner sets it); ``None`` exports nothing.
+    cache_dir
+        The run's activity cache folder (the runner sets it, so the notebooks of one run scan
+        the raw log once); ``None`` caches nothing.
+    overrides
+        Dotted params keys to override, e.g. ``{"stickiness.mau_window": 30}``; ``None`` values
+        are ignored so papermill parameters can default to "as in the YAML".
+    params, log
+        Already loaded objects (tests and interactive use).
+    """
+    report_spec(notebook)  # an unknown name fails here, before the data is loaded
+    if params is None:
+        params = load_params(Path(params_path) if params_path else DEMO_PARAMS, overrides=overrides)
+    if log is None:
+        log = load_events(params, cache_dir=cache_dir)
+    return Report(params=params, log=log, notebook=notebook,
+                  export_dir=Path(export_dir) if export_dir else None, run_date=dt.date.today())

@@ -1,0 +1,354 @@
+"""Run notebooks for products: papermill executes, nbconvert renders, :mod:`.publish` files it.
+
+The reports to run are the registry's (:data:`retention_kit.analyses.REPORTS`); their notebooks
+ship with the package (:data:`NOTEBOOK_DIR`). Each (product, notebook) pair runs in its own
+kernel with three parameters: ``params_path`` (the product's YAML, absolute), ``export_dir``
+(where the notebook's CSV exports go) and ``cache_dir`` (the run's activity cache, so a product's
+raw log is scanned once per run). Failures are isolated: a failing notebook still gets an HTML
+page showing the error, is marked in the index, and leaves the last good report in place; other
+pairs run on.
+
+Exit codes: 0 all good, 1 some report failed, 2 bad params or data.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import nbformat
+
+from ..analyses import REPORTS, report_spec
+from ..data import Params, load_events, load_params
+from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
+from . import publish
+from .render import failure_banner, render_html
+
+__all__ = ["run", "RunResult", "available_notebooks", "NOTEBOOK_DIR", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: The report notebooks (package data: in a checkout, the repository's ``notebooks/``).
+NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
+_INPUT_ERRORS = {c.__name__ for c in (ParamsError, DataError, SourceError)}
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run did: one status per (product, notebook), the index page and the exit code."""
+
+    statuses: list[publish.NotebookStatus]
+    index: Path | None
+    input_errors: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        if self.input_errors or any(s.status == "error" for s in self.statuses):
+            return EXIT_BAD_INPUT
+        if any(s.status != "ok" for s in self.statuses):
+            return EXIT_FAILED
+        return EXIT_OK
+
+
+def available_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    """The notebooks in ``notebook_dir``, in run order: the registry's reports first (by their
+    order), then any other notebook by name."""
+    names = [p.stem for p in notebook_dir.glob("*.ipynb") if not p.name.startswith((".", "_"))]
+    order = [s.name for s in REPORTS]
+    return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
+def _title(notebook: str) -> str:
+    try:
+        return report_spec(notebook).title
+    except KeyError:  # a notebook of the analyst's own, outside the registry
+        return notebook
+
+
+def _run_id(product_dir: Path) -> str:
+    base = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    rid, i = base, 1
+    while (product_dir / "archive" / rid).exists():
+        i += 1
+        rid = f"{base}-{i}"
+    return rid
+
+
+def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, cache_dir: Path) -> tuple[str, str]:
+    """Run one notebook; return (status, message). The executed notebook is written either way."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(nb_path), str(out_nb),
+            parameters={"params_path": str(params_path), "export_dir": str(export_dir), "cache_dir": str(cache_dir)},
+            kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_nb.parent),
+        )
+        return "ok", ""
+    except PapermillExecutionError as e:
+        status = "error" if e.ename in _INPUT_ERRORS else "failed"
+        return status, f"{e.ename}: {e.evalue}".strip()
+    except Exception as e:  # a dead kernel, a timeout, a broken notebook file
+        return "failed", f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    """One (product, notebook) pair of a run."""
+
+    params: Params
+    params_path: Path
+    notebook: str
+    out: Path
+    run_id: str
+    nb_dir: Path
+    cache_dir: Path
+
+
+INTERRUPTED = "interrupted before it finished (Ctrl-C or SIGTERM); the last good report is unchanged"
+
+
+def _one(task: _Task, lock: threading.Lock,
+         stop: threading.Event | None = None) -> publish.NotebookStatus:
+    """Execute, render and (when good) publish one notebook; never raises: every failure,
+    including a disk that refuses writes, becomes this notebook's status."""
+    params, notebook, run_id = task.params, task.notebook, task.run_id
+    t0 = time.perf_counter()
+    try:
+        return _one_inner(task, lock, stop, t0)
+    except OSError as e:
+        msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
+    except Exception as e:  # a bug in the runner must not take the other notebooks down
+        msg = f"{type(e).__name__}: {e}"
+    return publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
+                                  status="failed", seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
+                                  message=msg)
+
+
+def _one_inner(task: _Task, lock: threading.Lock,
+               stop: threading.Event | None, t0: float) -> publish.NotebookStatus:
+    params, notebook, run_id = task.params, task.notebook, task.run_id
+    product_dir = task.out / params.product
+    run_dir = product_dir / "archive" / run_id
+    export_tmp = run_dir / "data" / f".{notebook}"
+    export_tmp.mkdir(parents=True, exist_ok=True)
+    out_nb = run_dir / f"{notebook}.ipynb"
+    status, message = _execute(task.nb_dir / f"{notebook}.ipynb", out_nb, task.params_path, export_tmp, task.cache_dir)
+    if stop is not None and stop.is_set():
+        status, message = "failed", INTERRUPTED
+    exports = sorted(p.name for p in export_tmp.glob("*.csv"))
+    for name in exports:
+        os.replace(export_tmp / name, run_dir / "data" / name)
+    shutil.rmtree(export_tmp, ignore_errors=True)
+    title = f"{_title(notebook)}: {params.display_title}"
+    try:
+        nb = nbformat.read(out_nb, as_version=4) if out_nb.exists() else nbformat.v4.new_notebook()
+        banner = None
+        if status != "ok":
+            latest = product_dir / f"{notebook}.html"
+            banner = failure_banner(message, last_good=f"../../{notebook}.html" if latest.exists() else None)
+        publish.atomic_write_text(run_dir / f"{notebook}.html", render_html(nb, title=title, banner=banner))
+    except Exception as e:  # rendering must not lose the run's status
+        status, message = "failed", message or f"rendering failed: {type(e).__name__}: {e}"
+    st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
+                                status=status, seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
+                                message=message, exports=exports)
+    if status == "ok" and not (stop is not None and stop.is_set()):
+        with lock:
+            publish.publish_notebook(product_dir, run_dir, notebook, exports)
+        st.published = True
+    return st
+
+
+def _kill_kernels() -> None:
+    """End the kernels this process started (they run in their own sessions, so Ctrl-C and
+    SIGTERM do not reach them); their notebooks then fail fast instead of running to the end."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        return
+    kids = [p for p in psutil.Process().children(recursive=True)
+            if "ipykernel" in " ".join(_cmdline(p))]
+    for p in kids:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    _, alive = psutil.wait_procs(kids, timeout=3)
+    for p in alive:
+        with contextlib.suppress(Exception):
+            p.kill()
+
+
+def _cmdline(p) -> list[str]:
+    try:
+        return p.cmdline()
+    except Exception:
+        return []
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what a killed earlier run left (temporary copies, its activity cache); only ever
+    called under the run lock, so no live run owns these files."""
+    for pattern in (".cache-*", ".write-test-*", "*/.*.tmp", "*/data/.*.tmp"):
+        for p in out.glob(pattern):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+
+def _check_output(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink(missing_ok=True)  # a concurrent run may clean it up first
+    except OSError as e:
+        raise OutputError(f"cannot write to the output folder {out}: {e.strerror or e}; choose another "
+                          "folder with --out or fix its permissions") from None
+
+
+@contextlib.contextmanager
+def _signal(sig: int, handler, old) -> Iterator[None]:
+    """Install a signal handler for the block (main thread only; ``old`` None means skip)."""
+    if old is None:
+        yield
+        return
+    signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def _activity_cache(out_dir: Path) -> Iterator[Path]:
+    """A per-run folder for each product's activity cache (:mod:`retention_kit.data.cache`),
+    passed to every kernel of the run, so the raw log is scanned once per product per run."""
+    path = Path(tempfile.mkdtemp(prefix=".cache-", dir=out_dir))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLike[str] = "reports",
+        notebooks: Iterable[str] | None = None, jobs: int = 1, progress: bool | None = None,
+        notebook_dir: str | os.PathLike[str] | None = None, check_data: bool = True) -> RunResult:
+    """Execute and render notebooks for each product, publish the good ones, rebuild the index.
+
+    Parameters
+    ----------
+    params_paths
+        One YAML file per product.
+    out
+        Output folder (see :mod:`retention_kit.publish` for its layout).
+    notebooks
+        Names to run (default: every notebook in ``notebook_dir``).
+    jobs
+        Notebooks executed at once (each in its own kernel), across and within products.
+    check_data
+        Load each product's event log once before starting kernels, so bad data fails fast with
+        exit code 2 instead of failing every notebook.
+
+    Raises
+    ------
+    OutputError
+        When the output folder cannot be written or another run holds its lock.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out).resolve()
+    nb_dir = Path(notebook_dir).resolve() if notebook_dir else NOTEBOOK_DIR
+    names = available_notebooks(nb_dir)
+    if not names:
+        # never report success for a run that ran nothing
+        raise InstallError(f"no report notebook found in {nb_dir}; the installation is incomplete "
+                           "(reinstall retention-kit) or the notebook folder is wrong")
+    wanted = list(notebooks) if notebooks else names
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise ParamsError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(names)}")
+    _check_output(out_dir)
+    input_errors: list[str] = []
+    tasks = []
+    pre_failed: list[publish.NotebookStatus] = []
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_term = signal.getsignal(signal.SIGTERM) if main_thread else None
+    # SIGINT too: a process started in the background by a shell without job control inherits
+    # SIGINT as ignored, and Python then never turns Ctrl-C into KeyboardInterrupt
+    old_int = signal.getsignal(signal.SIGINT) if main_thread else None
+
+    def _term(signum, frame):  # SIGTERM and SIGINT end the run: published files stay whole
+        raise KeyboardInterrupt
+
+    with publish.RunLock(out_dir), _activity_cache(out_dir) as cache_dir, _signal(signal.SIGTERM, _term, old_term), \
+            _signal(signal.SIGINT, _term, old_int):
+        _clean_stale(out_dir)
+        for p in params_paths:
+            path = Path(p).resolve()
+            try:
+                params = load_params(path)
+            except ParamsError as e:
+                input_errors.append(str(e))
+                continue
+            run_id = _run_id(out_dir / params.product)
+            if check_data:
+                try:
+                    load_events(params, cache_dir=cache_dir)
+                except RetentionKitError as e:
+                    input_errors.append(f"{params.product}: {e}")
+                    pre_failed += [publish.NotebookStatus(params.product, params.display_title, n, "error", 0.0,
+                                                          run_id, str(e)) for n in wanted]
+                    continue
+            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache_dir) for n in wanted]
+        statuses: list[publish.NotebookStatus] = list(pre_failed)
+        lock = threading.Lock()
+        stop = threading.Event()
+        futures: dict[cf.Future, _Task] = {}
+        collected: set[cf.Future] = set()
+        try:
+            with tqdm(total=len(tasks), desc="reports", unit="notebook", disable=None if progress is None else not progress) as bar:
+                pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
+                try:
+                    futures = {pool.submit(_one, t, lock, stop): t for t in tasks}
+                    for fut in cf.as_completed(futures):
+                        statuses.append(fut.result())
+                        collected.add(fut)
+                        bar.update(1)
+                except BaseException:
+                    # stop quickly: nothing new starts, running kernels end, nothing more is published
+                    stop.set()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    _kill_kernels()
+                    cf.wait([f for f in futures if not f.cancelled()], timeout=60)
+                    raise
+                finally:
+                    pool.shutdown(wait=False)
+        finally:
+            for fut, t in futures.items():
+                if fut in collected:
+                    continue
+                done = fut.done() and not fut.cancelled() and fut.exception() is None
+                if done:
+                    statuses.append(fut.result())
+                else:
+                    statuses.append(publish.NotebookStatus(t.params.product, t.params.display_title, t.notebook,
+                                                           "failed", 0.0, t.run_id, INTERRUPTED))
+            by_product: dict[str, list[publish.NotebookStatus]] = {}
+            for s in statuses:
+                by_product.setdefault(s.product, []).append(s)
+            for product, sts in by_product.items():
+                publish.write_status(out_dir / product, sts)
+            index = publish.write_index(out_dir)
+    return RunResult(statuses=statuses, index=index, input_errors=input_errors)

@@ -1,0 +1,296 @@
+"""Stickiness metrics on the hand-worked log (see tests/stickiness_logs.py for the log), property
+tests on random logs, an independent brute force on real data, and the notebook under papermill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from retention_kit import NotEnoughDataError, load_events, load_params
+from retention_kit.analyses import stickiness as stk
+try:  # tests/ may or may not be a package
+    from tests.analyses.stickiness.logs import day, load_random, random_logs, tiny_log
+except ImportError:
+    from stickiness_logs import day, load_random, random_logs, tiny_log
+
+from tests.factories import REPO  # noqa: E402
+
+
+# ---------------------------------------------------------------- active users (DAU/WAU/MAU)
+
+def test_active_users_by_hand():
+    au = stk.active_users(tiny_log(), mau_window=28)
+    # the data range is days 0..34; the first day whose 28-day window d-27..d lies in it is day 27
+    assert list(au["date"]) == [day(n) for n in range(27, 35)]
+    by = au.set_index(au["date"].map(lambda t: (t - day(0)).days))
+    # active sets: 0 {a} 1 {a} 5 {b} 6 {c} 20 {b} 27 {a} 28 {a} 33 {d}
+    # DAU: a on 27 and 28 (28 via the UTC timestamp that is Jan 29 local), d on 33
+    assert list(by["dau"]) == [1, 1, 0, 0, 0, 0, 1, 0]
+    # WAU d-6..d: day 27 window 21..27 holds only a (b's day 20 is one day outside);
+    # a stays counted through day 34 (28 + 6); d joins on 33
+    assert list(by["wau"]) == [1, 1, 1, 1, 1, 1, 2, 2]
+    # MAU d-27..d: days 27..32 hold a, b, c; day 33 (window 6..33) adds d and still holds c
+    # (day 6 is the window's first day); day 34 (window 7..34) drops c
+    assert list(by["mau"]) == [3, 3, 3, 3, 3, 3, 4, 3]
+    assert by.loc[27, "dau_mau"] == pytest.approx(1 / 3)
+    assert by.loc[33, "wau_mau"] == pytest.approx(2 / 4)
+    assert by.loc[30, "dau_mau"] == 0
+
+
+def test_active_users_mau_30():
+    au = stk.active_users(tiny_log(), mau_window=30)
+    by = au.set_index(au["date"].map(lambda t: (t - day(0)).days))
+    # first reported day 29 (window 0..29); c (day 6) stays in through day 35, so 34 (5..34) has 4
+    assert list(by.index) == list(range(29, 35))
+    assert list(by["mau"]) == [3, 3, 3, 3, 4, 4]
+
+
+def test_timezone_shift_moves_the_event_to_its_local_day():
+    # read in UTC, a's late event lands on Jan 30 (day 29) instead of day 28
+    au = stk.active_users(tiny_log(timezone="UTC"), mau_window=28)
+    by = au.set_index(au["date"].map(lambda t: (t - day(0)).days))
+    assert by.loc[28, "dau"] == 0 and by.loc[29, "dau"] == 1
+
+
+def test_active_users_needs_a_whole_window():
+    df = pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-20 10:00"], "event": ["x", "x"]})
+    from retention_kit import params_from_dict
+
+    log = load_events(params_from_dict({"product": "t", "data": {"source": "(given)"}}), source=df)
+    with pytest.raises(NotEnoughDataError, match="20 days"):
+        stk.active_users(log)
+
+
+def _brute_active_users(pairs: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, window: int) -> pd.DataFrame:
+    """Independent method: expand each (user, active day) to the days whose windows contain it,
+    then count distinct users per day."""
+    out = {}
+    for name, w in (("dau", 1), ("wau", 7), ("mau", window)):
+        spread = pd.concat([pairs.assign(day=pairs["day"] + pd.Timedelta(days=o)) for o in range(w)])
+        out[name] = spread.drop_duplicates().groupby("day")["user_id"].nunique()
+    days = pd.date_range(first + pd.Timedelta(days=window - 1), last, freq="D")
+    return pd.DataFrame({k: v.reindex(days, fill_value=0).to_numpy() for k, v in out.items()}, index=days)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_logs(min_span=30))
+def test_active_users_properties(case):
+    frame, week_start = case
+    log = load_random(frame, week_start)
+    au = stk.active_users(log, mau_window=28)
+    assert (au["dau"] <= au["wau"]).all() and (au["wau"] <= au["mau"]).all()
+    assert au["dau_mau"].dropna().between(0, 1).all() and au["wau_mau"].dropna().between(0, 1).all()
+    act = frame[frame["event"] == "open"]
+    pairs = pd.DataFrame({"user_id": act["user_id"], "day": act["timestamp"].dt.normalize()}).drop_duplicates()
+    ts = frame["timestamp"].dt.normalize()
+    brute = _brute_active_users(pairs, ts.min(), ts.max(), 28)
+    assert list(au["date"]) == list(brute.index)
+    for c in ("dau", "wau", "mau"):
+        assert au[c].tolist() == brute[c].tolist()
+
+
+# ---------------------------------------------------------------- power-user curve
+
+def test_power_user_curve_by_hand():
+    pc = stk.power_user_curve(tiny_log())
+    # only January is complete (the data ends Feb 4); its active users: a 4 days, b 2, c 1
+    assert set(pc["month"]) == {pd.Timestamp("2024-01-01")}
+    assert list(pc["active_days"]) == list(range(1, 32))
+    users = pc.set_index("active_days")["users"]
+    assert users[1] == 1 and users[2] == 1 and users[4] == 1 and users.sum() == 3
+    assert pc["share"].sum() == pytest.approx(1.0)
+    assert pc.set_index("active_days").loc[4, "share"] == pytest.approx(1 / 3)
+
+
+def test_trailing_curves_by_hand():
+    l7 = stk.trailing_power_user_curve(tiny_log(), days=7)
+    # days 28..34: a on 28, d on 33 -> two users with one active day
+    assert l7["users"].tolist() == [2, 0, 0, 0, 0, 0, 0]
+    l28 = stk.trailing_power_user_curve(tiny_log(), days=28)
+    # days 7..34: a on 27 and 28 (2 days), b on 20, d on 33 (1 day each); c's day 6 is outside
+    assert l28["users"].tolist()[:3] == [2, 1, 0] and l28["users"].sum() == 3
+    assert l28["share"].tolist()[:2] == pytest.approx([2 / 3, 1 / 3])
+
+
+def test_power_user_curve_by_cohort():
+    pc = stk.power_user_curve_by_cohort(tiny_log())
+    # a, b, c all started in January: one cohort holding the January curve
+    assert set(pc["cohort"]) == {pd.Timestamp("2024-01-01")}
+    assert pc["users"].sum() == 3 and pc["share"].sum() == pytest.approx(1.0)
+
+
+def test_no_complete_month():
+    df = pd.DataFrame({"user_id": ["a", "a"], "timestamp": ["2024-01-05", "2024-02-20"], "event": ["x", "x"]})
+    from retention_kit import params_from_dict
+
+    log = load_events(params_from_dict({"product": "t", "data": {"source": "(given)"}}), source=df)
+    with pytest.raises(NotEnoughDataError, match="does not cover one complete month"):
+        stk.power_user_curve(log)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_logs(min_span=65))
+def test_power_user_curve_shares_sum_to_one(case):
+    log = load_random(*case)
+    pc = stk.power_user_curve(log)
+    sums = pc.groupby("month")["share"].sum()
+    assert np.allclose(sums, 1.0)
+    assert (pc.groupby("month")["active_days"].max() == pc.groupby("month")["days_in_month"].first()).all()
+
+
+def test_curve_shape_reader():
+    n = np.arange(1, 31)
+    cliff = 0.5 ** n / (0.5 ** n).sum()
+    assert stk.curve_shape(pd.Series(n), pd.Series(cliff))["shape"] == "cliff"
+    # a second hump around day 22: 10% there against ~1% in the trough
+    smile = np.where(n == 1, 0.4, 0.01) + np.where(abs(n - 22) <= 2, 0.06, 0)
+    out = stk.curve_shape(pd.Series(n), pd.Series(smile / smile.sum()))
+    assert out["shape"] == "smile"
+    assert stk.curve_shape(pd.Series(n), pd.Series(np.full(30, 1 / 30)))["shape"] == "flat"
+    # at least half the days = 15..30: a quarter of users on each of days 15 and 30
+    half = np.zeros(30)
+    half[[0, 13, 14, 29]] = 0.25
+    assert stk.curve_shape(pd.Series(n), pd.Series(half))["half_share"] == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- usage cadence
+
+def test_cadence_by_hand():
+    log = tiny_log()
+    dist = stk.cadence_distribution(log)
+    # a: gaps 1, 26, 1 -> median 1; b: gap 15; c and d have one active day (no gap)
+    counts = dist.set_index("gap_days")["users"]
+    assert counts[1] == 1 and counts[15] == 1 and counts.sum() == 2
+    prof = stk.cadence_profile(log)
+    # the median of 1 and 15 is 8 days: a weekly product, judged by WAU/MAU
+    assert prof["typical_gap"] == pytest.approx(8.0)
+    assert prof["cadence"] == "weekly" and prof["judge_by"] == "WAU/MAU"
+    assert prof["one_day_users"] == 2 and prof["users_with_gap"] == 2
+
+
+# ---------------------------------------------------------------- real data, independent computation
+
+def test_active_users_match_brute_force_on_stackexchange(shared_data):
+    path = shared_data / "stackexchange_martialarts" / "events.csv.gz"
+    log = load_events(load_params(REPO / "params" / "stackexchange_martialarts.yaml"))
+    au = stk.active_users(log, mau_window=28)
+    raw = pd.read_csv(path, usecols=["user_id", "timestamp"], parse_dates=["timestamp"])
+    # timestamps are naive UTC and the product's timezone is UTC: the local day is the date
+    pairs = pd.DataFrame({"user_id": raw["user_id"], "day": raw["timestamp"].dt.normalize()}).drop_duplicates()
+    brute = _brute_active_users(pairs, pairs["day"].min(), pairs["day"].max(), 28)
+    assert len(au) == len(brute) > 4000
+    assert (au["date"].to_numpy() == brute.index.to_numpy()).all()
+    for c in ("dau", "wau", "mau"):
+        assert (au[c].to_numpy() == brute[c].to_numpy()).all(), c
+
+
+# ---------------------------------------------------------------- the notebook
+
+CONTRACT = {
+    "active_users.csv": ["date", "dau", "wau", "mau", "dau_mau", "wau_mau"],
+    "power_user_curve.csv": ["month", "active_days", "users", "share"],
+    "growth_accounting.csv": ["granularity", "period", "active", "new", "retained", "resurrected", "churned", "quick_ratio"],
+    "retention.csv": ["granularity", "mode", "cohort", "period", "cohort_size", "active", "retention", "ci_low", "ci_high"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params_file", ["demo.yaml", "stackexchange_martialarts.yaml", "online_retail.yaml"])
+def test_notebook_runs_and_exports(params_file, tmp_path, shared_data):
+    import papermill
+
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(REPO / "notebooks" / "stickiness.ipynb"), str(out),
+                               parameters={"params_path": str(REPO / "params" / params_file), "export_dir": str(tmp_path)},
+                               kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    for name, cols in CONTRACT.items():
+        df = pd.read_csv(tmp_path / name)
+        assert list(df.columns[: len(cols)]) == cols, name
+        assert len(df) > 0, name
+        assert not df.columns.str.startswith("Unnamed").any()
+    ret = pd.read_csv(tmp_path / "retention.csv")
+    assert ret["retention"].between(0, 1).all() and set(ret["mode"]) == {"on", "on_or_after"}
+    assert (ret.loc[ret["period"] == 0, "retention"] == 1).all()
+    # both granularities (issue 3), whatever the configured one
+    assert set(ret["granularity"]) == {"week", "month"}
+    ga = pd.read_csv(tmp_path / "growth_accounting.csv")
+    assert set(ga["granularity"]) == {"week", "month"}
+    assert (ga["active"] == ga["new"] + ga["retained"] + ga["resurrected"]).all()
+    au = pd.read_csv(tmp_path / "active_users.csv")
+    assert pd.to_datetime(au["date"], format="%Y-%m-%d").notna().all()
+    text = out.read_text()
+    assert "In short" in text
+
+
+# ---------------------------------------------------------------- summary and charts
+
+def _tiny_frames(log):
+    from retention_kit.analyses import stickiness as growth, stickiness as retention
+    from retention_kit.data.params import StickinessParams
+
+    cells = retention.cohort_retention(log, granularity="week", modes=("on",))
+    return dict(active=stk.active_users(log), curve=stk.power_user_curve(log),
+                growth=growth.growth_accounting(log, granularity="week"), cells=cells,
+                avg=retention.average_retention(cells), cadence=stk.cadence_profile(log),
+                params=StickinessParams())
+
+
+def test_summary_sentences_by_hand():
+    from retention_kit.analyses.stickiness import summary_sentences
+
+    s = summary_sentences(**_tiny_frames(tiny_log()))
+    # a weekly product (typical gap 8 days) is judged by WAU/MAU; no calendar month is wholly
+    # reported (days Jan 28..Feb 4), so the last 8 days: (6 x 1/3 + 2/4 + 2/3) / 8 = 39.6%
+    assert s[0] == "WAU/MAU averaged 40% over the last 8 reported days."
+    # January: a 4 days, b 2, c 1; nobody on 16+ of 31 days; no hump on the right
+    assert s[1].startswith("0% of January's active users were active on 16 or more of its 31 days (the curve is a cliff")
+    # W0 cohort {a, b, c}: nobody in W1; Wilson upper end for 0/3 is 56%; only one cohort
+    # reached period 1, so there is no average to compare with
+    assert s[2] == "Week-1 retention of the latest complete cohort (week of 2024-01-01, 3 users) is 0% [0%, 56%]."
+    assert s[3] == ("In the last complete week (2024-01-29) 2 users were active: 1 new, 1 retained, 0 resurrected; "
+                    "0 churned.")
+    assert s[4] == ("Users' typical gap between active days is 8 days: a weekly product, so its stickiness is "
+                    "judged by WAU/MAU, not by DAU/MAU.")
+
+
+def test_summary_compares_months():
+    from retention_kit.data.params import StickinessParams
+    from retention_kit.analyses.stickiness import ratio_by_month, summary_sentences
+
+    days = pd.date_range("2024-01-01", "2024-03-10", freq="D")
+    ratio = np.where(days.month == 1, 0.10, np.where(days.month == 2, 0.13, 0.5))
+    active = pd.DataFrame({"date": days, "dau": 1, "wau": 2, "mau": 10, "dau_mau": ratio, "wau_mau": 0.4})
+    # March is not wholly reported and is left out of the monthly means
+    assert ratio_by_month(active)["month"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")]
+    s = summary_sentences(active=active, curve=None, growth=None, cells=None, avg=None, cadence=None,
+                          params=StickinessParams())
+    assert s == ["DAU/MAU averaged 13% in February 2024, up 3 points on January (WAU/MAU 40%)."]
+
+
+def test_charts_are_titled_and_labelled():
+    import matplotlib.pyplot as plt
+
+    from retention_kit.plots import stickiness as plots
+
+    f = _tiny_frames(tiny_log(week_start="sunday"))
+    axes = [
+        plots.active_users(f["active"]), plots.stickiness_ratios(f["active"]), plots.power_user_curve(f["curve"]),
+        plots.power_user_curve_by_cohort(stk.power_user_curve_by_cohort(tiny_log())),
+        plots.trailing_power_user_curve(stk.trailing_power_user_curve(tiny_log(), days=7)),
+        plots.growth_accounting(f["growth"]), plots.retention_heatmap(f["cells"]),
+        plots.average_retention(f["avg"]), plots.cadence(stk.cadence_distribution(tiny_log()), typical_gap=8.0),
+    ]
+    for ax in axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    # percent axes show percents
+    assert axes[1].yaxis.get_major_formatter()(0.25, 0) == "25%"
+    # the triangle: cohorts S0 (periods 1-4: S0 itself starts Dec 31, before the data), S1 (0-3),
+    # S4 (0): 9 complete cells annotated, the incomplete ones left blank (updated: was 10, counting
+    # S0's partial week as complete)
+    texts = [t.get_text() for t in axes[6].texts]
+    assert sum(bool(t) for t in texts) == 9
+    plt.close("all")

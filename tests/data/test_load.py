@@ -1,0 +1,283 @@
+import datetime as dt
+import gzip
+import hashlib
+import os
+
+import ibis
+import pandas as pd
+import pytest
+
+from retention_kit import DataError, SourceError, load_events
+from retention_kit.data import fetch
+
+from tests.factories import make_params
+
+# Three users over three days; u3 only has a system event that the tests exclude.
+TINY = pd.DataFrame(
+    {
+        "user_id": ["u1", "u1", "u1", "u2", "u2", "u3"],
+        "timestamp": pd.to_datetime(
+            ["2024-03-01 09:00", "2024-03-01 10:00", "2024-03-03 23:30", "2024-03-02 08:00", "2024-03-02 08:00", "2024-03-02 12:00"]
+        ),
+        "event": ["open", "save", "open", "open", "open", "push"],
+    }
+)
+
+
+def _log(df=TINY, **data):
+    return load_events(make_params(**data), source=df)
+
+
+def test_dataframe_source_counts_and_range():
+    log = _log()
+    q = log.quality
+    assert (q.rows_read, q.rows_kept, q.users, q.event_types) == (6, 6, 3, 3)
+    assert (q.first_day, q.last_day) == (dt.date(2024, 3, 1), dt.date(2024, 3, 3))
+    daily = fetch(log.original_ids(log.daily), sort=["user_id", "day", "event"])
+    # u1: 03-01 open 1 + save 1, 03-03 open 1; u2: 03-02 open 2 (a duplicate row); u3: push 1
+    assert daily[["user_id", "event", "n"]].values.tolist() == [
+        ["u1", "open", 1], ["u1", "save", 1], ["u1", "open", 1], ["u2", "open", 2], ["u3", "push", 1]]
+
+
+def test_exclude_and_active_events():
+    log = _log(exclude_events=["push"], active_events=["open"])
+    q = log.quality
+    assert q.excluded == 1 and q.rows_kept == 5 and q.users == 2
+    active = fetch(log.active_days(), sort=["user_id", "day"])
+    assert active["day"].dt.date.tolist() == [dt.date(2024, 3, 1), dt.date(2024, 3, 3), dt.date(2024, 3, 2)]
+    # save does not count as activity but stays as a behaviour
+    assert set(fetch(log.daily.filter(~log.daily.active))["event"]) == {"save"}
+
+
+def test_starts_from_first_activity_or_signup():
+    users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28 22:00", "2024-03-02 01:00"])})
+    log = load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+    starts = fetch(log.original_ids(log.starts()), sort=["user_id"])
+    # u1 from the users table, u9 signed up without events, u2/u3 from first activity
+    assert starts["user_id"].tolist() == ["u1", "u2", "u3", "u9"]
+    assert starts["start_day"].dt.date.tolist() == [dt.date(2024, 2, 28), dt.date(2024, 3, 2), dt.date(2024, 3, 2), dt.date(2024, 3, 2)]
+
+
+def test_naive_times_are_local_and_aware_times_convert():
+    df = pd.DataFrame({"user_id": ["a", "b"], "event": ["x", "x"],
+                       "timestamp": pd.to_datetime(["2024-01-15 23:30:00+00:00", "2024-07-15 22:30:00+00:00"], utc=True)})
+    log = _log(df, timezone="Europe/Berlin")
+    # 23:30 UTC in January is 00:30 CET the next day; 22:30 UTC in July is 00:30 CEST
+    days = fetch(log.events.select("user_id", "day"), sort=["user_id"])["day"].dt.date.tolist()
+    assert days == [dt.date(2024, 1, 16), dt.date(2024, 7, 16)]
+    naive = df.assign(timestamp=df["timestamp"].dt.tz_localize(None))
+    days = fetch(_log(naive, timezone="Europe/Berlin").events.select("user_id", "day"), sort=["user_id"])["day"].dt.date.tolist()
+    assert days == [dt.date(2024, 1, 15), dt.date(2024, 7, 15)]
+
+
+def test_string_times_with_offsets(tmp_path):
+    f = tmp_path / "e.csv"
+    f.write_text("user_id,timestamp,event\na,2024-01-15T23:30:00+00:00,x\nb,2024-01-15 23:30:00,x\n")
+    log = load_events(make_params(source=str(f), timezone="Asia/Tokyo"))
+    days = fetch(log.events.select("user_id", "day"), sort=["user_id"])["day"].dt.date.tolist()
+    # a: offset given, 08:30 next day in Tokyo; b: naive, read as Tokyo time
+    assert days == [dt.date(2024, 1, 16), dt.date(2024, 1, 15)]
+
+
+def _write_sources(tmp_path):
+    csv = tmp_path / "events.csv"
+    TINY.to_csv(csv, index=False)
+    gz = tmp_path / "events.csv.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write(csv.read_text())
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    TINY.iloc[:3].to_parquet(folder / "a.parquet")
+    TINY.iloc[3:].to_parquet(folder / "b.parquet")
+    jl = tmp_path / "events.jsonl"
+    TINY.assign(timestamp=TINY.timestamp.astype(str)).to_json(jl, orient="records", lines=True)
+    db = tmp_path / "events.duckdb"
+    con = ibis.duckdb.connect(str(db))
+    con.create_table("events", TINY)
+    con.disconnect()
+    return csv, gz, folder, jl, db
+
+
+def test_every_file_source_reads_the_same_log(tmp_path):
+    csv, gz, folder, jl, db = _write_sources(tmp_path)
+    sources = [str(csv), str(gz), str(folder), str(folder / "*.parquet"), str(jl), {"path": str(db), "table": "events"}]
+    for src in sources:
+        q = load_events(make_params(source=src)).quality
+        assert (q.rows_kept, q.users, q.event_types) == (6, 3, 3), src
+    # an Ibis table from any connection
+    t = ibis.duckdb.connect().read_csv(str(csv))
+    assert load_events(make_params(), source=t).quality.rows_kept == 6
+
+
+def test_sources_are_never_modified(tmp_path):
+    csv, gz, folder, jl, db = _write_sources(tmp_path)
+    files = [csv, gz, folder / "a.parquet", jl, db]
+    before = {f: (hashlib.sha256(f.read_bytes()).hexdigest(), os.stat(f).st_mtime_ns) for f in files}
+    load_events(make_params(source=str(csv), exclude_events=["push"]))
+    load_events(make_params(source={"path": str(db), "table": "events"}))
+    load_events(make_params(source=str(folder)))
+    after = {f: (hashlib.sha256(f.read_bytes()).hexdigest(), os.stat(f).st_mtime_ns) for f in files}
+    assert before == after
+    frame = TINY.copy()
+    load_events(make_params(exclude_events=["push"]), source=frame)
+    pd.testing.assert_frame_equal(frame, TINY)
+
+
+def test_missing_source_and_unreadable_file(tmp_path):
+    with pytest.raises(SourceError, match="no event file at .*nope.csv"):
+        load_events(make_params(source=str(tmp_path / "nope.csv")))
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(SourceError, match="cannot read"):
+        load_events(make_params(source=str(bad)))
+    db = tmp_path / "events.duckdb"
+    ibis.duckdb.connect(str(db)).create_table("evts", TINY)
+    with pytest.raises(SourceError, match="did you mean 'evts'"):
+        load_events(make_params(source={"path": str(db), "table": "events"}))
+
+
+def test_missing_column_suggests_nearest():
+    with pytest.raises(DataError, match=r"column 'user' \(data.user\) not found.*did you mean 'user_id'"):
+        _log(user="user")
+
+
+def test_other_delimiter_is_named(tmp_path):
+    f = tmp_path / "semi.csv"
+    f.write_text("user_id;timestamp;event\nu1;2024-01-01 10:00;x\n")
+    # DuckDB's sniffer usually finds ';' itself; either it loads or the error says what to do
+    try:
+        assert load_events(make_params(source=str(f))).quality.rows_kept == 1
+    except DataError as e:
+        assert "delimiter" in str(e)
+
+
+def test_time_column_errors():
+    df = TINY.assign(timestamp=["not a time"] * 6)
+    with pytest.raises(DataError, match=r"none of its 6 values parse as a time \(e.g. 'not a time'\)"):
+        _log(df)
+    with pytest.raises(DataError, match="all 6 rows are null"):
+        _log(TINY.assign(timestamp=pd.Series([None] * 6, dtype="string")))
+    with pytest.raises(DataError, match="not a time"):
+        _log(TINY.assign(timestamp=1.5))
+
+
+def test_some_bad_rows_are_dropped_and_counted_under_the_threshold():
+    df = pd.concat([TINY.assign(timestamp=TINY.timestamp.astype(str))] * 10, ignore_index=True)
+    df.loc[0, "timestamp"] = "garbage"
+    df.loc[1, "user_id"] = None
+    df.loc[2, "user_id"] = "   "
+    log = _log(df)
+    q = log.quality
+    assert q.rows_read == 60 and q.rows_kept == 57
+    assert q.dropped == {"null or blank user id ('user_id')": 2, "time that does not parse ('timestamp')": 1}
+    # 2 of 60 is 3.3%: over a 2% limit it is an error naming the column, the count and the fix
+    with pytest.raises(DataError, match=r"2 of 60 rows \(3.3%\) have a null or blank user id \('user_id'\).*max_dropped_share"):
+        _log(df, max_dropped_share=0.02)
+
+
+def test_times_outside_the_valid_range():
+    df = TINY.copy()
+    df.loc[0, "timestamp"] = pd.Timestamp("1970-01-01")
+    df.loc[1, "timestamp"] = pd.Timestamp("2199-01-01")
+    log = _log(df, max_dropped_share=0.5)
+    assert log.quality.dropped == {"time before 1990-01-01 (data.valid_from)": 1,
+                                   f"time after {dt.date.today() + dt.timedelta(days=1)} (data.valid_until)": 1}
+    assert log.quality.last_day == dt.date(2024, 3, 3)
+
+
+def test_empty_log_and_empty_after_filters():
+    with pytest.raises(DataError, match="empty"):
+        _log(TINY.iloc[:0])
+    with pytest.raises(DataError, match="no events left after filters.*6 removed by data.exclude_events"):
+        _log(exclude_events=["open", "save", "push"])
+    with pytest.raises(DataError, match="none of data.active_events"):
+        _log(active_events=["Open"])
+
+
+def test_active_events_absent_from_log_is_a_note():
+    log = _log(active_events=["open", "typo_event"])
+    assert log.quality.missing_active_events == ("typo_event",)
+    assert any("typo_event" in n for n in log.quality.notes)
+
+
+def test_users_table_missing_column():
+    users = pd.DataFrame({"uid": ["u1"], "signup_time": ["2024-01-01"]})
+    with pytest.raises(DataError, match=r"data.users.user"):
+        load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+
+
+def test_demo_source_and_real_log(shared_data):
+    from retention_kit import load_params
+
+    from tests.factories import PARAMS
+
+    q = load_events(load_params(PARAMS / "stackexchange_martialarts.yaml")).quality
+    # the data README: 25,724 events, 9,713 users, 2012-01-31 to 2023-12-02, 83 event types
+    assert (q.rows_kept, q.users, q.event_types) == (25724, 9713, 83)
+    assert (q.first_day, q.last_day) == (dt.date(2012, 1, 31), dt.date(2023, 12, 2))
+
+
+def test_activity_cache_gives_the_same_log_and_follows_the_source(tmp_path):
+    csv = tmp_path / "events.csv"
+    TINY.to_csv(csv, index=False)
+    cache = tmp_path / "cache"
+    params = make_params(source=str(csv))
+    first = load_events(params, cache_dir=cache)
+    assert len(list(cache.glob("*.json"))) == 1 and len(list(cache.glob("*.keys.parquet"))) == 1
+    again = load_events(params, cache_dir=cache)
+    assert again.quality == first.quality
+    pd.testing.assert_frame_equal(fetch(again.daily, sort=["user_id", "day", "event"]),
+                                  fetch(first.daily, sort=["user_id", "day", "event"]))
+    # a changed source is a new key: the cached entry is not reused
+    pd.concat([TINY, TINY.iloc[:1].assign(user_id="u4")]).to_csv(csv, index=False)
+    changed = load_events(params, cache_dir=cache)
+    assert changed.quality.users == 4 and len(list(cache.glob("*.json"))) == 2
+    # other data params are another key too
+    assert load_events(make_params(source=str(csv), exclude_events=["push"]), cache_dir=cache).quality.excluded == 1
+
+
+def test_text_ids_become_integer_keys_that_map_back():
+    users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28", "2024-03-02"])})
+    log = load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+    keys = fetch(log.user_keys, sort=["key"])
+    # ordered by the id: u1, u2, u3 from the events, u9 only from the users table; one key each
+    assert keys["user_id"].tolist() == ["u1", "u2", "u3", "u9"] and keys["key"].tolist() == [1, 2, 3, 4]
+    daily = fetch(log.daily)
+    assert daily["user_id"].dtype == "int64" and daily["n"].sum() == 6  # no row doubled by the mapping
+    back = fetch(log.original_ids(log.daily.select("user_id", "n")), sort=["user_id"])
+    assert back.groupby("user_id")["n"].sum().to_dict() == {"u1": 3, "u2": 2, "u3": 1}
+    assert fetch(log.users, sort=["user_id"])["user_id"].tolist() == [1, 4]
+    # integer ids stay as they are
+    ints = load_events(make_params(), source=TINY.assign(user_id=[1, 1, 1, 2, 2, 3]))
+    assert ints.user_keys is None and fetch(ints.daily)["user_id"].dtype == "int64"
+
+
+def test_users_table_duplicates_resolve_the_same_way_and_mismatches_are_noted():
+    # u1 twice: the earliest signup wins, with that row's plan; u8 has no events, u2/u3 no users row
+    users = pd.DataFrame({"user_id": ["u1", "u1", "u8"],
+                          "signup_time": pd.to_datetime(["2024-02-29", "2024-02-27", "2024-03-01"]),
+                          "plan": ["pro", "free", "free"]})
+    log = load_events(make_params(users={"source": "(given)", "attributes": ["plan"]}), source=TINY, users=users)
+    u = fetch(log.original_ids(log.users), sort=["user_id"])
+    assert u["user_id"].tolist() == ["u1", "u8"]
+    assert u["signup_day"].dt.date.tolist() == [dt.date(2024, 2, 27), dt.date(2024, 3, 1)]
+    assert u["plan"].tolist() == ["free", "free"]
+    notes = " ".join(log.quality.notes)
+    assert "1 of 2 users in the users table never appear in the events" in notes
+    assert "2 users in the events are missing from the users table" in notes
+
+
+def test_activity_cache_key_covers_the_users_table(tmp_path):
+    csv = tmp_path / "events.csv"
+    TINY.to_csv(csv, index=False)
+    users = tmp_path / "users.csv"
+    pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": ["2024-02-28", "2024-03-02"]}).to_csv(users, index=False)
+    cache = tmp_path / "cache"
+    with_users = make_params(source=str(csv), users={"source": str(users)})
+    first = load_events(with_users, cache_dir=cache)
+    hit = load_events(with_users, cache_dir=cache)
+    # a cache hit keeps the users-only signup u9 (4 starts: u1, u2, u3, u9)
+    assert fetch(hit.starts()).shape[0] == fetch(first.starts()).shape[0] == 4
+    # another users table is another key
+    pd.DataFrame({"user_id": ["u1", "u7", "u9"], "signup_time": ["2024-02-28", "2024-03-01", "2024-03-02"]}).to_csv(users, index=False)
+    assert fetch(load_events(with_users, cache_dir=cache).starts()).shape[0] == 5

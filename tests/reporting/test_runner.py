@@ -1,0 +1,126 @@
+"""The runner end to end: papermill executes, nbconvert renders, good reports are never lost."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from retention_kit.reporting.runner import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, available_notebooks, run
+
+from tests.factories import PARAMS, REPO
+
+pytestmark = pytest.mark.slow
+EXTERNAL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+
+
+def _params(tmp: Path, name: str, source: str) -> Path:
+    f = tmp / f"{name}.yaml"
+    f.write_text(f"product: {name}\ntitle: Product {name}\ndata:\n  source: {source}\n")
+    return f
+
+
+def _nb_dir(tmp: Path) -> Path:
+    """The overview notebook plus one that fails for products whose name starts with 'bad'."""
+    d = tmp / "notebooks"
+    d.mkdir()
+    shutil.copy(REPO / "notebooks" / "overview.ipynb", d / "overview.ipynb")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("params_path = None\nexport_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "import os, pathlib, yaml\n"
+        "p = yaml.safe_load(open(params_path))\n"
+        "pathlib.Path(export_dir, 'probe.csv').write_text('a\\n1\\n')\n"
+        "if p['product'].startswith('bad'):\n    raise RuntimeError('notebook exploded')\n"
+        "print('probe ok')"
+    )
+    nb.cells = [params, body]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, d / "probe.ipynb")
+    return d
+
+
+def test_demo_and_real_data_end_to_end(tmp_path, shared_data):
+    out = tmp_path / "out"
+    res = run([PARAMS / "demo.yaml", PARAMS / "stackexchange_martialarts.yaml"], out=out,
+              notebooks=["overview"], jobs=2, progress=False)
+    assert res.exit_code == EXIT_OK, [s.message for s in res.statuses]
+    index = (out / "index.html").read_text()
+    for product in ("demo", "stackexchange_martialarts"):
+        page = out / product / "overview.html"
+        html = page.read_text()
+        assert "Data overview" in html
+        assert "report.start(" not in html and "import retention_kit" not in html  # code hidden
+        assert not EXTERNAL.search(html)
+        assert f'href="{product}/overview.html"' in index
+        for csv in ("event_types", "events_per_day", "data_quality"):
+            assert (out / product / "data" / f"{csv}.csv").exists()
+        st = json.loads((out / product / "status.json").read_text())
+        assert st["notebooks"]["overview"]["status"] == "ok"
+    # exported numbers agree with an independent read of the real file
+    raw = pd.read_csv(shared_data / "stackexchange_martialarts" / "events.csv.gz")
+    types = pd.read_csv(out / "stackexchange_martialarts" / "data" / "event_types.csv")
+    top = raw["event"].value_counts()
+    assert types.iloc[0]["event"] == top.index[0] and types.iloc[0]["events"] == top.iloc[0]
+    per_day = pd.read_csv(out / "stackexchange_martialarts" / "data" / "events_per_day.csv")
+    assert per_day["events"].sum() == len(raw)
+
+
+def test_failures_are_isolated_and_keep_the_last_good_report(tmp_path):
+    nbs = _nb_dir(tmp_path)
+    good_csv = tmp_path / "good.csv"
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-02 10:00"], "event": ["x", "y"]}).to_csv(good_csv, index=False)
+    ok = _params(tmp_path, "okprod", str(good_csv))
+    bad = _params(tmp_path, "badprod", str(good_csv))
+    out = tmp_path / "out"
+    # first run: 'badprod' fails in the probe notebook, 'okprod' is unaffected
+    res = run([ok, bad], out=out, notebook_dir=nbs, progress=False)
+    assert res.exit_code == EXIT_FAILED
+    by = {(s.product, s.notebook): s for s in res.statuses}
+    assert by[("okprod", "probe")].status == "ok" and by[("okprod", "overview")].status == "ok"
+    assert by[("badprod", "probe")].status == "failed" and "notebook exploded" in by[("badprod", "probe")].message
+    assert by[("badprod", "overview")].status == "ok"
+    assert not (out / "badprod" / "probe.html").exists()  # nothing good to publish yet
+    failed_page = out / "badprod" / "archive" / by[("badprod", "probe")].run_id / "probe.html"
+    assert "This report failed" in failed_page.read_text()
+    index = (out / "index.html").read_text()
+    assert "failed run" in index and "notebook exploded" in index
+
+    # second run: okprod's data is now broken -> exit 2, its good report and CSVs stay in place
+    before = (out / "okprod" / "overview.html").read_bytes()
+    csv_before = (out / "okprod" / "data" / "event_types.csv").read_bytes()
+    good_csv.write_text("user_id,timestamp,event\n")
+    res = run([ok], out=out, notebook_dir=nbs, progress=False)
+    assert res.exit_code == EXIT_BAD_INPUT
+    assert "empty" in res.input_errors[0]
+    assert (out / "okprod" / "overview.html").read_bytes() == before
+    assert (out / "okprod" / "data" / "event_types.csv").read_bytes() == csv_before
+    assert not list((out / "okprod").glob(".*.tmp"))
+    st = json.loads((out / "okprod" / "status.json").read_text())
+    assert st["notebooks"]["overview"]["status"] == "error"
+    assert st["notebooks"]["overview"]["last_good_run"] != st["notebooks"]["overview"]["run_id"]
+    # the index still lists badprod from the earlier run
+    assert "badprod" in (out / "index.html").read_text()
+
+
+def test_bad_params_exit_2_and_others_still_run(tmp_path):
+    nbs = _nb_dir(tmp_path)
+    good_csv = tmp_path / "good.csv"
+    pd.DataFrame({"user_id": ["a"], "timestamp": ["2024-01-01 10:00"], "event": ["x"]}).to_csv(good_csv, index=False)
+    ok = _params(tmp_path, "okprod", str(good_csv))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("product: x\ndata:\n  sourc: a.csv\n")
+    res = run([broken, ok], out=tmp_path / "out", notebook_dir=nbs, notebooks=["probe"], progress=False)
+    assert res.exit_code == EXIT_BAD_INPUT
+    assert "did you mean 'source'" in res.input_errors[0]
+    assert [s.status for s in res.statuses] == ["ok"]
+
+
+def test_available_notebooks_in_report_order():
+    names = available_notebooks()
+    assert names[0] == "overview"
