@@ -1,12 +1,19 @@
 """Install-time promises: pins, the conda and pip package lists agree, notebooks are clean."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
+
+from retention_kit import REPORTS
 
 from tests.factories import REPO
 
@@ -64,3 +71,56 @@ def test_ci_calls_the_readme_test_command():
     assert "make test" in (REPO / ".ci" / "run").read_text()
     assert "reports/*" in (REPO / ".gitignore").read_text()
     assert (REPO / "reports" / "README.md").exists()
+
+
+@pytest.mark.slow
+def test_wheel_install_runs_the_demo_from_any_folder(tmp_path):
+    """``pip install`` of the wheel (not editable) into a fresh venv carries the notebooks, params
+    templates and HTML template: ``retention-kit demo`` from an empty folder writes every report,
+    and a run that finds no notebook fails loudly instead of reporting success."""
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
+                    str(REPO)], check=True, capture_output=True)
+    wheel = next(wheels.glob("retention_kit-*.whl"))
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+    for s in REPORTS:
+        assert f"retention_kit/reporting/notebooks/{s.name}.ipynb" in names
+    assert "retention_kit/reporting/params/demo.yaml" in names
+    assert "retention_kit/reporting/templates/rk_offline/index.html.j2" in names
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    # the dependencies come from this environment's site-packages (no network); the kit itself
+    # only from the wheel: a plain path entry, so this environment's editable install stays out
+    site = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir())
+    venv_site = next((venv / "lib").glob("python*/site-packages"))
+    (venv_site / "deps.pth").write_text(str(site) + "\n")
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
+                   capture_output=True)
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    # nbconvert's own templates are data files of the environment that installed nbconvert
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
+    where = subprocess.run([str(py), "-c", "import retention_kit; print(retention_kit.__file__)"], cwd=away, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert str(venv) in where and str(REPO) not in where
+
+    done = subprocess.run([str(venv / "bin" / "retention-kit"), "demo", "--out", str(away / "out"), "--no-progress"],
+                          cwd=away, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for s in REPORTS:
+        assert (away / "out" / "demo" / f"{s.name}.html").exists(), s.name
+        for e in s.exports:
+            assert (away / "out" / "demo" / "data" / f"{e.name}.csv").exists(), e.name
+
+    # no notebook to run: an error naming the folder, not a silent index page and exit 0
+    empty = away / "no-notebooks"
+    empty.mkdir()
+    code = ("import sys; from retention_kit.reporting import cli, runner; from pathlib import Path; "
+            f"runner.NOTEBOOK_DIR = Path({str(empty)!r}); sys.exit(cli.main(['demo', '--out', 'out2', '--no-progress']))")
+    bad = subprocess.run([str(py), "-c", code], cwd=away, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no report notebook found" in bad.stderr
+    assert not (away / "out2" / "index.html").exists()

@@ -367,6 +367,13 @@ def test_one_user_on_one_day_renders_every_report_with_notes(tmp_path):
     notes = {name for name, html in pages.items() if "not enough data" in html}
     assert notes >= set(available_notebooks()) - {"overview"}, notes  # every analysis says why it is thin
     assert "<strong>1</strong> users" in pages["overview"]
+    # every export of every family exists, a header with the contract's columns at the least
+    from retention_kit import REPORTS
+
+    for spec in REPORTS:
+        for e in spec.exports:
+            header = (tmp_path / "out" / "t" / "data" / f"{e.name}.csv").read_text().splitlines()[0].split(",")
+            assert header[: len(e.contract)] == e.contract, e.name
 
 
 @pytest.mark.slow

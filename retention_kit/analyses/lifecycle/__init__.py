@@ -7,7 +7,7 @@ revenue per user, repurchase and cohort revenue (:mod:`.value`), the report's se
 """
 
 from .at_risk import at_risk_summary, at_risk_users
-from .narrative import definitions, summary
+from .narrative import at_risk_intro, definitions, summary
 from .segments import NOT_STARTED, SEGMENTS, Thresholds, flows, segments_at, snapshot_dates, snapshots, thresholds
 from .spec import SPEC
 from .value import (
@@ -43,6 +43,7 @@ __all__ = [
     "observed_repurchase",
     "observed_cohorts",
     "summary",
+    "at_risk_intro",
     "definitions",
     "SPEC",
 ]

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pandas as pd
 
-from ...core.text import Raw, esc, num, pct
+from ...core.text import Raw, esc, fill, num, pct
 from ...data.params import DataParams, LifecycleParams
 from .segments import Thresholds
 
-__all__ = ["summary", "definitions", "NO_REVENUE"]
+__all__ = ["summary", "at_risk_intro", "definitions", "NO_REVENUE"]
 
 NO_REVENUE = "The log has no revenue (data.revenue is not set), so the value sections are skipped."
 
@@ -67,6 +67,11 @@ def summary(*, as_of: dt.date, has_money: bool, at_risk: pd.DataFrame | None, sn
     if thresholds is not None:
         parts.append(esc(thresholds.describe()))
     return Raw("**In short.** " + " ".join(parts))
+
+
+def at_risk_intro(as_of: dt.date, factor: float) -> Raw:
+    """The line above the at-risk tables: the day and the factor in force."""
+    return fill("As of **{day}**, with an at-risk factor of **{f}**:", day=f"{as_of:%Y-%m-%d}", f=f"{factor:g}")
 
 
 def definitions(data: DataParams, lifecycle: LifecycleParams, thresholds: Thresholds | None,

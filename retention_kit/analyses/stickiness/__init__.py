@@ -8,7 +8,7 @@ growth accounting (:mod:`.growth`), cohort retention (:mod:`.retention`), usage 
 from .active_users import active_users, ratio_by_month
 from .cadence import cadence_distribution, cadence_profile
 from .growth import growth_accounting
-from .narrative import definitions, summary_sentences
+from .narrative import cadence_reading, curve_reading, definitions, summary, summary_sentences
 from .power_users import curve_shape, power_user_curve, power_user_curve_by_cohort, trailing_power_user_curve
 from .retention import average_retention, cohort_retention
 from .spec import SPEC
@@ -25,7 +25,10 @@ __all__ = [
     "average_retention",
     "cadence_distribution",
     "cadence_profile",
+    "summary",
     "summary_sentences",
+    "curve_reading",
+    "cadence_reading",
     "definitions",
     "SPEC",
 ]

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...core.text import Raw, fill, num, pct
 from ...data.params import StickinessParams
 from .active_users import ratio_by_month
 from .power_users import curve_shape
 
-__all__ = ["summary_sentences", "definitions"]
+__all__ = ["summary", "summary_sentences", "curve_reading", "cadence_reading", "definitions"]
 
 
 def _p(x: float) -> str:
@@ -120,6 +121,29 @@ def summary_sentences(*, active: pd.DataFrame | None, curve: pd.DataFrame | None
     if cadence:
         out.append(_cadence_sentence(cadence))
     return out or ["The data is too thin for any stickiness measure; see the notes below."]
+
+
+def summary(**frames: Any) -> Raw:
+    """The "In short" paragraph: :func:`summary_sentences` of the same arguments."""
+    return fill("**In short.** {text}", text=" ".join(summary_sentences(**frames)))
+
+
+def curve_reading(curve: pd.DataFrame) -> Raw:
+    """The latest complete month's power-user curve in words: its shape and the share of users
+    active on at least half of its days (:func:`.power_users.curve_shape`)."""
+    latest = curve[curve["month"] == curve["month"].max()]
+    shape = curve_shape(latest["active_days"], latest["share"])
+    return fill("Latest complete month: the curve reads as **{shape}**; {half} of its active users were active on at "
+                "least half of its days.", shape=shape["shape"], half=pct(shape["half_share"]))
+
+
+def cadence_reading(profile: dict[str, Any]) -> Raw:
+    """The usage cadence (:func:`.cadence.cadence_profile`) in words."""
+    return fill("Typical gap **{gap} days** (middle half of users: {p25} to {p75} days) over {n} users with two or "
+                "more active days; {one} users were active on one day only. This reads as a **{kind}** product: judge "
+                "it by **{judge}**.", gap=f"{profile['typical_gap']:g}", p25=f"{profile['p25']:g}",
+                p75=f"{profile['p75']:g}", n=num(profile["users_with_gap"]), one=num(profile["one_day_users"]),
+                kind=profile["cadence"], judge=profile["judge_by"])
 
 
 def definitions(params: StickinessParams) -> dict[str, str]:
