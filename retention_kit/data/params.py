@@ -363,9 +363,10 @@ def load_params(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
 
     Examples
     --------
-    >>> params = load_params("params/demo.yaml")  # doctest: +SKIP
-    >>> params.data.timezone  # doctest: +SKIP
-    'UTC'
+    >>> from retention_kit.reporting.report import DEMO_PARAMS  # the packaged demo product
+    >>> params = load_params(DEMO_PARAMS, overrides={"stickiness.mau_window": 30})
+    >>> params.product, params.data.timezone, params.stickiness.mau_window
+    ('demo', 'UTC', 30)
     """
     p = Path(path)
     if p.is_dir():

@@ -88,7 +88,13 @@ def eligible_users(log: EventLog, *, window_days: int = 7, outcome_start: int = 
 
     Examples
     --------
-    >>> users, counts = eligible_users(log, window_days=7, outcome_start=14, outcome_end=28)  # doctest: +SKIP
+    >>> users, counts = eligible_users(log, window_days=7, outcome_start=14, outcome_end=28)
+    >>> users.columns
+    ('user_id', 'start_day', 'start_i', 'active_w', 'split', 'retained')
+    >>> users.count().execute() == counts["eligible"] == counts["discovery"] + counts["validation"]
+    True
+    >>> counts["eligible"] + counts["ineligible"] == counts["users"]
+    True
     """
     check_windows(window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
     table, counts = log.memoized(f"behaviors.eligible_users:{window_days}:{outcome_start}:{outcome_end}",
@@ -260,8 +266,13 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
 
     Examples
     --------
-    >>> table, counts = candidate_stats(log, window_days=7, outcome_start=14, outcome_end=28)  # doctest: +SKIP
-    >>> table.query("split == 'all' and supported").nlargest(1, "phi")  # doctest: +SKIP
+    >>> table, counts = candidate_stats(log, window_days=7, outcome_start=14, outcome_end=28)
+    >>> sorted(table.split.unique()), "__active_days__" in set(table.event)
+    (['all', 'discovery', 'validation'], True)
+    >>> bool((table.n_did + table.n_not == table.n_eligible).all())
+    True
+    >>> bool((table.query("split == 'all'").n_eligible == counts["eligible"]).all())
+    True
     """
     users, counts = eligible_users(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
     grid, totals = candidate_grid(log, users, window_days=window_days, max_threshold=max_threshold, exclude=exclude)

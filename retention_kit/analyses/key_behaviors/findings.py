@@ -36,7 +36,15 @@ def findings(table: pd.DataFrame, *, q_max: float = 0.05) -> pd.DataFrame:
 
     Examples
     --------
-    >>> f = findings(candidate_stats(log)[0])  # doctest: +SKIP
+    >>> from retention_kit.analyses.key_behaviors.candidates import candidate_stats
+    >>> table, counts = candidate_stats(log)
+    >>> f = findings(table)
+    >>> len(f) == table.event.nunique(), f.verdict.iloc[0]
+    (True, 'baseline')
+    >>> f[["event", "threshold", "verdict"]].head(2)  # the demo's planted effect comes right after the baseline
+                 event  threshold          verdict
+    0  __active_days__          2         baseline
+    1    invite_friend          3  beyond activity
     """
     t = table.set_index(["split", "event", "threshold"]).sort_index()
     has_halves = "discovery" in t.index.get_level_values(0) and "validation" in t.index.get_level_values(0)

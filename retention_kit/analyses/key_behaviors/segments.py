@@ -90,7 +90,17 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
 
     Examples
     --------
-    >>> behavior_segments(log, power_user_days=8, attributes=["plan"])  # doctest: +SKIP
+    >>> seg = behavior_segments(log, power_user_days=8, attributes=["plan"])
+    >>> print(seg.drop_duplicates("segment")[["segment", "family", "period"]].to_string(index=False))
+       segment   family           period
+    occasional activity     last 28 days
+         power activity     last 28 days
+       churned  outcome behaviour window
+      retained  outcome behaviour window
+     plan=free     plan     last 28 days
+      plan=pro     plan     last 28 days
+    >>> bool((seg.breadth == seg.doers / seg.segment_users).all())
+    True
     """
     if attributes and (log.users is None or any(a not in log.users.columns for a in attributes)):
         have = [c for c in (log.users.columns if log.users is not None else []) if c not in ("user_id", "signup_day")]

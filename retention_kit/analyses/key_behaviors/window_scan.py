@@ -31,7 +31,14 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
 
     Examples
     --------
-    >>> window_scan(log, events=["invite_friend"])  # doctest: +SKIP
+    >>> scan = window_scan(log, events=["invite_friend"])
+    >>> scan.window_days.unique().tolist()
+    [1, 3, 7, 10, 14]
+    >>> scan.n_eligible.nunique(), scan.outcome_start.unique().tolist(), scan.outcome_end.unique().tolist()
+    (1, [14], [28])
+    >>> longer = window_scan(log, events=["invite_friend"], windows=(7, 21))
+    >>> longer.outcome_start.unique().tolist(), longer.outcome_end.unique().tolist()  # moved past day 21
+    ([21], [35])
     """
     if not windows or min(windows) <= 0:
         raise ParamsError("key_behaviors.window_scan: give positive window lengths in days")

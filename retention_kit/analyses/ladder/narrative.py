@@ -55,8 +55,9 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
 
     Examples
     --------
-    >>> headline(cohorts(log, ladder=lad), composition(log, ladder=lad), ladder=lad)  # doctest: +SKIP
-    'Of users who joined in the week of 2024-07-01, 12% were Creator or above in their 4th week, ...'
+    >>> from retention_kit.analyses.ladder.moves import cohorts, composition
+    >>> headline(cohorts(log, ladder=lad), composition(log, ladder=lad), ladder=lad)
+    'Of users who joined in the week of 2024-07-01, ...% were Creator or above in their 4th week, against ...'
     """
     ladder = ladder or LadderParams()
     per = ladder.period

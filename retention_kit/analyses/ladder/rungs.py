@@ -136,7 +136,14 @@ def rung_table(log: EventLog, *, ladder: LadderParams | None = None) -> ir.Table
 
     Examples
     --------
-    >>> rung_table(log, ladder=params.ladder).count().execute()  # doctest: +SKIP
+    >>> t = rung_table(log, ladder=lad)
+    >>> t.columns
+    ('user_id', 'cohort', 'period', 'age', 'active_days', 'rung_order', 'next_rung', 'next_active_days')
+    >>> df = t.execute()
+    >>> bool((df.age == df.period - df.cohort).all()), bool(df.duplicated(["user_id", "period"]).any())
+    (True, False)
+    >>> bool(df.loc[df.period == df.period.max(), "next_rung"].isna().all())
+    True
     """
     ladder = ladder or LadderParams()
     return log.memoized(("ladder.rung_table", ladder.model_dump_json()), lambda: _build(log, ladder))

@@ -91,7 +91,12 @@ def at_risk_users(log: EventLog, *, thresholds: Thresholds, factor: float = 2.0,
 
     Examples
     --------
-    >>> at_risk_users(log, thresholds=thresholds(log), factor=2.0)  # doctest: +SKIP
+    >>> from retention_kit.analyses.lifecycle.segments import thresholds
+    >>> risky = at_risk_users(log, thresholds=thresholds(log), factor=2.0)
+    >>> sorted(risky.segment.unique()), sorted(risky.rule.unique())
+    (['active', 'silent'], ['activity', 'purchase'])
+    >>> bool(risky.user_id.is_unique), bool(risky.days_since_last.is_monotonic_decreasing)
+    (True, True)
     """
     day = _as_of(log, as_of)
     t = _at_risk_table(log, thresholds, factor, day)
@@ -127,7 +132,13 @@ def at_risk_summary(log: EventLog, *, thresholds: Thresholds, factor: float = 2.
 
     Examples
     --------
-    >>> at_risk_summary(log, thresholds=thresholds(log))  # doctest: +SKIP
+    >>> from retention_kit.analyses.lifecycle.segments import thresholds
+    >>> th = thresholds(log)
+    >>> summary = at_risk_summary(log, thresholds=th)
+    >>> summary.segment.tolist()
+    ['active', 'silent', 'active or silent']
+    >>> int(summary.at_risk.iloc[-1]) == len(at_risk_users(log, thresholds=th))
+    True
     """
     day = _as_of(log, as_of)
     t = _at_risk_table(log, thresholds, factor, day)

@@ -84,8 +84,11 @@ def thresholds(log: EventLog, *, new_days: int | None = None, silent_days: int |
 
     Examples
     --------
-    >>> thresholds(log).silent_days  # doctest: +SKIP
-    10
+    >>> th = thresholds(log)
+    >>> th.silent_days, th.silent_days == 2 * th.cadence_days, th.churned_days == 4 * th.cadence_days
+    (10, True, True)
+    >>> thresholds(log, silent_days=30).churned_days  # a derived 20 would not exceed 30: twice 30
+    60
     """
     if new_days and silent_days and churned_days:
         if churned_days <= silent_days:
@@ -152,7 +155,11 @@ def segments_at(log: EventLog, day: dt.date, *, thresholds: Thresholds) -> ir.Ta
 
     Examples
     --------
-    >>> segments_at(log, log.last_day, thresholds=thresholds(log))  # doctest: +SKIP
+    >>> seg = segments_at(log, log.last_day, thresholds=thresholds(log)).execute()
+    >>> sorted(seg.segment.unique())
+    ['active', 'churned', 'new', 'silent']
+    >>> len(seg) == seg.user_id.nunique() == log.quality.users  # everyone has started by the last day
+    True
     """
     return _segments(log, [day], thresholds).drop("k")
 
@@ -183,7 +190,11 @@ def snapshots(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
 
     Examples
     --------
-    >>> snapshots(log, thresholds=thresholds(log))  # doctest: +SKIP
+    >>> snap = snapshots(log, thresholds=thresholds(log))
+    >>> snap.segment.unique().tolist(), bool(snap.date.dt.is_month_end.all())
+    (['new', 'active', 'silent', 'churned'], True)
+    >>> bool(snap.groupby("date").share.sum().round(9).eq(1).all())
+    True
     """
     dates = _dates(log)
     g = _segments(log, dates, thresholds)
@@ -209,7 +220,11 @@ def flows(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
 
     Examples
     --------
-    >>> flows(log, thresholds=thresholds(log))  # doctest: +SKIP
+    >>> fl = flows(log, thresholds=thresholds(log))
+    >>> "(not started)" in set(fl.from_segment)
+    True
+    >>> bool(fl.groupby(["date", "from_segment"]).share_of_from.sum().round(9).eq(1).all())
+    True
     """
     dates = _dates(log)
     if len(dates) < 2:

@@ -27,7 +27,13 @@ def event_types(log: EventLog, *, top: int | None = 50) -> pd.DataFrame:
 
     Examples
     --------
-    >>> event_types(log, top=10)  # doctest: +SKIP
+    >>> et = event_types(log, top=5)
+    >>> et.columns.tolist()
+    ['event', 'events', 'users', 'share_users', 'active']
+    >>> len(et), et.event.iloc[-1]
+    (6, '(other events: 7 types)')
+    >>> bool(et.events.sum() == log.quality.rows_kept)  # the last row holds the rest
+    True
     """
     d = log.daily
     per = d.group_by(["event", "active"]).aggregate(events=d.n.sum(), users=d.user_id.nunique())

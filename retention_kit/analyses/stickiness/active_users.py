@@ -54,8 +54,14 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
 
     Examples
     --------
-    >>> au = active_users(log, mau_window=28)  # doctest: +SKIP
-    >>> au[["date", "dau", "mau", "dau_mau"]].tail(1)  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> au = active_users(log, mau_window=28)
+    >>> au.columns.tolist()
+    ['date', 'dau', 'wau', 'mau', 'dau_mau', 'wau_mau']
+    >>> au.date.iloc[0].date() == log.first_day + dt.timedelta(days=27), au.date.iloc[-1].date() == log.last_day
+    (True, True)
+    >>> bool(((au.dau <= au.wau) & (au.wau <= au.mau)).all())
+    True
     """
     if mau_window not in (28, 30):
         raise ValueError(f"mau_window must be 28 or 30, got {mau_window!r}")

@@ -35,7 +35,11 @@ def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP) -> pd.DataFr
 
     Examples
     --------
-    >>> cadence_distribution(log).head()  # doctest: +SKIP
+    >>> dist = cadence_distribution(log)
+    >>> dist.gap_days.iloc[[0, -1]].tolist(), round(float(dist.share.sum()), 9)
+    ([1, 60], 1.0)
+    >>> int(dist.users.sum()) == cadence_profile(log)["users_with_gap"]
+    True
     """
     c = log.user_cadence()
     c = c.filter(c.median_gap.notnull())
@@ -64,8 +68,11 @@ def cadence_profile(log: EventLog) -> dict[str, object]:
 
     Examples
     --------
-    >>> cadence_profile(log)["cadence"]  # doctest: +SKIP
-    'weekly'
+    >>> profile = cadence_profile(log)
+    >>> profile["typical_gap"] <= 3, profile["cadence"], profile["judge_by"]
+    (True, 'daily', 'DAU/MAU')
+    >>> profile["users_with_gap"] + profile["one_day_users"] == log.quality.active_users
+    True
     """
     c = log.user_cadence()
     g = c.filter(c.median_gap.notnull())

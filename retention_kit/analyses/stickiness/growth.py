@@ -56,8 +56,10 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
 
     Examples
     --------
-    >>> ga = growth_accounting(log, granularity="week")  # doctest: +SKIP
-    >>> (ga.active == ga.new + ga.retained + ga.resurrected).all()  # doctest: +SKIP
+    >>> ga = growth_accounting(log, granularity="week")
+    >>> bool((ga.active == ga.new + ga.retained + ga.resurrected).all())
+    True
+    >>> bool((ga.churned == ga.churned_new + ga.churned_retained + ga.churned_resurrected).all())
     True
     """
     if granularity not in ("week", "month"):

@@ -69,8 +69,14 @@ def power_user_curve(log: EventLog) -> pd.DataFrame:
 
     Examples
     --------
-    >>> curve = power_user_curve(log)  # doctest: +SKIP
-    >>> curve[curve.month == curve.month.max()].head()  # doctest: +SKIP
+    >>> str(log.first_day), str(log.last_day)
+    ('2024-01-06', '2024-07-28')
+    >>> curve = power_user_curve(log)
+    >>> curve.month.dt.strftime("%Y-%m").unique().tolist()  # January and July are partial
+    ['2024-02', '2024-03', '2024-04', '2024-05', '2024-06']
+    >>> june = curve[curve.month == "2024-06-01"]
+    >>> len(june), int(june.active_days.max()), round(float(june.share.sum()), 9)
+    (30, 30, 1.0)
     """
     months = _complete_months(log)
     per = _user_month_days(log, months)
@@ -99,7 +105,9 @@ def power_user_curve_by_cohort(log: EventLog, *, month: dt.date | None = None) -
 
     Examples
     --------
-    >>> power_user_curve_by_cohort(log).groupby("cohort").share.sum()  # doctest: +SKIP
+    >>> by_cohort = power_user_curve_by_cohort(log)  # the latest complete month, June
+    >>> by_cohort.month.nunique(), bool(by_cohort.groupby("cohort").share.sum().round(9).eq(1).all())
+    (1, True)
     """
     months = _complete_months(log)
     m = months[-1] if month is None else period_index_py(month, "month")
@@ -134,7 +142,11 @@ def trailing_power_user_curve(log: EventLog, *, days: int = 28) -> pd.DataFrame:
 
     Examples
     --------
-    >>> trailing_power_user_curve(log, days=7)  # doctest: +SKIP
+    >>> l7 = trailing_power_user_curve(log, days=7)
+    >>> l7.active_days.tolist(), round(float(l7.share.sum()), 9)
+    ([1, 2, 3, 4, 5, 6, 7], 1.0)
+    >>> l7.as_of.iloc[0].date() == log.last_day
+    True
     """
     span = (log.last_day - log.first_day).days + 1
     if span < days:

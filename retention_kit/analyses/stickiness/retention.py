@@ -75,8 +75,13 @@ def cohort_retention(log: EventLog, *, granularity: Literal["week", "month"] = "
 
     Examples
     --------
-    >>> r = cohort_retention(log, granularity="week")  # doctest: +SKIP
-    >>> r[(r["mode"] == "on") & (r["period"] == 1)].head()  # doctest: +SKIP
+    >>> r = cohort_retention(log, granularity="week")
+    >>> sorted(r["mode"].unique()), bool(r.loc[r.period == 0, "retention"].eq(1).all())
+    (['on', 'on_or_after'], True)
+    >>> on = r[r["mode"] == "on"].set_index(["cohort", "period"]).active
+    >>> on_or_after = r[r["mode"] == "on_or_after"].set_index(["cohort", "period"]).active
+    >>> bool((on <= on_or_after).all())
+    True
     """
     if granularity not in ("week", "month"):
         raise ValueError(f"granularity must be 'week' or 'month', got {granularity!r}")
@@ -147,8 +152,12 @@ def average_retention(cells: pd.DataFrame, *, cohorts: int | None = None) -> pd.
 
     Examples
     --------
-    >>> on = cohort_retention(log, granularity="week")  # doctest: +SKIP
-    >>> average_retention(on[on["mode"] == "on"], cohorts=8)  # doctest: +SKIP
+    >>> r = cohort_retention(log, granularity="week")
+    >>> avg = average_retention(r[r["mode"] == "on"], cohorts=8)
+    >>> avg.columns.tolist()
+    ['period', 'cohorts', 'cohort_size', 'active', 'retention', 'ci_low', 'ci_high']
+    >>> avg.cohorts.head(3).tolist(), float(avg.retention.iloc[0])  # fewer cohorts reach later periods
+    ([8, 7, 6], 1.0)
     """
     if cells["mode"].nunique() > 1 or cells["granularity"].nunique() > 1:
         raise ValueError("average_retention takes the cells of one granularity and one mode")
