@@ -20,6 +20,9 @@ SHARED = shared_data_dir()
 D0 = dt.date(2024, 1, 1)
 
 EVENT_COLUMNS = ("user_id", "timestamp", "event")
+#: The columns of a log with money: ``events(rows, columns=REVENUE_COLUMNS)`` with ``data.revenue:
+#: revenue`` (``make_params(revenue="revenue")``).
+REVENUE_COLUMNS = (*EVENT_COLUMNS, "revenue")
 
 
 def make_params(*, product: str = "t", stickiness: dict | None = None, key_behaviors: dict | None = None,
@@ -59,6 +62,9 @@ def day_events(rows: Iterable[tuple[str, int, str, int]], *, start: dt.date = D0
 def load(source: pd.DataFrame | Iterable[Sequence[Any]], *, users: pd.DataFrame | None = None,
          params: Params | None = None, **params_kwargs: Any) -> EventLog:
     """The loaded log of ``source`` (a frame, or row tuples for :func:`events`) with ``params``
-    (default: :func:`make_params` of ``params_kwargs``)."""
+    (default: :func:`make_params` of ``params_kwargs``). ``users`` is the users frame; a
+    ``data.users`` section for it goes in ``params=make_params(users={...})``."""
+    if params is not None and params_kwargs:
+        raise TypeError(f"load: give params or make_params arguments, not both (got {sorted(params_kwargs)})")
     frame = source if isinstance(source, pd.DataFrame) else events(source)
     return load_events(params if params is not None else make_params(**params_kwargs), source=frame, users=users)

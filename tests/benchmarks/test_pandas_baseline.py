@@ -6,8 +6,9 @@ import pandas as pd
 import retention_kit as rk
 from benchmarks.pandas_baseline import stickiness_tables
 from retention_kit.analyses import stickiness
-from retention_kit.data.params import params_from_dict
 from retention_kit.data.datasets import make_demo_log
+
+from tests.factories import make_params
 
 
 def test_pandas_baseline_matches_the_kit(tmp_path):
@@ -15,7 +16,7 @@ def test_pandas_baseline_matches_the_kit(tmp_path):
     path = tmp_path / "log.parquet"
     df.to_parquet(path)
     base = stickiness_tables(path)
-    log = rk.load_events(params_from_dict({"product": "b", "data": {"source": str(path), "exclude_events": ["push_sent"]}}))
+    log = rk.load_events(make_params(product="b", source=str(path), exclude_events=["push_sent"]))
 
     kit = stickiness.active_users(log).set_index("date")[["dau", "wau", "mau"]]
     pd_active = base["active_users"].set_index("date")[["dau", "wau", "mau"]]

@@ -10,7 +10,7 @@ import pytest
 from retention_kit import DataError, SourceError, load_events
 from retention_kit.data import fetch
 
-from tests.factories import make_params
+from tests.factories import load, make_params
 
 # Three users over three days; u3 only has a system event that the tests exclude.
 TINY = pd.DataFrame(
@@ -24,12 +24,8 @@ TINY = pd.DataFrame(
 )
 
 
-def _log(df=TINY, **data):
-    return load_events(make_params(**data), source=df)
-
-
 def test_dataframe_source_counts_and_range():
-    log = _log()
+    log = load(TINY)
     q = log.quality
     assert (q.rows_read, q.rows_kept, q.users, q.event_types) == (6, 6, 3, 3)
     assert (q.first_day, q.last_day) == (dt.date(2024, 3, 1), dt.date(2024, 3, 3))
@@ -40,7 +36,7 @@ def test_dataframe_source_counts_and_range():
 
 
 def test_exclude_and_active_events():
-    log = _log(exclude_events=["push"], active_events=["open"])
+    log = load(TINY, exclude_events=["push"], active_events=["open"])
     q = log.quality
     assert q.excluded == 1 and q.rows_kept == 5 and q.users == 2
     active = fetch(log.active_days(), sort=["user_id", "day"])
@@ -51,7 +47,7 @@ def test_exclude_and_active_events():
 
 def test_starts_from_first_activity_or_signup():
     users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28 22:00", "2024-03-02 01:00"])})
-    log = load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+    log = load(TINY, users=users, params=make_params(users={"source": "(given)"}))
     starts = fetch(log.original_ids(log.starts()), sort=["user_id"])
     # u1 from the users table, u9 signed up without events, u2/u3 from first activity
     assert starts["user_id"].tolist() == ["u1", "u2", "u3", "u9"]
@@ -61,12 +57,12 @@ def test_starts_from_first_activity_or_signup():
 def test_naive_times_are_local_and_aware_times_convert():
     df = pd.DataFrame({"user_id": ["a", "b"], "event": ["x", "x"],
                        "timestamp": pd.to_datetime(["2024-01-15 23:30:00+00:00", "2024-07-15 22:30:00+00:00"], utc=True)})
-    log = _log(df, timezone="Europe/Berlin")
+    log = load(df, timezone="Europe/Berlin")
     # 23:30 UTC in January is 00:30 CET the next day; 22:30 UTC in July is 00:30 CEST
     days = fetch(log.events.select("user_id", "day"), sort=["user_id"])["day"].dt.date.tolist()
     assert days == [dt.date(2024, 1, 16), dt.date(2024, 7, 16)]
     naive = df.assign(timestamp=df["timestamp"].dt.tz_localize(None))
-    days = fetch(_log(naive, timezone="Europe/Berlin").events.select("user_id", "day"), sort=["user_id"])["day"].dt.date.tolist()
+    days = fetch(load(naive, timezone="Europe/Berlin").events.select("user_id", "day"), sort=["user_id"])["day"].dt.date.tolist()
     assert days == [dt.date(2024, 1, 15), dt.date(2024, 7, 15)]
 
 
@@ -119,7 +115,7 @@ def test_sources_are_never_modified(tmp_path):
     after = {f: (hashlib.sha256(f.read_bytes()).hexdigest(), os.stat(f).st_mtime_ns) for f in files}
     assert before == after
     frame = TINY.copy()
-    load_events(make_params(exclude_events=["push"]), source=frame)
+    load(frame, exclude_events=["push"])
     pd.testing.assert_frame_equal(frame, TINY)
 
 
@@ -138,7 +134,7 @@ def test_missing_source_and_unreadable_file(tmp_path):
 
 def test_missing_column_suggests_nearest():
     with pytest.raises(DataError, match=r"column 'user' \(data.user\) not found.*did you mean 'user_id'"):
-        _log(user="user")
+        load(TINY, user="user")
 
 
 def test_other_delimiter_is_named(tmp_path):
@@ -154,11 +150,11 @@ def test_other_delimiter_is_named(tmp_path):
 def test_time_column_errors():
     df = TINY.assign(timestamp=["not a time"] * 6)
     with pytest.raises(DataError, match=r"none of its 6 values parse as a time \(e.g. 'not a time'\)"):
-        _log(df)
+        load(df)
     with pytest.raises(DataError, match="all 6 rows are null"):
-        _log(TINY.assign(timestamp=pd.Series([None] * 6, dtype="string")))
+        load(TINY.assign(timestamp=pd.Series([None] * 6, dtype="string")))
     with pytest.raises(DataError, match="not a time"):
-        _log(TINY.assign(timestamp=1.5))
+        load(TINY.assign(timestamp=1.5))
 
 
 def test_some_bad_rows_are_dropped_and_counted_under_the_threshold():
@@ -166,20 +162,20 @@ def test_some_bad_rows_are_dropped_and_counted_under_the_threshold():
     df.loc[0, "timestamp"] = "garbage"
     df.loc[1, "user_id"] = None
     df.loc[2, "user_id"] = "   "
-    log = _log(df)
+    log = load(df)
     q = log.quality
     assert q.rows_read == 60 and q.rows_kept == 57
     assert q.dropped == {"null or blank user id ('user_id')": 2, "time that does not parse ('timestamp')": 1}
     # 2 of 60 is 3.3%: over a 2% limit it is an error naming the column, the count and the fix
     with pytest.raises(DataError, match=r"2 of 60 rows \(3.3%\) have a null or blank user id \('user_id'\).*max_dropped_share"):
-        _log(df, max_dropped_share=0.02)
+        load(df, max_dropped_share=0.02)
 
 
 def test_times_outside_the_valid_range():
     df = TINY.copy()
     df.loc[0, "timestamp"] = pd.Timestamp("1970-01-01")
     df.loc[1, "timestamp"] = pd.Timestamp("2199-01-01")
-    log = _log(df, max_dropped_share=0.5)
+    log = load(df, max_dropped_share=0.5)
     assert log.quality.dropped == {"time before 1990-01-01 (data.valid_from)": 1,
                                    f"time after {dt.date.today() + dt.timedelta(days=1)} (data.valid_until)": 1}
     assert log.quality.last_day == dt.date(2024, 3, 3)
@@ -187,15 +183,15 @@ def test_times_outside_the_valid_range():
 
 def test_empty_log_and_empty_after_filters():
     with pytest.raises(DataError, match="empty"):
-        _log(TINY.iloc[:0])
+        load(TINY.iloc[:0])
     with pytest.raises(DataError, match="no events left after filters.*6 removed by data.exclude_events"):
-        _log(exclude_events=["open", "save", "push"])
+        load(TINY, exclude_events=["open", "save", "push"])
     with pytest.raises(DataError, match="none of data.active_events"):
-        _log(active_events=["Open"])
+        load(TINY, active_events=["Open"])
 
 
 def test_active_events_absent_from_log_is_a_note():
-    log = _log(active_events=["open", "typo_event"])
+    log = load(TINY, active_events=["open", "typo_event"])
     assert log.quality.missing_active_events == ("typo_event",)
     assert any("typo_event" in n for n in log.quality.notes)
 
@@ -203,7 +199,7 @@ def test_active_events_absent_from_log_is_a_note():
 def test_users_table_missing_column():
     users = pd.DataFrame({"uid": ["u1"], "signup_time": ["2024-01-01"]})
     with pytest.raises(DataError, match=r"data.users.user"):
-        load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+        load(TINY, users=users, params=make_params(users={"source": "(given)"}))
 
 
 def test_demo_source_and_real_log(shared_data):
@@ -238,7 +234,7 @@ def test_activity_cache_gives_the_same_log_and_follows_the_source(tmp_path):
 
 def test_text_ids_become_integer_keys_that_map_back():
     users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28", "2024-03-02"])})
-    log = load_events(make_params(users={"source": "(given)"}), source=TINY, users=users)
+    log = load(TINY, users=users, params=make_params(users={"source": "(given)"}))
     keys = fetch(log.user_keys, sort=["key"])
     # ordered by the id: u1, u2, u3 from the events, u9 only from the users table; one key each
     assert keys["user_id"].tolist() == ["u1", "u2", "u3", "u9"] and keys["key"].tolist() == [1, 2, 3, 4]
@@ -248,7 +244,7 @@ def test_text_ids_become_integer_keys_that_map_back():
     assert back.groupby("user_id")["n"].sum().to_dict() == {"u1": 3, "u2": 2, "u3": 1}
     assert fetch(log.users, sort=["user_id"])["user_id"].tolist() == [1, 4]
     # integer ids stay as they are
-    ints = load_events(make_params(), source=TINY.assign(user_id=[1, 1, 1, 2, 2, 3]))
+    ints = load(TINY.assign(user_id=[1, 1, 1, 2, 2, 3]))
     assert ints.user_keys is None and fetch(ints.daily)["user_id"].dtype == "int64"
 
 
@@ -257,7 +253,7 @@ def test_users_table_duplicates_resolve_the_same_way_and_mismatches_are_noted():
     users = pd.DataFrame({"user_id": ["u1", "u1", "u8"],
                           "signup_time": pd.to_datetime(["2024-02-29", "2024-02-27", "2024-03-01"]),
                           "plan": ["pro", "free", "free"]})
-    log = load_events(make_params(users={"source": "(given)", "attributes": ["plan"]}), source=TINY, users=users)
+    log = load(TINY, users=users, params=make_params(users={"source": "(given)", "attributes": ["plan"]}))
     u = fetch(log.original_ids(log.users), sort=["user_id"])
     assert u["user_id"].tolist() == ["u1", "u8"]
     assert u["signup_day"].dt.date.tolist() == [dt.date(2024, 2, 27), dt.date(2024, 3, 1)]

@@ -14,10 +14,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retention_kit import DataError, load_events
+from retention_kit import DataError
 from retention_kit.data import fetch
 
-from tests.factories import make_params
+from tests.factories import load, make_params
 
 USERS = ["u1", "u2", "u3", "42", None, "", "   "]
 TIMES = ["2024-03-01 10:00:00", "2024-03-01 23:59:59", "2024-03-02 00:00:00", "2024-03-09 08:30:00",
@@ -60,7 +60,7 @@ def test_every_row_is_accounted_for(rows, exclude):
     df = pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]).astype("object")
     want = _expected(df, exclude)
     try:
-        log = load_events(make_params(exclude_events=exclude, max_dropped_share=1.0), source=df)
+        log = load(df, exclude_events=exclude, max_dropped_share=1.0)
     except DataError:
         # only when nothing valid is left (or no time parses at all)
         assert want["kept"] == 0
@@ -96,10 +96,10 @@ def test_loading_is_deterministic_and_leaves_the_frame_alone(rows):
     before = df.copy()
     params = make_params(max_dropped_share=1.0)
     try:
-        a = load_events(params, source=df)
+        a = load(df, params=params)
     except DataError:
         return
-    b = load_events(params, source=df)
+    b = load(df, params=params)
     assert a.quality == b.quality
     pd.testing.assert_frame_equal(fetch(a.daily, sort=["user_id", "day", "event"]),
                                   fetch(b.daily, sort=["user_id", "day", "event"]))
@@ -110,7 +110,7 @@ def test_a_null_event_with_exclusions_is_a_clear_error_not_a_crash():
     # found by the property above: isin() on a null event is null, and a sum of nulls is null
     df = pd.DataFrame([("u1", "2024-03-01 10:00:00", None)], columns=["user_id", "timestamp", "event"]).astype("object")
     try:
-        load_events(make_params(exclude_events=["push"], max_dropped_share=1.0), source=df)
+        load(df, exclude_events=["push"], max_dropped_share=1.0)
     except DataError as e:
         assert "no events left after filters: 1 rows read, 1 dropped as invalid, 0 removed" in str(e)
     else:

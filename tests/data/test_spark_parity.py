@@ -18,24 +18,22 @@ from retention_kit.data.backends import spark_session  # noqa: E402
 from retention_kit.data.params import params_from_dict  # noqa: E402
 from retention_kit.data.datasets import make_demo_log  # noqa: E402
 
+from tests.factories import make_params  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
-PARAMS = {
-    "product": "parity",
-    "data": {"source": "(given)", "exclude_events": ["push_sent"]},
-    "ladder": {"period": "week", "rungs": [
-        {"name": "Visitor", "when": {"active_days": 1}},
-        {"name": "Saver", "when": {"event": "save_note", "min": 1}},
-        {"name": "Creator", "when": {"all": [{"event": "create_note", "min": 2}, {"active_days": 2}]}},
-        {"name": "Sharer", "when": {"event": "share", "min": 1}},
-    ]},
-}
+LADDER = {"period": "week", "rungs": [
+    {"name": "Visitor", "when": {"active_days": 1}},
+    {"name": "Saver", "when": {"event": "save_note", "min": 1}},
+    {"name": "Creator", "when": {"all": [{"event": "create_note", "min": 2}, {"active_days": 2}]}},
+    {"name": "Sharer", "when": {"event": "share", "min": 1}},
+]}
 
 
 @pytest.fixture(scope="module")
 def logs():
     df = make_demo_log(400, seed=5, days=120).drop(columns=["revenue"])
-    params = params_from_dict(PARAMS)
+    params = make_params(product="parity", exclude_events=["push_sent"], ladder=LADDER)
     duck = load_events(params, source=df)
     spark = spark_session({"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2"}})
     import ibis

@@ -3,7 +3,6 @@ the demo's planted effects, a log with no effect, and the notebook under papermi
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +10,12 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from retention_kit import NotEnoughDataError, ParamsError, load_events, params_from_dict
+from retention_kit import NotEnoughDataError, ParamsError, load_events
 from retention_kit.analyses import key_behaviors as kb
 from retention_kit.core import stats
 
-from tests.factories import REPO  # noqa: E402
-D0 = dt.date(2024, 1, 1)
+from tests.factories import REPO, day_events, load, make_params  # noqa: E402
+
 WIN = {"window_days": 2, "outcome_start": 2, "outcome_end": 4}
 # the key_behaviors.csv contract, as the issue wrote it
 KB_CONTRACT = ["event", "threshold", "window_days", "outcome_start", "outcome_end", "split", "n_eligible", "n_did",
@@ -24,17 +23,9 @@ KB_CONTRACT = ["event", "threshold", "window_days", "outcome_start", "outcome_en
                "ci_not_low", "ci_not_high", "p_value", "q_value", "adjusted_odds_ratio"]
 
 
-def _log(rows, **data):
-    """rows: (user, day offset, event, times)."""
-    recs = [(u, pd.Timestamp(D0 + dt.timedelta(days=d)) + pd.Timedelta(hours=10), e)
-            for u, d, e, times in rows for _ in range(times)]
-    df = pd.DataFrame(recs, columns=["user_id", "timestamp", "event"])
-    section = {"source": "(given)", "exclude_events": ["push"], **data}
-    return load_events(params_from_dict({"product": "t", "data": section}), source=df)
-
-
-# The hand log (data range d0..d9). Window [0,2), outcome [2,4); "leak" is in the analysis'
-# exclude list (still activity), "push" in data.exclude_events (removed at load).
+# The hand log (data range d0..d9), as day_events rows (user, day offset, event, times). Window
+# [0,2), outcome [2,4); "leak" is in the analysis' exclude list (still activity), "push" in
+# data.exclude_events (removed at load: every log here is loaded with exclude_events=["push"]).
 #   u1 start d0: x x on d0; leak d3 (dn 3)             -> x=2, retained,     active days in window 1
 #   u2 start d0: x d0, y d1; leak d5 (dn 5)            -> x=1 y=1, churned,  active days 2
 #   u3 start d1: y d1; leak d4 (dn 3)                  -> y=1, retained,     active days 1
@@ -51,7 +42,7 @@ HAND = [("u1", 0, "x", 2), ("u1", 3, "leak", 1),
 
 @pytest.fixture(scope="module")
 def hand():
-    log = _log(HAND)
+    log = load(day_events(HAND), exclude_events=["push"])
     table, counts = kb.candidate_stats(log, **WIN, max_threshold=3, exclude=["leak"])
     return log, table.set_index(["split", "event", "threshold"]), counts
 
@@ -130,15 +121,14 @@ def test_baseline_and_y_have_no_adjusted_effect_here(hand):
 
 def test_window_overlap_is_a_params_error():
     with pytest.raises(ParamsError, match="overlaps"):
-        params_from_dict({"product": "t", "data": {"source": "x.csv"},
-                          "key_behaviors": {"window_days": 7, "outcome_start": 5, "outcome_end": 28}})
-    log = _log(HAND)
+        make_params(key_behaviors={"window_days": 7, "outcome_start": 5, "outcome_end": 28})
+    log = load(day_events(HAND), exclude_events=["push"])
     with pytest.raises(ParamsError, match="overlaps"):
         kb.candidate_stats(log, window_days=3, outcome_start=2, outcome_end=4)
 
 
 def test_no_eligible_user_is_not_enough_data():
-    log = _log(HAND)
+    log = load(day_events(HAND), exclude_events=["push"])
     with pytest.raises(NotEnoughDataError, match="eligible"):
         kb.candidate_stats(log, window_days=7, outcome_start=14, outcome_end=28)
 
@@ -175,7 +165,7 @@ def test_hand_segments(hand):
 def test_depth_counts_active_weeks():
     # one user: x on d0 and d10 (last active d10): blocks back from d10 are (10-0)//7 = 1 and 0,
     # so 2 active weeks and depth 2 events / 2 weeks = 1
-    log = _log([("w", 0, "x", 1), ("w", 10, "x", 1)])
+    log = load(day_events([("w", 0, "x", 1), ("w", 10, "x", 1)]), exclude_events=["push"])
     seg = kb.behavior_segments(log, power_user_days=2).set_index(["segment", "event"])
     assert seg.loc[("power", "x"), "depth_median"] == pytest.approx(1.0)
 
@@ -209,7 +199,7 @@ def _random_log(seed, n_users=300, days=45, effect=True):
 
 def test_matches_a_pandas_brute_force():
     rows = _random_log(1)
-    log = _log(rows)
+    log = load(day_events(rows), exclude_events=["push"])
     w, os_, oe, K = 7, 10, 20, 6
     t, counts = kb.candidate_stats(log, window_days=w, outcome_start=os_, outcome_end=oe, max_threshold=K)
     t = t[t["split"] == "all"].set_index(["event", "threshold"])
@@ -248,7 +238,7 @@ def test_no_effect_means_no_discovery_in_most_seeds():
     # may still let a false discovery through in about 1 seed in 20
     hits = 0
     for seed in range(6):
-        log = _log(_random_log(100 + seed, n_users=400, effect=False))
+        log = load(day_events(_random_log(100 + seed, n_users=400, effect=False)), exclude_events=["push"])
         t, _ = kb.candidate_stats(log, window_days=7, outcome_start=10, outcome_end=20, max_threshold=5)
         t = t[t["split"] == "all"]
         hits += bool(((t["q_value"] < 0.05) & t["supported"]).any())

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retention_kit import ParamsError, load_events, load_params, params_from_dict
+from retention_kit import ParamsError, load_events, load_params
 from retention_kit.analyses import ladder as L
 from retention_kit.core import conditions
 from retention_kit.data.params import LadderParams
 from retention_kit.errors import NotEnoughDataError
 
-from tests.factories import REPO as ROOT  # noqa: E402
+from tests.factories import REPO as ROOT, load, make_params  # noqa: E402
 
 # 2024-01-01 is a Monday: W0 = Jan 1-7, W1 = Jan 8-14, W2 = Jan 15-21, W3 = Jan 22-28, W4 = Jan 29-.
 W = [pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=k) for k in range(5)]
@@ -34,20 +34,6 @@ LADDER_B = [  # no catch-all: "Active (other)" appears at order 1
     {"name": "Saver", "when": {"event": "save", "min": 1}},
     {"name": "Power", "when": {"active_days": 3}},
 ]
-
-
-def _params(rungs=None, *, period="week", recent=8, active=None, **extra):
-    ladder = {"period": period, "recent_periods": recent}
-    if rungs is not None:
-        ladder["rungs"] = rungs
-    data = {"source": "unused.csv", **({"active_events": active} if active else {}), **extra}
-    return params_from_dict({"product": "t", "data": data, "ladder": ladder})
-
-
-def _log(rows, params, users=None):
-    df = pd.DataFrame(rows, columns=["user_id", "timestamp", "event"])
-    df["timestamp"] = pd.to_datetime(df["timestamp"])
-    return load_events(params, source=df, users=users)
 
 
 # u1 starts W0, u2 W1, u3 W2 (first active day; no users table). "push" is not activity.
@@ -78,8 +64,8 @@ ACTIVE = ["view", "create", "save", "share", "invite"]
 
 @pytest.fixture(scope="module")
 def hand():
-    p = _params(LADDER_A, recent=2, active=ACTIVE)
-    return _log(HAND, p), p.ladder
+    p = make_params(active_events=ACTIVE, ladder={"rungs": LADDER_A, "recent_periods": 2})
+    return load(HAND, params=p), p.ladder
 
 
 def _grid(log, ladder):
@@ -102,8 +88,8 @@ def test_rung_assignment_by_hand(hand):
 
 
 def test_implicit_active_other_without_catch_all():
-    p = _params(LADDER_B, active=ACTIVE)
-    log = _log(HAND, p)
+    p = make_params(active_events=ACTIVE, ladder={"rungs": LADDER_B})
+    log = load(HAND, params=p)
     assert [r.name for r in L.ladder_rungs(p.ladder)] == ["Inactive", "Active (other)", "Saver", "Power"]
     g = _grid(log, p.ladder)
     # u1: W0 active without save -> Other(1); W1 Inactive; W2 share only -> Other; W3 save -> Saver(2)
@@ -119,8 +105,8 @@ def test_implicit_active_other_without_catch_all():
 
 def test_identical_conditions_tie_goes_up_and_is_warned(hand):
     log, _ = hand
-    p = _params([{"name": "Low", "when": {"active_days": 1}}, {"name": "High", "when": {"any": [{"active_days": 1}]}}],
-                active=ACTIVE)
+    p = make_params(active_events=ACTIVE, ladder={"rungs": [{"name": "Low", "when": {"active_days": 1}},
+                                                           {"name": "High", "when": {"any": [{"active_days": 1}]}}]})
     g = _grid(log, p.ladder)
     # every active user-period matches both; the higher rung wins, so Low (1) is never used
     assert set(g.rung_order) == {0, 2}
@@ -135,7 +121,7 @@ def test_catch_all_is_structural_and_definition_table():
     assert not conditions.is_catch_all({"active_days": 2})
     assert not conditions.is_catch_all({"all": [{"active_days": 1}]})  # not recognised: structural rule only
     assert not conditions.is_catch_all({"previous": {"active_days": 1}})
-    d = L.definition_table(_params(LADDER_A).ladder)
+    d = L.definition_table(make_params(ladder={"rungs": LADDER_A}).ladder)
     assert d["condition"].tolist() == [
         "no activity in the period (implicit)", "active days >= 1", "save >= 1",
         "create >= 2 and active days >= 2", "share >= 1 or invite >= 1"]
@@ -224,8 +210,8 @@ def test_validation_by_hand(hand):
 
 def test_warning_for_absent_event(hand):
     log, _ = hand
-    p = _params([{"name": "Visitor", "when": {"active_days": 1}}, {"name": "Pro", "when": {"event": "upgrade"}}],
-                active=ACTIVE)
+    p = make_params(active_events=ACTIVE, ladder={"rungs": [{"name": "Visitor", "when": {"active_days": 1}},
+                                                           {"name": "Pro", "when": {"event": "upgrade"}}]})
     warns = L.ladder_warnings(log, ladder=p.ladder)
     assert len(warns) == 1 and "upgrade" in warns[0] and "never occur" in warns[0]
     # the condition simply never holds
@@ -233,10 +219,11 @@ def test_warning_for_absent_event(hand):
 
 
 def test_users_table_signup_without_events_is_inactive():
-    p = _params(LADDER_A, active=ACTIVE, users={"source": "unused.csv", "signup_time": "signup_time"})
+    p = make_params(active_events=ACTIVE, users={"source": "(given)", "signup_time": "signup_time"},
+                    ladder={"rungs": LADDER_A})
     users = pd.DataFrame({"user_id": ["u1", "u2", "u3", "u5"],
                           "signup_time": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-10"])})
-    log = _log(HAND, p, users=users)
+    log = load(HAND, users=users, params=p)
     c = L.cohorts(log, ladder=p.ladder)
     # u5 signs up in W1 and never acts: Inactive at ages 0, 1, 2 (W1..W3); it shares the W1 cohort with u2
     w1 = c[(c.cohort == W[1]) & (c.rung == "Inactive")].set_index("age")["users"].to_dict()
@@ -247,21 +234,21 @@ def test_users_table_signup_without_events_is_inactive():
 def test_default_frequency_ladders():
     # week: u active 1 day in W0, 3 days in W1, 4 days in W2 (W2 ends Sunday Jan 21 = last day)
     days = ["2024-01-01", "2024-01-08", "2024-01-09", "2024-01-10", "2024-01-15", "2024-01-16", "2024-01-17", "2024-01-21"]
-    p = _params(None)
-    log = _log([("u", d, "x") for d in days], p)
+    p = make_params(ladder={"period": "week"})
+    log = load([("u", d, "x") for d in days], params=p)
     assert [r.name for r in L.ladder_rungs(p.ladder)] == ["Inactive", "1 day", "2-3 days", "4+ days"]
     assert list(_grid(log, p.ladder).rung_order) == [1, 2, 3]
     # month: Jan has 8 active days -> "4-10 days"
-    pm = _params(None, period="month")
-    log_m = _log([("u", d, "x") for d in days] + [("u", "2024-01-31", "x")], pm)
+    pm = make_params(ladder={"period": "month"})
+    log_m = load([("u", d, "x") for d in days] + [("u", "2024-01-31", "x")], params=pm)
     c = L.composition(log_m, ladder=pm.ladder)
     assert c[(c.scope == "all") & (c.users > 0)]["rung"].tolist() == ["4-10 days"]
     assert [r.name for r in L.ladder_rungs(pm.ladder)][1:] == ["1-3 days", "4-10 days", "11+ days"]
 
 
 def test_no_complete_period_is_not_enough_data():
-    p = _params(None)
-    log = _log([("u", "2024-01-01", "x"), ("u", "2024-01-03", "x")], p)  # W0 ends Jan 7, data ends Jan 3
+    p = make_params()
+    log = load([("u", "2024-01-01", "x"), ("u", "2024-01-03", "x")], params=p)  # W0 ends Jan 7, data ends Jan 3
     with pytest.raises(NotEnoughDataError, match="does not cover one complete week"):
         L.composition(log, ladder=p.ladder)
 
@@ -269,14 +256,14 @@ def test_no_complete_period_is_not_enough_data():
 def test_previous_condition_loyalty_loop():
     rungs = [{"name": "Buyer", "when": {"event": "buy"}},
              {"name": "Loyal", "when": {"all": [{"event": "buy"}, {"previous": {"event": "buy"}}]}}]
-    p = _params(rungs)
+    p = make_params(ladder={"rungs": rungs})
     rows = [
         # x buys W0, W1; only views W2; buys W3 -> Buyer, Loyal, Active (other), Buyer
         ("x", "2024-01-01", "buy"), ("x", "2024-01-08", "buy"), ("x", "2024-01-15", "view"), ("x", "2024-01-22", "buy"),
         # y buys W1 (first period: no previous purchase) and W3 after an inactive W2 -> Buyer, Inactive, Buyer
         ("y", "2024-01-09", "buy"), ("y", "2024-01-28", "buy"),
     ]
-    log = _log(rows, p)
+    log = load(rows, params=p)
     assert list(_grid(log, p.ladder).rung_order) == [2, 3, 1, 2, 2, 0, 2]
     assert L.definition_table(p.ladder)["condition"].iloc[-1] == "buy >= 1 and previous period: buy >= 1"
 
@@ -295,14 +282,14 @@ def test_previous_condition_loyalty_loop():
 ])
 def test_bad_ladder_params(rungs, message):
     with pytest.raises(ParamsError) as e:
-        _params(rungs)
+        make_params(ladder={"rungs": rungs})
     assert message in str(e.value)
     assert "'ladder" in str(e.value) and "rung" in str(e.value)  # names the section and the rung
 
 
 def test_bad_ladder_key_suggests():
     with pytest.raises(ParamsError, match="did you mean 'recent_periods'"):
-        params_from_dict({"product": "t", "data": {"source": "x.csv"}, "ladder": {"recent_period": 4}})
+        make_params(ladder={"recent_period": 4})
 
 
 # ---- random logs: invariants and a brute-force re-implementation --------------------------------
@@ -341,7 +328,7 @@ RANDOM_LADDER = [
     {"name": "C", "when": {"all": [{"event": "b", "min": 1}, {"active_days": 2}]}},
     {"name": "T", "when": {"any": [{"event": "c", "min": 1}, {"active_days": 4}]}},
 ]
-_P_RANDOM = _params(RANDOM_LADDER, recent=3)
+_P_RANDOM = make_params(ladder={"rungs": RANDOM_LADDER, "recent_periods": 3})
 
 event_rows = st.lists(
     st.tuples(st.sampled_from(["u1", "u2", "u3", "u4", "u5"]), st.integers(0, 45), st.integers(0, 23),
@@ -362,7 +349,7 @@ def test_random_logs_match_brute_force_and_invariants(raw):
     first_week = -(-min(d for _, d, _, _ in raw) // 7)
     if last_week < first_week:
         return  # no complete week: covered by test_no_complete_period_is_not_enough_data
-    log = _log(rows, _P_RANDOM)
+    log = load(rows, params=_P_RANDOM)
     ladder = _P_RANDOM.ladder
     full = _brute(rows, RANDOM_LADDER, last_week)
     expected = {k: v for k, v in full.items() if k[1] >= first_week}
@@ -519,7 +506,7 @@ def test_partial_first_week_is_off_the_grid():
     #   u3: Sun Jan 21             -> cohort W2
     rows = [("u1", "2024-01-06T10:00:00", "a"), ("u1", "2024-01-09T10:00:00", "a"),
             ("u2", "2024-01-10T10:00:00", "a"), ("u3", "2024-01-21T10:00:00", "a")]
-    log = _log(rows, _params(None))
+    log = load(rows)
     c = L.cohorts(log, ladder=LadderParams(period="week"))
     keys = c.groupby(["cohort", "age"])["users"].sum().to_dict()
     assert keys == {(W[0], 1): 1, (W[0], 2): 1, (W[1], 0): 1, (W[1], 1): 1, (W[2], 0): 1}

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention_kit import load_events, params_from_dict
 from retention_kit.data import fetch
 from retention_kit.errors import NotEnoughDataError
 from retention_kit.analyses import lifecycle
@@ -30,20 +29,10 @@ from retention_kit.analyses.lifecycle import (
 )
 from retention_kit.analyses.lifecycle import cohort_revenue, repurchase, value_by_period
 
-from tests.factories import REPO as ROOT  # noqa: E402
+from tests.factories import REPO as ROOT, REVENUE_COLUMNS, events, load  # noqa: E402
 D = dt.date
-
-
-def _log(rows, *, users=None, revenue=False, purchase_events=None):
-    """rows: (user, 'YYYY-MM-DD', event[, revenue]); every event is activity."""
-    cols = ["user_id", "timestamp", "event"] + (["revenue"] if revenue else [])
-    df = pd.DataFrame(rows, columns=cols)
-    df["timestamp"] = pd.to_datetime(df["timestamp"]) + pd.Timedelta(hours=12)
-    data = {"source": "(frame)", "timezone": "UTC"}
-    if revenue:
-        data["revenue"] = "revenue"
-        data["purchase_events"] = purchase_events
-    return load_events(params_from_dict({"product": "t", "data": data}), source=df, users=users)
+# The logs here are rows (user, 'YYYY-MM-DD', event[, revenue]) of date-only stamps, loaded at
+# noon UTC (events(rows, hour=12)); every event is activity.
 
 
 def _days(user, days, event="app_open"):
@@ -60,28 +49,28 @@ def test_thresholds_from_cadence():
     rows = (_days("a", ["2024-01-01", "2024-01-02", "2024-01-03"]) + _days("b", ["2024-01-01", "2024-01-03", "2024-01-05"])
             + _days("c", ["2024-01-01", "2024-01-04"]) + _days("d", ["2024-01-01", "2024-01-05"])
             + _days("e", ["2024-01-01", "2024-01-11"]) + _days("f", ["2024-01-01"]))
-    thr = thresholds(_log(rows))
+    thr = thresholds(load(events(rows, hour=12)))
     assert thr.cadence_p80 == pytest.approx(5.2)
     assert (thr.cadence_days, thr.new_days, thr.silent_days, thr.churned_days) == (5, 5, 10, 20)
     assert set(thr.derived) == {"new_days", "silent_days", "churned_days"}
     assert "5.2" in thr.describe() and "20 days or more" in thr.describe()
     # given values win; a derived churned below a given silent becomes 2x silent (30 -> 60)
-    thr2 = thresholds(_log(rows), silent_days=30)
+    thr2 = thresholds(load(events(rows, hour=12)), silent_days=30)
     assert (thr2.silent_days, thr2.churned_days, thr2.new_days) == (30, 60, 5)
     # a given churned below the derived silent: silent becomes half of it (7 // 2 = 3)
-    thr3 = thresholds(_log(rows), churned_days=7)
+    thr3 = thresholds(load(events(rows, hour=12)), churned_days=7)
     assert (thr3.silent_days, thr3.churned_days) == (3, 7)
 
 
 def test_thresholds_rounding_half_up_and_thin_data():
     # two users, median gaps 2 and 3: p80 = 2 + 0.8 * 1 = 2.8 -> 3; silent 6, churned 12
     rows = _days("a", ["2024-01-01", "2024-01-03"]) + _days("b", ["2024-01-01", "2024-01-04"])
-    thr = thresholds(_log(rows))
+    thr = thresholds(load(events(rows, hour=12)))
     assert (thr.cadence_days, thr.silent_days, thr.churned_days) == (3, 6, 12)
     # gaps 2 and 3 with quantile 0.5: 2.5 rounds half up to 3 (not to even 2)
-    assert thresholds(_log(rows), quantile=0.5).cadence_days == 3
+    assert thresholds(load(events(rows, hour=12)), quantile=0.5).cadence_days == 3
     # nobody with two active days: no cadence unless all thresholds are given
-    one = _log(_days("a", ["2024-01-01"]) + _days("b", ["2024-01-05"]))
+    one = load(events(_days("a", ["2024-01-01"]) + _days("b", ["2024-01-05"]), hour=12))
     with pytest.raises(NotEnoughDataError):
         thresholds(one)
     assert thresholds(one, new_days=1, silent_days=2, churned_days=3) == Thresholds(1, 2, 3)
@@ -105,7 +94,7 @@ def test_segments_at_edges():
         + _days("later", ["2024-01-10", "2024-02-03"])  # as of Jan 31: last active Jan 10, since 21 -> churned
         + _days("future", ["2024-02-05"])               # starts after D: not counted
     )
-    log = _log(rows)
+    log = load(events(rows, hour=12))
     seg = fetch(log.original_ids(segments_at(log, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
     assert seg["segment"].to_dict() == {"n1": "new", "n2": "active", "act4": "active", "sil5": "silent",
                                         "sil9": "silent", "chu10": "churned", "later": "churned"}
@@ -118,7 +107,7 @@ def test_never_active_user_counts_from_signup():
     rows = _days("x", ["2024-01-01", "2024-01-31"])
     users = pd.DataFrame({"user_id": ["x", "ghost", "fresh"],
                           "signup_time": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-30"])})
-    lg = _log(rows, users=users)
+    lg = load(events(rows, hour=12), users=users)
     seg = fetch(lg.original_ids(segments_at(lg, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
     assert seg["segment"].to_dict() == {"x": "active", "ghost": "churned", "fresh": "new"}
     assert seg.loc["ghost", "days_since"] == 11
@@ -134,7 +123,7 @@ def test_signup_only_user_is_never_active():
     users = pd.DataFrame({"user_id": ["x", "s2", "s3", "s4", "s9", "s10", "used", "late"],
                           "signup_time": pd.to_datetime(["2024-01-01", "2024-01-29", "2024-01-28", "2024-01-27",
                                                          "2024-01-22", "2024-01-21", "2024-01-20", "2024-01-20"])})
-    lg = _log(rows, users=users)
+    lg = load(events(rows, hour=12), users=users)
     seg = fetch(lg.original_ids(segments_at(lg, D(2024, 1, 31), thresholds=THR))).set_index("user_id")
     assert seg["segment"].to_dict() == {
         "x": "active", "used": "active",
@@ -171,7 +160,8 @@ def test_engine_tables_built_once_per_log_and_thresholds(monkeypatch):
 
     monkeypatch.setattr(seg_mod, "build_segments", seg)
     monkeypatch.setattr(risk_mod, "_build_at_risk", risk)
-    log = _log(_days("a", ["2024-01-01", "2024-01-30", "2024-02-28"]) + _days("b", ["2024-01-01", "2024-03-05"]))
+    rows = _days("a", ["2024-01-01", "2024-01-30", "2024-02-28"]) + _days("b", ["2024-01-01", "2024-03-05"])
+    log = load(events(rows, hour=12))
     a = snapshots(log, thresholds=THR)
     flows(log, thresholds=THR)
     assert calls["seg"] == 1
@@ -183,8 +173,7 @@ def test_engine_tables_built_once_per_log_and_thresholds(monkeypatch):
     other = Thresholds(new_days=3, silent_days=6, churned_days=10)
     snapshots(log, thresholds=other)
     assert calls["seg"] == n + 1
-    b = snapshots(_log(_days("a", ["2024-01-01", "2024-01-30", "2024-02-28"]) + _days("b", ["2024-01-01", "2024-03-05"])),
-                  thresholds=THR)
+    b = snapshots(load(events(rows, hour=12)), thresholds=THR)
     assert calls["seg"] == n + 2
     pd.testing.assert_frame_equal(a, b)
 
@@ -198,7 +187,7 @@ def test_snapshots_and_flows():
         + _days("d", ["2024-02-22", "2024-03-05"])             # not started Jan 31; Feb 29 since 7 silent
         + _days("e", ["2024-01-05"])                           # Jan 31 since 26 churned; Feb 29 churned
     )
-    log = _log(rows)
+    log = load(events(rows, hour=12))
     assert snapshot_dates(log) == [D(2024, 1, 31), D(2024, 2, 29)]
     s = snapshots(log, thresholds=THR)
     jan = s[s["date"] == "2024-01-31"].set_index("segment")
@@ -217,32 +206,31 @@ def test_snapshots_and_flows():
 
 
 def test_snapshots_need_a_month_end():
-    log = _log(_days("a", ["2024-01-02", "2024-01-05"]))
+    log = load(events(_days("a", ["2024-01-02", "2024-01-05"]), hour=12))
     with pytest.raises(NotEnoughDataError):
         snapshots(log, thresholds=THR)
 
 
 # ---------------------------------------------------------------- at risk
 
-def _risk_log():
-    # as of 2024-03-31 (last day, via the filler); new 3, silent 30, churned 60, factor 2
-    return _log(
-        _days("r1", ["2024-03-01", "2024-03-03", "2024-03-05"])          # gap 2, since 26 > 4 -> at risk (active)
-        + _days("edge", ["2024-03-19", "2024-03-22", "2024-03-25"])      # gap 3, since 6 = 2 x 3 -> not at risk
-        + _days("edge1", ["2024-03-18", "2024-03-21", "2024-03-24"])     # gap 3, since 7 > 6 -> at risk
-        + _days("two", ["2024-03-01", "2024-03-02"])                     # 2 active days: never at risk
-        + _days("sil", ["2024-02-01", "2024-02-02", "2024-02-03"])       # since 57: silent, gap 1 -> at risk
-        + _days("gone", ["2024-01-01", "2024-01-02", "2024-01-03"])      # since 88 >= 60: churned, not listed
-        + _days("fresh", ["2024-03-29", "2024-03-30", "2024-03-31"])     # new (age 2): not listed
-        + _days("filler", ["2024-03-31"])
-    )
+# as of 2024-03-31 (last day, via the filler); new 3, silent 30, churned 60, factor 2
+RISK_ROWS = (
+    _days("r1", ["2024-03-01", "2024-03-03", "2024-03-05"])          # gap 2, since 26 > 4 -> at risk (active)
+    + _days("edge", ["2024-03-19", "2024-03-22", "2024-03-25"])      # gap 3, since 6 = 2 x 3 -> not at risk
+    + _days("edge1", ["2024-03-18", "2024-03-21", "2024-03-24"])     # gap 3, since 7 > 6 -> at risk
+    + _days("two", ["2024-03-01", "2024-03-02"])                     # 2 active days: never at risk
+    + _days("sil", ["2024-02-01", "2024-02-02", "2024-02-03"])       # since 57: silent, gap 1 -> at risk
+    + _days("gone", ["2024-01-01", "2024-01-02", "2024-01-03"])      # since 88 >= 60: churned, not listed
+    + _days("fresh", ["2024-03-29", "2024-03-30", "2024-03-31"])     # new (age 2): not listed
+    + _days("filler", ["2024-03-31"])
+)
 
 
 RISK_THR = Thresholds(new_days=3, silent_days=30, churned_days=60)
 
 
 def test_at_risk_users_by_own_rhythm():
-    log = _risk_log()
+    log = load(events(RISK_ROWS, hour=12))
     df = at_risk_users(log, thresholds=RISK_THR, factor=2.0)
     assert df["user_id"].tolist() == ["sil", "r1", "edge1"]  # longest silence first
     r1 = df.set_index("user_id").loc["r1"]
@@ -260,7 +248,7 @@ def test_at_risk_users_by_own_rhythm():
 
 
 def test_at_risk_summary_counts():
-    s = at_risk_summary(_risk_log(), thresholds=RISK_THR, factor=2.0).set_index("segment")
+    s = at_risk_summary(load(events(RISK_ROWS, hour=12)), thresholds=RISK_THR, factor=2.0).set_index("segment")
     # active: r1, edge, edge1, two (filler is new) -> 4 users, 2 at risk; silent: sil -> 1 of 1
     assert s.loc["active", ["users", "at_risk"]].tolist() == [4, 2]
     assert s.loc["silent", ["users", "at_risk"]].tolist() == [1, 1]
@@ -283,7 +271,8 @@ def test_at_risk_by_missed_purchase_intervals():
     rows += [("p2", f"2024-03-{d:02d}", "purchase", 10.0) for d in (11, 16, 21)]
     # p3 buys twice only: no purchase rhythm yet
     rows += [("p3", f"2024-03-{d:02d}", "purchase", 10.0) for d in (1, 5)]
-    log = _log(rows, revenue=True, purchase_events=["purchase", "refund"])
+    log = load(events(rows, columns=REVENUE_COLUMNS, hour=12), revenue="revenue",
+               purchase_events=["purchase", "refund"])
     df = at_risk_users(log, thresholds=RISK_THR)
     assert df["user_id"].tolist() == ["p1"]
     p1 = df.iloc[0]
@@ -321,16 +310,13 @@ def test_export_frame_puts_contract_columns_first():
         spec.export("value").frame(m.drop(columns="arppu"))
 
 
-def _money_log(rows):
-    return _log(rows, revenue=True, purchase_events=["purchase"])
-
-
 def test_value_sections_need_complete_periods_and_purchases():
     # data 2024-01-02 .. 01-20: January is not complete (it ends 01-31), so no ARPU month; a's first
     # purchase (01-02) is 18 days before the end, < 30, so nobody is eligible for any window; the
     # January cohort has no complete month
-    thin = _money_log([("a", "2024-01-02", "purchase", 10.0), ("a", "2024-01-05", "purchase", 5.0),
-                       ("b", "2024-01-20", "app_open", np.nan)])
+    money = {"revenue": "revenue", "purchase_events": ["purchase"]}  # the data params of the logs here
+    thin = load(events([("a", "2024-01-02", "purchase", 10.0), ("a", "2024-01-05", "purchase", 5.0),
+                        ("b", "2024-01-20", "app_open", np.nan)], columns=REVENUE_COLUMNS, hour=12), **money)
     with pytest.raises(NotEnoughDataError, match="complete"):
         complete_value_periods(value_by_period(thin, granularity="month"))
     with pytest.raises(NotEnoughDataError, match="30 days"):
@@ -341,8 +327,8 @@ def test_value_sections_need_complete_periods_and_purchases():
     # February are complete but nobody paid. (updated: the January cohort holds everyone already
     # there when the log begins, so it is left out; c starts the first new cohort, February, whose
     # month-0 revenue is -5, so its revenue retention is undefined)
-    refunds = _money_log([("a", "2024-01-01", "refund", -5.0), ("c", "2024-02-03", "refund", -5.0),
-                          ("b", "2024-03-10", "app_open", np.nan)])
+    refunds = load(events([("a", "2024-01-01", "refund", -5.0), ("c", "2024-02-03", "refund", -5.0),
+                           ("b", "2024-03-10", "app_open", np.nan)], columns=REVENUE_COLUMNS, hour=12), **money)
     with pytest.raises(NotEnoughDataError, match="no purchase"):
         complete_value_periods(value_by_period(refunds, granularity="month"))
     with pytest.raises(NotEnoughDataError, match="revenue retention"):
@@ -350,8 +336,9 @@ def test_value_sections_need_complete_periods_and_purchases():
     # a purchase of 10 on 01-05 (a) and app use by b on 01-01 and 01-06: January complete (updated:
     # the data must start on 01-01 for January to be whole), February (to 02-10) not: one month
     # shown, 2 active users, 1 paying, revenue 10, ARPU 10 / 2 = 5, ARPPU 10
-    ok = _money_log([("b", "2024-01-01", "app_open", np.nan), ("a", "2024-01-05", "purchase", 10.0),
-                     ("b", "2024-01-06", "app_open", np.nan), ("b", "2024-02-10", "app_open", np.nan)])
+    ok = load(events([("b", "2024-01-01", "app_open", np.nan), ("a", "2024-01-05", "purchase", 10.0),
+                      ("b", "2024-01-06", "app_open", np.nan), ("b", "2024-02-10", "app_open", np.nan)],
+                     columns=REVENUE_COLUMNS, hour=12), **money)
     done = complete_value_periods(value_by_period(ok, granularity="month"))
     assert done["period"].tolist() == [pd.Timestamp("2024-01-01")]
     assert (done["active_users"].iloc[0], done["paying_users"].iloc[0]) == (2, 1)
@@ -480,7 +467,7 @@ def test_snapshots_and_at_risk_agree_with_pandas_brute_force():
 
     raw = make_demo_log(400, seed=11, days=100)
     raw = raw[raw["event"] != "push_sent"]
-    log = load_events(params_from_dict({"product": "d", "data": {"source": "(frame)"}}), source=raw)
+    log = load(raw, product="d")
     thr = Thresholds(new_days=4, silent_days=9, churned_days=21)
     days = raw.assign(day=raw["timestamp"].dt.normalize())[["user_id", "day"]].drop_duplicates()
     by_user = days.groupby("user_id")["day"].apply(sorted).to_dict()

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention_kit import load_events, params_from_dict
 from retention_kit.data import fetch
 from retention_kit.errors import NotEnoughDataError
 from retention_kit.analyses.lifecycle import (
@@ -20,6 +19,8 @@ from retention_kit.analyses.lifecycle import (
     repurchase_trend,
     value_by_period,
 )
+
+from tests.factories import REVENUE_COLUMNS, events, load, make_params
 
 # The ledger (every event counts as activity; the data ends on 2024-04-02, so April is incomplete):
 #   A: 01-05 purchase 10, 01-20 purchase 20, 02-10 refund -5, 03-01 app_open
@@ -41,34 +42,25 @@ LEDGER = [
 # FULL_JAN adds a system "ping" on Monday 01-01 (an event, not activity: it only extends the data
 # range), so January and the week of 01-01 are complete, and SIGNUPS gives each user a users-table
 # signup on their first active day (the same cohorts, but known to be new: no left-censoring).
+FULL_JAN = [("S", "2024-01-01", "ping", np.nan), *LEDGER]
+FULL_JAN_ACTIVE = ["purchase", "refund", "app_open"]
 SIGNUPS = pd.DataFrame({"user_id": list("ABCDE"),
                         "signup_time": ["2024-01-05 10:00", "2024-01-10 10:00", "2024-02-01 10:00",
                                         "2024-03-10 10:00", "2024-04-02 10:00"]})
-
-
-def _log(rows=LEDGER, *, purchase_events=("purchase", "refund"), revenue=True, full_jan=False, users=None):
-    if full_jan:
-        rows = [("S", "2024-01-01", "ping", np.nan), *rows]
-    df = pd.DataFrame(rows, columns=["user_id", "timestamp", "event", "revenue"])
-    df["timestamp"] = pd.to_datetime(df["timestamp"]) + pd.Timedelta(hours=10)
-    data = {"source": "(frame)"}
-    if full_jan:
-        data["active_events"] = ["purchase", "refund", "app_open"]
-    if users is not None:
-        data["users"] = {"source": "(given)", "signup_time": "signup_time"}
-    if revenue:
-        data.update(revenue="revenue", purchase_events=list(purchase_events) if purchase_events else None)
-    return load_events(params_from_dict({"product": "t", "data": data}), source=df, users=users)
+SIGNUPS_SECTION = {"source": "(given)", "signup_time": "signup_time"}
+# The logs are these rows at 10:00 UTC (events(rows, columns=REVENUE_COLUMNS, hour=10)), with
+# revenue in the "revenue" column and, unless a test says otherwise, these purchase events:
+MONEY = {"revenue": "revenue", "purchase_events": ["purchase", "refund"]}
 
 
 def test_purchases_exclude_refunds_and_count_a_day_once():
-    lg = _log()
+    lg = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
     p = fetch(lg.original_ids(purchase_days(lg)), sort=["user_id", "day"])
     assert list(zip(p["user_id"], p["day"].dt.strftime("%Y-%m-%d"), p["purchase_revenue"])) == [
         ("A", "2024-01-05", 10.0), ("A", "2024-01-20", 20.0), ("B", "2024-02-15", 30.0), ("D", "2024-03-10", 55.0)]
     # without purchase_events, events with revenue are purchase events: the refund is negative so
     # still not a purchase, and the result is the same
-    lg = _log(purchase_events=None)
+    lg = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), revenue="revenue", purchase_events=None)
     q = fetch(lg.original_ids(purchase_days(lg)), sort=["user_id", "day"])
     assert len(q) == 4
 
@@ -76,18 +68,21 @@ def test_purchases_exclude_refunds_and_count_a_day_once():
 def test_partial_first_month_is_empty():
     # the plain ledger starts on 01-05: January is not entirely within the data, so it is empty
     # like the running April, never a (too small) number
-    v = value_by_period(_log(), granularity="month").set_index("period")
+    log = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
+    v = value_by_period(log, granularity="month").set_index("period")
     jan = v.loc[pd.Timestamp("2024-01-01")]
     assert not jan["complete"] and pd.isna(jan["active_users"]) and math.isnan(jan["revenue"])
     assert v["complete"].tolist() == [False, True, True, False]
     # weekly: the week of Mon 01-01 holds only 01-05..01-07 of the data
-    w = value_by_period(_log(), granularity="week").set_index("period")
+    log = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
+    w = value_by_period(log, granularity="week").set_index("period")
     assert not w.loc[pd.Timestamp("2024-01-01"), "complete"] and w.loc[pd.Timestamp("2024-01-08"), "complete"]
 
 
 def test_value_by_month():
     # (updated: runs on the ledger with a complete January; on the plain ledger January is partial)
-    v = value_by_period(_log(full_jan=True), granularity="month").set_index("period")
+    log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), active_events=FULL_JAN_ACTIVE, **MONEY)
+    v = value_by_period(log, granularity="month").set_index("period")
     jan, feb, mar, apr = (v.loc[pd.Timestamp(f"2024-{m:02d}-01")] for m in (1, 2, 3, 4))
     # Jan: active A, B; revenue 10 + 20 = 30; paying A; purchases 2 (two days)
     #      ARPU 30 / 2 = 15, ARPPU 30 / 1 = 30, frequency 2 / 1 = 2
@@ -108,7 +103,8 @@ def test_value_by_month():
 def test_value_by_week_fills_quiet_weeks_with_zero():
     # weeks start Monday; 2024-01-01 is a Monday. Week of 01-22 has no event at all: 0 users, 0
     # revenue, ratios empty (complete week, so not blank counts)
-    v = value_by_period(_log(), granularity="week").set_index("period")
+    log = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
+    v = value_by_period(log, granularity="week").set_index("period")
     quiet = v.loc[pd.Timestamp("2024-01-22")]
     assert (quiet["active_users"], quiet["revenue"]) == (0, 0) and math.isnan(quiet["arpu"])
     # week of 01-15 holds A's purchase of 20 on 01-20 (a Saturday)
@@ -120,7 +116,8 @@ def test_value_by_week_fills_quiet_weeks_with_zero():
 def test_repurchase_eligibility_edges():
     # first purchases: A 01-05 (next purchase 01-20, 15 days later), B 02-15 (none), D 03-10 (none);
     # last day 04-02. Eligible for w when first + w <= 04-02.
-    r = repurchase(_log(), windows=[14, 15, 88, 89]).set_index("window_days")
+    log = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
+    r = repurchase(log, windows=[14, 15, 88, 89]).set_index("window_days")
     # w 14: A (01-19), B (02-29), D (03-24) eligible = 3; A's second is 15 days later > 14 -> 0
     assert r.loc[14, ["eligible_buyers", "repurchasers"]].tolist() == [3, 0]
     # w 15: all three (D: 03-25) eligible; A repurchased on day 15 exactly -> 1 of 3
@@ -136,7 +133,9 @@ def test_repurchase_same_day_second_purchase_does_not_count():
     rows = [("A", "2024-01-01", "purchase", 5.0), ("A", "2024-01-01", "purchase_b", 5.0),
             ("B", "2024-01-01", "purchase", 5.0), ("B", "2024-01-31", "purchase", 5.0),
             ("Z", "2024-06-01", "app_open", np.nan)]
-    r = repurchase(_log(rows, purchase_events=("purchase", "purchase_b")), windows=[30]).iloc[0]
+    log = load(events(rows, columns=REVENUE_COLUMNS, hour=10), revenue="revenue",
+               purchase_events=["purchase", "purchase_b"])
+    r = repurchase(log, windows=[30]).iloc[0]
     # both eligible (01-01 + 30 <= 06-01); A bought twice on one day (one purchase), B again 30 days later
     assert (r["eligible_buyers"], r["repurchasers"], r["rate"]) == (2, 1, 0.5)
 
@@ -145,7 +144,8 @@ def test_repurchase_trend_groups():
     # window 15, span 30: last day 04-02, so eligible first purchases are on or before 03-18:
     # recent = 02-18 .. 03-18 (D 03-10: no repurchase), previous = 01-19 .. 02-17 (B: none);
     # A (01-05) is in neither.
-    t = repurchase_trend(_log(), window=15, span_days=30).set_index("cohort")
+    log = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
+    t = repurchase_trend(log, window=15, span_days=30).set_index("cohort")
     assert t.loc["recent", ["eligible_buyers", "repurchasers"]].tolist() == [1, 0]
     assert t.loc["previous", ["eligible_buyers", "repurchasers"]].tolist() == [1, 0]
     assert t.loc["recent", "first_purchase_to"] == pd.Timestamp("2024-03-18")
@@ -155,7 +155,9 @@ def test_repurchase_trend_groups():
 def test_cohort_revenue_by_month():
     # (updated: on the ledger with a complete January and signups, so the January cohort is new and
     # fully observed; see test_cohort_revenue_leaves_out_censored_cohorts for the plain ledger)
-    c = cohort_revenue(_log(full_jan=True, users=SIGNUPS), granularity="month")
+    log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), users=SIGNUPS,
+               params=make_params(active_events=FULL_JAN_ACTIVE, users=SIGNUPS_SECTION, **MONEY))
+    c = cohort_revenue(log, granularity="month")
     got = {(r.cohort.strftime("%Y-%m"), r.period): r for r in c.itertuples()}
     # Jan cohort (A, B; size 2): k0 30, k1 20 + ... = -5 (A's refund) + 30 (B) = 25, k2 0, k3 April: empty
     jan = [got[("2024-01", k)] for k in range(4)]
@@ -181,20 +183,26 @@ def test_cohort_revenue_by_month():
 def test_cohort_revenue_leaves_out_censored_cohorts():
     # Plain ledger (from 01-05, no users table): the January cohort holds everyone active when the
     # log began and January is partial: left out. February (C), March (D) and April (E) remain.
-    c = cohort_revenue(_log(), granularity="month")
+    plain = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), **MONEY)
+    c = cohort_revenue(plain, granularity="month")
     assert sorted(c["cohort"].dt.strftime("%Y-%m").unique()) == ["2024-02", "2024-03", "2024-04"]
     # With a complete January but no users table: January still holds the users already active on
     # 01-01 (left-censored), so it is still left out
-    c = cohort_revenue(_log(full_jan=True), granularity="month")
+    full_jan = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), active_events=FULL_JAN_ACTIVE, **MONEY)
+    c = cohort_revenue(full_jan, granularity="month")
     assert c["cohort"].min() == pd.Timestamp("2024-02-01")
     # With signups but a partial January (data from 01-05): January's period 0 is not observed
     # in full, so it is left out too
-    c = cohort_revenue(_log(users=SIGNUPS), granularity="month")
+    signups = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10), users=SIGNUPS,
+                   params=make_params(users=SIGNUPS_SECTION, **MONEY))
+    c = cohort_revenue(signups, granularity="month")
     assert c["cohort"].min() == pd.Timestamp("2024-02-01")
     # A signup before the data (A on 2023-12-20): its December cohort is left out; its revenue
     # never lands in another cohort. January (B): k0 0 (B has no January revenue), k1 30, k2 0, k3 empty
     early = SIGNUPS.assign(signup_time=["2023-12-20 10:00", *SIGNUPS["signup_time"][1:]])
-    c = cohort_revenue(_log(full_jan=True, users=early), granularity="month")
+    log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), users=early,
+               params=make_params(active_events=FULL_JAN_ACTIVE, users=SIGNUPS_SECTION, **MONEY))
+    c = cohort_revenue(log, granularity="month")
     assert c["cohort"].min() == pd.Timestamp("2024-01-01")
     jan = c[c["cohort"] == pd.Timestamp("2024-01-01")]
     assert jan["cohort_size"].eq(1).all() and jan["revenue"].tolist()[:3] == [0, 30, 0]
@@ -208,9 +216,7 @@ def test_cohort_revenue_agrees_with_pandas_on_the_demo():
 
     raw = make_demo_log(300, seed=3, days=60)
     raw = raw[raw["event"] != "push_sent"]
-    log = load_events(params_from_dict({"product": "d", "data": {"source": "(frame)", "revenue": "revenue",
-                                                                "purchase_events": ["purchase", "refund"]}}),
-                      source=raw)
+    log = load(raw, product="d", **MONEY)
     got = cohort_revenue(log, granularity="week")
     day = raw["timestamp"].dt.normalize()
     week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D"))
@@ -225,7 +231,7 @@ def test_cohort_revenue_agrees_with_pandas_on_the_demo():
 
 
 def test_without_revenue():
-    log = _log(revenue=False)
+    log = load(events(LEDGER, columns=REVENUE_COLUMNS, hour=10))
     assert not has_revenue(log)
     for f in (lambda: value_by_period(log), lambda: repurchase(log), lambda: cohort_revenue(log)):
         with pytest.raises(NotEnoughDataError, match="data.revenue"):

@@ -1,5 +1,6 @@
 """The hand-worked log shared by test_stickiness, test_growth and test_retention, plus the random
-log strategy of their property tests.
+log strategy of their property tests. The logs are loaded with :mod:`tests.factories`:
+``load(tiny_frame(), **TINY)`` and, for a random log, ``load(frame, week_start=..., **RANDOM)``.
 
 Timezone America/New_York, activity = ``open`` only (``push`` is an event but not activity).
 Day numbers are days since Monday 2024-01-01 (local):
@@ -19,9 +20,14 @@ import datetime as dt
 import pandas as pd
 from hypothesis import strategies as st
 
-from retention_kit import load_events, params_from_dict
+from tests.factories import D0
 
-D0 = dt.date(2024, 1, 1)
+#: make_params arguments of the hand-worked log (week_start defaults to monday).
+TINY = {"product": "tiny", "timezone": "America/New_York", "active_events": ["open"]}
+#: ... and of the random logs: the same in UTC.
+RANDOM = {**TINY, "timezone": "UTC"}
+#: The data.users section for a users table of signups (columns user_id, signup_time).
+SIGNUPS_SECTION = {"source": "(given)", "signup_time": "signup_time"}
 
 
 def day(n: int) -> pd.Timestamp:
@@ -41,18 +47,6 @@ def tiny_frame() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["user_id", "timestamp", "event"])
 
 
-def make_params(*, week_start: str = "monday", timezone: str = "America/New_York", users: bool = False, **extra):
-    data = {"source": "(given)", "timezone": timezone, "week_start": week_start, "active_events": ["open"]}
-    if users:
-        data["users"] = {"source": "(given)", "signup_time": "signup_time"}
-    return params_from_dict({"product": "tiny", "data": data, **extra})
-
-
-def tiny_log(*, week_start: str = "monday", timezone: str = "America/New_York", users: pd.DataFrame | None = None):
-    params = make_params(week_start=week_start, timezone=timezone, users=users is not None)
-    return load_events(params, source=tiny_frame(), users=users)
-
-
 @st.composite
 def random_logs(draw, *, min_span: int = 0):
     """A random small log: (frame, week_start). Days within ~100 days, naive local timestamps,
@@ -69,8 +63,3 @@ def random_logs(draw, *, min_span: int = 0):
         rows.append(("sys", lo + pd.Timedelta(days=min_span - 1), "push"))
     week_start = draw(st.sampled_from(["monday", "sunday"]))
     return pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]), week_start
-
-
-def load_random(frame: pd.DataFrame, week_start: str):
-    params = make_params(week_start=week_start, timezone="UTC")
-    return load_events(params, source=frame)

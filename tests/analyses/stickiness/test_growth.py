@@ -1,4 +1,4 @@
-"""Growth accounting on the hand-worked log (tests/stickiness_logs.py), identities on random logs,
+"""Growth accounting on the hand-worked log (tests/analyses/stickiness/logs.py), identities on random logs,
 and an independent set-based computation on real data."""
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ import datetime as dt
 from retention_kit import NotEnoughDataError, load_events, load_params
 from retention_kit.analyses.stickiness import growth_accounting
 from retention_kit.core.periods import period_index_py
-try:  # tests/ may or may not be a package
-    from tests.analyses.stickiness.logs import load_random, make_params, random_logs, tiny_frame, tiny_log
-except ImportError:
-    from stickiness_logs import load_random, make_params, random_logs, tiny_frame, tiny_log
+from tests.analyses.stickiness.logs import RANDOM, TINY, random_logs, tiny_frame
+from tests.factories import REPO, load
 
-from tests.factories import REPO  # noqa: E402
 COLS = ["active", "new", "retained", "resurrected", "churned"]
 
 
 def test_weekly_monday_by_hand():
-    ga = growth_accounting(tiny_log(), granularity="week")
+    ga = growth_accounting(load(tiny_frame(), **TINY), granularity="week")
     # Monday weeks W0 Jan 1-7 (days 0-6) .. W4 Jan 29-Feb 4 (days 28-34); the data ends on
     # Sunday Feb 4, so W4 is complete.
     assert list(ga["period"]) == list(pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]))
@@ -49,7 +46,7 @@ def test_weekly_monday_by_hand():
 
 
 def test_weekly_sunday_by_hand():
-    ga = growth_accounting(tiny_log(week_start="sunday"), granularity="week")
+    ga = growth_accounting(load(tiny_frame(), week_start="sunday", **TINY), granularity="week")
     # Sunday weeks S0 Dec 31-Jan 6 (days -1..5) .. S4 Jan 28-Feb 3 (27..33). S0 starts before the
     # data (Jan 1) and S5 (Feb 4-10) ends after it: both incomplete and left out. (Updated: S0 used
     # to be reported as [2, 2, 0, 0, 0].) a and b were active in S0, which still counts as history:
@@ -74,7 +71,7 @@ def test_partial_first_week_is_left_out():
     # W4 (28-34): a retained, d new.
     frame = tiny_frame()
     frame = frame[~((frame["user_id"] == "a") & (frame["timestamp"] < pd.Timestamp("2024-01-05", tz="UTC")))]
-    log = load_events(make_params(), source=frame)
+    log = load(frame, **TINY)
     assert log.first_day == dt.date(2024, 1, 6)
     ga = growth_accounting(log, granularity="week")
     assert list(ga["period"]) == list(pd.to_datetime(["2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]))
@@ -90,7 +87,7 @@ def test_partial_first_week_is_left_out():
 
 
 def test_monthly_leaves_out_the_incomplete_month():
-    ga = growth_accounting(tiny_log(), granularity="month")
+    ga = growth_accounting(load(tiny_frame(), **TINY), granularity="month")
     # January is complete: a, b, c new; February ends after the data (Feb 4) and is left out
     assert ga["period"].tolist() == [pd.Timestamp("2024-01-01")]
     assert ga[COLS].values.tolist() == [[3, 3, 0, 0, 0]]
@@ -111,7 +108,8 @@ def _check_identities(ga: pd.DataFrame) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_logs(min_span=70))
 def test_identities_on_random_logs(case):
-    log = load_random(*case)
+    frame, week_start = case
+    log = load(frame, week_start=week_start, **RANDOM)
     for gran in ("week", "month"):
         _check_identities(growth_accounting(log, granularity=gran))
 

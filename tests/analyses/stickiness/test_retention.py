@@ -1,4 +1,4 @@
-"""Cohort retention on the hand-worked log (tests/stickiness_logs.py), properties on random logs
+"""Cohort retention on the hand-worked log (tests/analyses/stickiness/logs.py), properties on random logs
 and an independent set-based computation on real data."""
 
 from __future__ import annotations
@@ -13,12 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from retention_kit import NotEnoughDataError, load_events, load_params
 from retention_kit.core.periods import complete_range, period_end, period_index_py
 from retention_kit.analyses.stickiness import average_retention, cohort_retention
-try:  # tests/ may or may not be a package
-    from tests.analyses.stickiness.logs import load_random, random_logs, tiny_log
-except ImportError:
-    from stickiness_logs import load_random, random_logs, tiny_log
-
-from tests.factories import REPO  # noqa: E402
+from tests.analyses.stickiness.logs import RANDOM, SIGNUPS_SECTION, TINY, random_logs, tiny_frame
+from tests.factories import REPO, load, make_params
 
 
 def _cells(r: pd.DataFrame, mode: str, cohort: str) -> list[int]:
@@ -35,7 +31,7 @@ def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]
 
 
 def test_weekly_retention_by_hand():
-    r = cohort_retention(tiny_log(), granularity="week")
+    r = cohort_retention(load(tiny_frame(), **TINY), granularity="week")
     # Monday weeks W0..W4, all complete. Cohorts: W0 = {a, b, c}, W4 = {d}; W1-W3 have nobody.
     assert sorted(r["cohort"].unique()) == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-29")]
     # "on": W0 cohort active in W1: nobody; W2: b; W3: a; W4: a
@@ -53,7 +49,7 @@ def test_weekly_retention_by_hand():
 
 
 def test_incomplete_cells_are_left_out():
-    r = cohort_retention(tiny_log(week_start="sunday"), granularity="week")
+    r = cohort_retention(load(tiny_frame(), week_start="sunday", **TINY), granularity="week")
     # Sunday weeks: S0 = {a, b}, S1 = {c} (day 6 is a Sunday), S4 = {d}; the last complete week is
     # S4 (Jan 28-Feb 3); S5 ends Feb 10, after the data, so no cohort has a cell in it
     on = r[r["mode"] == "on"]
@@ -76,7 +72,7 @@ def test_incomplete_cells_are_left_out():
     assert avg["period"].tolist() == [0, 1, 2, 3]
     assert avg["cohorts"].tolist() == [2, 1, 1, 1] and avg["active"].tolist() == [2, 0, 0, 0]
     # monthly: January's cohort only has period 0 (February is incomplete); d's February cohort has none
-    m = cohort_retention(tiny_log(), granularity="month")
+    m = cohort_retention(load(tiny_frame(), **TINY), granularity="month")
     assert m[["mode", "cohort", "period", "active"]].values.tolist() == [
         ["on", pd.Timestamp("2024-01-01"), 0, 3], ["on_or_after", pd.Timestamp("2024-01-01"), 0, 3]]
 
@@ -85,7 +81,8 @@ def test_signup_from_users_table():
     users = pd.DataFrame({"user_id": ["a", "b", "c", "d", "e"],
                           "signup_time": ["2023-12-30 10:00", "2024-01-01 09:00", "2024-01-07 08:00", "2024-01-29 08:00",
                                           "2024-01-02 08:00"]})
-    r = cohort_retention(tiny_log(users=users), granularity="week")
+    log = load(tiny_frame(), users=users, params=make_params(users=SIGNUPS_SECTION, **TINY))
+    r = cohort_retention(log, granularity="week")
     on = r[r["mode"] == "on"]
     # a signed up on Sat Dec 30 (week of Dec 25): a's activity on days 0, 1 is its period 1;
     # e signed up on Jan 2 and never came: counted in the W0 cohort {b, c, e}, present in period 0
@@ -106,7 +103,8 @@ def test_average_curve_weighted_by_cohort_size():
     users = pd.DataFrame({"user_id": ["a", "b", "c", "d"],
                           "signup_time": ["2024-01-01 07:00", "2024-01-06 07:00", "2024-01-07 07:00",
                                           "2024-02-03 07:00"]})
-    r = cohort_retention(tiny_log(users=users), granularity="week")
+    log = load(tiny_frame(), users=users, params=make_params(users=SIGNUPS_SECTION, **TINY))
+    r = cohort_retention(log, granularity="week")
     assert r["new_cohort"].all()
     avg = average_retention(r[r["mode"] == "on"])
     # k=0: cohorts W0 (3) and W4 (1): 4/4; k>=1: only W0 reached it: 0/3, 1/3, 1/3, 1/3
@@ -119,7 +117,7 @@ def test_average_curve_weighted_by_cohort_size():
     with pytest.raises(ValueError):
         average_retention(r)
     # without a users table W0 holds everyone active when the log began: left out, only W4 (d) remains
-    plain = cohort_retention(tiny_log(), granularity="week")
+    plain = cohort_retention(load(tiny_frame(), **TINY), granularity="week")
     assert plain.groupby("cohort")["new_cohort"].first().tolist() == [False, True]
     avg = average_retention(plain[plain["mode"] == "on"])
     assert avg[["period", "cohorts", "cohort_size", "active"]].values.tolist() == [[0, 1, 1, 1]]
@@ -132,7 +130,8 @@ def test_cohort_older_than_the_data_gets_no_cells_before_it():
     users = pd.DataFrame({"user_id": ["a", "b", "c", "d"],
                           "signup_time": ["2023-12-23 10:00", "2024-01-06 07:00", "2024-01-07 07:00",
                                           "2024-02-03 07:00"]})
-    r = cohort_retention(tiny_log(users=users), granularity="week")
+    log = load(tiny_frame(), users=users, params=make_params(users=SIGNUPS_SECTION, **TINY))
+    r = cohort_retention(log, granularity="week")
     a = r[r["cohort"] == pd.Timestamp("2023-12-18")]
     assert a[a["mode"] == "on"].set_index("period")["active"].to_dict() == {2: 1, 3: 0, 4: 0, 5: 1, 6: 1}
     # on or after: a's last activity is in W4 (period 6), so every listed cell is 1
@@ -148,7 +147,7 @@ def test_cohort_older_than_the_data_gets_no_cells_before_it():
 @given(random_logs(min_span=40))
 def test_retention_properties(case):
     frame, week = case
-    log = load_random(frame, week)
+    log = load(frame, week_start=week, **RANDOM)
     for gran in ("week", "month"):
         try:
             r = cohort_retention(log, granularity=gran)

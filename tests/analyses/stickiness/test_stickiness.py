@@ -1,4 +1,4 @@
-"""Stickiness metrics on the hand-worked log (see tests/stickiness_logs.py for the log), property
+"""Stickiness metrics on the hand-worked log (see tests/analyses/stickiness/logs.py), property
 tests on random logs, an independent brute force on real data, and the notebook under papermill."""
 
 from __future__ import annotations
@@ -12,18 +12,14 @@ from hypothesis import HealthCheck, given, settings
 
 from retention_kit import NotEnoughDataError, load_events, load_params
 from retention_kit.analyses import stickiness as stk
-try:  # tests/ may or may not be a package
-    from tests.analyses.stickiness.logs import day, load_random, random_logs, tiny_log
-except ImportError:
-    from stickiness_logs import day, load_random, random_logs, tiny_log
-
-from tests.factories import REPO  # noqa: E402
+from tests.analyses.stickiness.logs import RANDOM, TINY, day, random_logs, tiny_frame
+from tests.factories import REPO, load
 
 
 # ---------------------------------------------------------------- active users (DAU/WAU/MAU)
 
 def test_active_users_by_hand():
-    au = stk.active_users(tiny_log(), mau_window=28)
+    au = stk.active_users(load(tiny_frame(), **TINY), mau_window=28)
     # the data range is days 0..34; the first day whose 28-day window d-27..d lies in it is day 27
     assert list(au["date"]) == [day(n) for n in range(27, 35)]
     by = au.set_index(au["date"].map(lambda t: (t - day(0)).days))
@@ -42,7 +38,7 @@ def test_active_users_by_hand():
 
 
 def test_active_users_mau_30():
-    au = stk.active_users(tiny_log(), mau_window=30)
+    au = stk.active_users(load(tiny_frame(), **TINY), mau_window=30)
     by = au.set_index(au["date"].map(lambda t: (t - day(0)).days))
     # first reported day 29 (window 0..29); c (day 6) stays in through day 35, so 34 (5..34) has 4
     assert list(by.index) == list(range(29, 35))
@@ -51,16 +47,14 @@ def test_active_users_mau_30():
 
 def test_timezone_shift_moves_the_event_to_its_local_day():
     # read in UTC, a's late event lands on Jan 30 (day 29) instead of day 28
-    au = stk.active_users(tiny_log(timezone="UTC"), mau_window=28)
+    au = stk.active_users(load(tiny_frame(), **{**TINY, "timezone": "UTC"}), mau_window=28)
     by = au.set_index(au["date"].map(lambda t: (t - day(0)).days))
     assert by.loc[28, "dau"] == 0 and by.loc[29, "dau"] == 1
 
 
 def test_active_users_needs_a_whole_window():
     df = pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-20 10:00"], "event": ["x", "x"]})
-    from retention_kit import params_from_dict
-
-    log = load_events(params_from_dict({"product": "t", "data": {"source": "(given)"}}), source=df)
+    log = load(df)
     with pytest.raises(NotEnoughDataError, match="20 days"):
         stk.active_users(log)
 
@@ -80,7 +74,7 @@ def _brute_active_users(pairs: pd.DataFrame, first: pd.Timestamp, last: pd.Times
 @given(random_logs(min_span=30))
 def test_active_users_properties(case):
     frame, week_start = case
-    log = load_random(frame, week_start)
+    log = load(frame, week_start=week_start, **RANDOM)
     au = stk.active_users(log, mau_window=28)
     assert (au["dau"] <= au["wau"]).all() and (au["wau"] <= au["mau"]).all()
     assert au["dau_mau"].dropna().between(0, 1).all() and au["wau_mau"].dropna().between(0, 1).all()
@@ -96,7 +90,7 @@ def test_active_users_properties(case):
 # ---------------------------------------------------------------- power-user curve
 
 def test_power_user_curve_by_hand():
-    pc = stk.power_user_curve(tiny_log())
+    pc = stk.power_user_curve(load(tiny_frame(), **TINY))
     # only January is complete (the data ends Feb 4); its active users: a 4 days, b 2, c 1
     assert set(pc["month"]) == {pd.Timestamp("2024-01-01")}
     assert list(pc["active_days"]) == list(range(1, 32))
@@ -107,17 +101,17 @@ def test_power_user_curve_by_hand():
 
 
 def test_trailing_curves_by_hand():
-    l7 = stk.trailing_power_user_curve(tiny_log(), days=7)
+    l7 = stk.trailing_power_user_curve(load(tiny_frame(), **TINY), days=7)
     # days 28..34: a on 28, d on 33 -> two users with one active day
     assert l7["users"].tolist() == [2, 0, 0, 0, 0, 0, 0]
-    l28 = stk.trailing_power_user_curve(tiny_log(), days=28)
+    l28 = stk.trailing_power_user_curve(load(tiny_frame(), **TINY), days=28)
     # days 7..34: a on 27 and 28 (2 days), b on 20, d on 33 (1 day each); c's day 6 is outside
     assert l28["users"].tolist()[:3] == [2, 1, 0] and l28["users"].sum() == 3
     assert l28["share"].tolist()[:2] == pytest.approx([2 / 3, 1 / 3])
 
 
 def test_power_user_curve_by_cohort():
-    pc = stk.power_user_curve_by_cohort(tiny_log())
+    pc = stk.power_user_curve_by_cohort(load(tiny_frame(), **TINY))
     # a, b, c all started in January: one cohort holding the January curve
     assert set(pc["cohort"]) == {pd.Timestamp("2024-01-01")}
     assert pc["users"].sum() == 3 and pc["share"].sum() == pytest.approx(1.0)
@@ -125,9 +119,7 @@ def test_power_user_curve_by_cohort():
 
 def test_no_complete_month():
     df = pd.DataFrame({"user_id": ["a", "a"], "timestamp": ["2024-01-05", "2024-02-20"], "event": ["x", "x"]})
-    from retention_kit import params_from_dict
-
-    log = load_events(params_from_dict({"product": "t", "data": {"source": "(given)"}}), source=df)
+    log = load(df)
     with pytest.raises(NotEnoughDataError, match="does not cover one complete month"):
         stk.power_user_curve(log)
 
@@ -135,7 +127,8 @@ def test_no_complete_month():
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_logs(min_span=65))
 def test_power_user_curve_shares_sum_to_one(case):
-    log = load_random(*case)
+    frame, week_start = case
+    log = load(frame, week_start=week_start, **RANDOM)
     pc = stk.power_user_curve(log)
     sums = pc.groupby("month")["share"].sum()
     assert np.allclose(sums, 1.0)
@@ -160,7 +153,7 @@ def test_curve_shape_reader():
 # ---------------------------------------------------------------- usage cadence
 
 def test_cadence_by_hand():
-    log = tiny_log()
+    log = load(tiny_frame(), **TINY)
     dist = stk.cadence_distribution(log)
     # a: gaps 1, 26, 1 -> median 1; b: gap 15; c and d have one active day (no gap)
     counts = dist.set_index("gap_days")["users"]
@@ -242,7 +235,7 @@ def _tiny_frames(log):
 def test_summary_sentences_by_hand():
     from retention_kit.analyses.stickiness import summary_sentences
 
-    s = summary_sentences(**_tiny_frames(tiny_log()))
+    s = summary_sentences(**_tiny_frames(load(tiny_frame(), **TINY)))
     # a weekly product (typical gap 8 days) is judged by WAU/MAU; no calendar month is wholly
     # reported (days Jan 28..Feb 4), so the last 8 days: (6 x 1/3 + 2/4 + 2/3) / 8 = 39.6%
     assert s[0] == "WAU/MAU averaged 40% over the last 8 reported days."
@@ -276,13 +269,14 @@ def test_charts_are_titled_and_labelled():
 
     from retention_kit.plots import stickiness as plots
 
-    f = _tiny_frames(tiny_log(week_start="sunday"))
+    f = _tiny_frames(load(tiny_frame(), week_start="sunday", **TINY))
     axes = [
         plots.active_users(f["active"]), plots.stickiness_ratios(f["active"]), plots.power_user_curve(f["curve"]),
-        plots.power_user_curve_by_cohort(stk.power_user_curve_by_cohort(tiny_log())),
-        plots.trailing_power_user_curve(stk.trailing_power_user_curve(tiny_log(), days=7)),
+        plots.power_user_curve_by_cohort(stk.power_user_curve_by_cohort(load(tiny_frame(), **TINY))),
+        plots.trailing_power_user_curve(stk.trailing_power_user_curve(load(tiny_frame(), **TINY), days=7)),
         plots.growth_accounting(f["growth"]), plots.retention_heatmap(f["cells"]),
-        plots.average_retention(f["avg"]), plots.cadence(stk.cadence_distribution(tiny_log()), typical_gap=8.0),
+        plots.average_retention(f["avg"]),
+        plots.cadence(stk.cadence_distribution(load(tiny_frame(), **TINY)), typical_gap=8.0),
     ]
     for ax in axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
