@@ -1,14 +1,18 @@
 """``retention-kit``: run reports, check params and data, run the demo.
 
 Problems the user can fix print one line, ``retention-kit: error: ...``, and exit 2; ``--debug``
-shows the traceback instead.
+(before or after the subcommand) shows the traceback too, and prints the run log's lines as they
+are written. A run prints one progress line per notebook and a summary on stderr, and the index
+page's path alone on stdout (for scripts); warnings and library output go to the run log.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 import traceback
+from pathlib import Path
 
 from ..errors import RetentionKitError
 
@@ -16,22 +20,26 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    debug_help = "show full tracebacks and print the run log on the console"
     p = argparse.ArgumentParser(prog="retention-kit", description="Turn event logs into retention reports.")
-    p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    p.add_argument("--debug", action="store_true", help=debug_help)
+    # the same flag after the subcommand; SUPPRESS keeps an absent one from resetting the first
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="execute and render notebooks for one or more products")
+    r = sub.add_parser("run", parents=[common], help="execute and render notebooks for one or more products")
     r.add_argument("params", nargs="+", help="params YAML file(s), one per product")
     r.add_argument("--out", default="reports", help="output folder (default: reports)")
     r.add_argument("--notebooks", default=None, help="comma-separated notebook names (default: all)")
     r.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    c = sub.add_parser("check", help="validate params and the data schema without running notebooks")
+    r.add_argument("--no-progress", action="store_true", help="no line per finished notebook")
+    c = sub.add_parser("check", parents=[common], help="validate params and the data schema without running notebooks")
     c.add_argument("params", nargs="+")
-    d = sub.add_parser("demo", help="run the demo product on generated synthetic data")
+    d = sub.add_parser("demo", parents=[common], help="run the demo product on generated synthetic data")
     d.add_argument("--out", default="reports")
     d.add_argument("--jobs", type=int, default=2)
     d.add_argument("--notebooks", default=None)
-    d.add_argument("--no-progress", action="store_true")
+    d.add_argument("--no-progress", action="store_true", help="no line per finished notebook")
     return p
 
 
@@ -48,6 +56,11 @@ def _check(paths: list[str]) -> int:
               f"{q.first_day} to {q.last_day} ({params.data.timezone}); dropped rows: {dropped}")
         for n in q.notes:
             print(f"{params.product}: note: {n}")
+        missing = _undrawable(params, log)
+        if missing:
+            print(f"{params.product}: note: no installed font draws {missing} (in event names, rung names or the "
+                  "title): charts will show boxes for them, with a note saying so; install a CJK font "
+                  "(Debian/Ubuntu: apt-get install fonts-noto-cjk; see README, Fonts)")
         dups = duplicate_rows(log)
         if dups:
             print(f"{params.product}: note: {dups:,} rows exactly repeat another row (same user, time and event); "
@@ -56,11 +69,25 @@ def _check(paths: list[str]) -> int:
     return 0
 
 
+def _undrawable(params, log) -> str:
+    """Characters of the names charts will show that no installed font draws (at most 20)."""
+    from ..data import fetch
+    from ..plots.common import missing_glyphs, use_style
+
+    use_style()
+    names = [params.display_title, *(r.name for r in params.ladder.rungs or [])]
+    names += [str(e) for e in fetch(log.daily.select("event").distinct())["event"]]
+    missing = missing_glyphs(names)
+    return " ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+
+
 def _run(params: list[str], args: argparse.Namespace) -> int:
     from .runner import run
 
     nbs = [n.strip() for n in args.notebooks.split(",") if n.strip()] if args.notebooks else None
-    result = run(params, out=args.out, notebooks=nbs, jobs=args.jobs, progress=False if args.no_progress else None)
+    t0 = time.perf_counter()
+    result = run(params, out=args.out, notebooks=nbs, jobs=args.jobs, progress=not args.no_progress,
+                 echo_log=args.debug)
     for err in result.input_errors:
         print(f"retention-kit: error: {err}", file=sys.stderr)
     for s in result.statuses:
@@ -68,10 +95,20 @@ def _run(params: list[str], args: argparse.Namespace) -> int:
             print(f"retention-kit: {s.product}/{s.notebook} {s.status}: {s.message}", file=sys.stderr)
     ok = sum(s.status == "ok" for s in result.statuses)
     if result.statuses:
-        print(f"{ok} of {len(result.statuses)} reports ok", file=sys.stderr)
+        logs = ", ".join(_shown(p) for p in result.logs.values())
+        print(f"{ok} of {len(result.statuses)} reports ok in {time.perf_counter() - t0:.0f} s"
+              + (f"; log: {logs}" if logs else ""), file=sys.stderr)
     if result.index is not None:
         print(result.index)
     return result.exit_code
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

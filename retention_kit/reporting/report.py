@@ -14,8 +14,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import html
+import logging
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ __all__ = [
     "pct",
     "num",
     "DEMO_PARAMS",
+    "route_warnings",
 ]
 
 _EXPORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -181,6 +184,42 @@ class Report:
         }
 
 
+class _StderrHandler(logging.Handler):
+    """Log records as one line each on the stderr of the moment (in a kernel: the running cell's
+    stderr stream, which the runner moves into the run log and the page never shows)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sys.stderr
+            if stream is not None:
+                stream.write(self.format(record) + "\n")
+        except Exception:  # pragma: no cover - logging must never break a report
+            self.handleError(record)
+
+
+def route_warnings() -> None:
+    """Send warnings (``warnings.warn``) and library log records of WARNING and above through
+    logging, one line each with the logger's name, to stderr: in a run that is the run log, in
+    JupyterLab a cell's stderr. Called by :func:`start`; calling it again changes nothing.
+
+    Examples
+    --------
+    >>> route_warnings(); route_warnings()
+    >>> ours = [h for h in logging.getLogger().handlers if isinstance(h, _StderrHandler)]
+    >>> len(ours)
+    1
+    >>> for h in ours:
+    ...     logging.getLogger().removeHandler(h)
+    >>> logging.captureWarnings(False)
+    """
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
 def start(params_path: str | os.PathLike[str] | None = None, *, notebook: str,
           export_dir: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
           overrides: dict[str, Any] | None = None, params: Params | None = None,
@@ -204,6 +243,7 @@ def start(params_path: str | os.PathLike[str] | None = None, *, notebook: str,
     params, log
         Already loaded objects (tests and interactive use).
     """
+    route_warnings()
     report_spec(notebook)  # an unknown name fails here, before the data is loaded
     if params is None:
         params = load_params(Path(params_path) if params_path else DEMO_PARAMS, overrides=overrides)

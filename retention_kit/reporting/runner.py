@@ -8,6 +8,13 @@ raw log is scanned once per run). Failures are isolated: a failing notebook stil
 page showing the error, is marked in the index, and leaves the last good report in place; other
 pairs run on.
 
+The console stays for people: one progress line per notebook (``[2/5] demo/stickiness ok
+3.1 s``). Everything else a run says (warnings, library log lines, cells' stderr, kernels' own
+output, full tracebacks) goes to the run log (:mod:`.runlog`), and never to a page
+(:func:`.render.render_html`). Kernels talk to the runner over Unix sockets in a private
+temporary folder (``transport="ipc"``) rather than unencrypted local TCP, and are shut down
+without the interrupt that would make an idle kernel print "KeyboardInterrupt caught in kernel".
+
 Exit codes: 0 all good, 1 some report failed, 2 bad params or data.
 """
 
@@ -17,14 +24,19 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import nbformat
 
@@ -33,6 +45,7 @@ from ..data import Params, load_events, load_params
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
 from .render import failure_banner, render_html
+from .runlog import RunLog
 
 __all__ = ["run", "RunResult", "available_notebooks", "NOTEBOOK_DIR", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
 
@@ -49,6 +62,8 @@ class RunResult:
     statuses: list[publish.NotebookStatus]
     index: Path | None
     input_errors: list[str]
+    #: Each product's run log (``<out>/<product>/run.log``).
+    logs: dict[str, Path] = dataclasses.field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -83,16 +98,64 @@ def _run_id(product_dir: Path) -> str:
     return rid
 
 
-def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, cache_dir: Path) -> tuple[str, str]:
+@functools.lru_cache(maxsize=1)
+def _base_kernel_manager() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):
+        """A kernel for one notebook of a run: Unix-socket transport in the run's private socket
+        folder (POSIX), its process output into a file for the run log, and a shutdown that does
+        not interrupt the (idle) kernel first."""
+
+        socket_dir: str | None = None
+        output_file: str | None = None
+
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            if self.socket_dir and os.name == "posix":
+                # a private folder (mode 700): only this user reaches the sockets
+                name = uuid.uuid4().hex[:12]
+                self.transport = "ipc"
+                self.cache_ports = False
+                self.connection_file = os.path.join(self.socket_dir, f"{name}.json")
+                self.ip = os.path.join(self.socket_dir, name)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if not self.output_file:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with open(self.output_file, "ab") as fh:  # the child keeps its own copy of the handle
+                kw["stdout"], kw["stderr"] = fh, subprocess.STDOUT
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_interrupt_kernel(self):
+            # jupyter_client interrupts before every shutdown; a kernel whose notebook has
+            # finished is idle, and the SIGINT only makes it print "KeyboardInterrupt caught in
+            # kernel". A kernel still busy (Ctrl-C of the run) is ended by _kill_kernels.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return RunKernelManager
+
+
+def _kernel_manager(socket_dir: Path, output_file: Path) -> type:
+    """The kernel manager class papermill builds for one notebook (papermill takes a class)."""
+    return type("RunKernelManager", (_base_kernel_manager(),),
+                {"socket_dir": str(socket_dir), "output_file": str(output_file)})
+
+
+def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, cache_dir: Path,
+             kernel_manager: type | None = None) -> tuple[str, str]:
     """Run one notebook; return (status, message). The executed notebook is written either way."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    extra = {"kernel_manager_class": kernel_manager} if kernel_manager is not None else {}
     try:
         pm.execute_notebook(
             str(nb_path), str(out_nb),
             parameters={"params_path": str(params_path), "export_dir": str(export_dir), "cache_dir": str(cache_dir)},
-            kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_nb.parent),
+            kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_nb.parent), **extra,
         )
         return "ok", ""
     except PapermillExecutionError as e:
@@ -113,6 +176,9 @@ class _Task:
     run_id: str
     nb_dir: Path
     cache_dir: Path
+    log: RunLog
+    socket_dir: Path
+    private_dirs: tuple[str, ...] = ()
 
 
 INTERRUPTED = "interrupted before it finished (Ctrl-C or SIGTERM); the last good report is unchanged"
@@ -124,15 +190,52 @@ def _one(task: _Task, lock: threading.Lock,
     including a disk that refuses writes, becomes this notebook's status."""
     params, notebook, run_id = task.params, task.notebook, task.run_id
     t0 = time.perf_counter()
+    with task.log.context(params.product, notebook):
+        try:
+            st = _one_inner(task, lock, stop, t0)
+        except OSError as e:
+            msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
+            st = None
+        except Exception as e:  # a bug in the runner must not take the other notebooks down
+            task.log.write(params.product, notebook, "ERROR", "runner", _traceback(e))
+            msg = f"{type(e).__name__}: {e}"
+            st = None
+        if st is None:
+            st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
+                                        status="failed", seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
+                                        message=msg)
+        task.log.write(params.product, notebook, "INFO" if st.status == "ok" else "ERROR", "runner",
+                       f"{st.status} in {st.seconds:.1f} s" + (f": {st.message}" if st.message else ""))
+        return st
+
+
+def _traceback(e: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(type(e), e, e.__traceback__))
+
+
+def _log_outputs(log: RunLog, product: str, notebook: str, nb: nbformat.NotebookNode) -> None:
+    """Cells' stderr and full tracebacks, into the run log (the page shows neither)."""
+    for i, cell in enumerate(nb.cells, start=1):
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "")
+                log.write(product, notebook, "STDERR", f"cell {i}", "".join(text) if isinstance(text, list) else text)
+            elif kind == "error":
+                log.write(product, notebook, "ERROR", f"cell {i}",
+                          "\n".join(out.get("traceback") or [f"{out.get('ename')}: {out.get('evalue')}"]))
+
+
+def _log_kernel_output(log: RunLog, product: str, notebook: str, path: Path) -> None:
+    """What the kernel process printed outside any cell, into the run log."""
     try:
-        return _one_inner(task, lock, stop, t0)
-    except OSError as e:
-        msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
-    except Exception as e:  # a bug in the runner must not take the other notebooks down
-        msg = f"{type(e).__name__}: {e}"
-    return publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
-                                  status="failed", seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
-                                  message=msg)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        path.unlink()
+    except OSError:
+        return
+    log.write(product, notebook, "OUTPUT", "kernel", text)
 
 
 def _one_inner(task: _Task, lock: threading.Lock,
@@ -143,7 +246,13 @@ def _one_inner(task: _Task, lock: threading.Lock,
     export_tmp = run_dir / "data" / f".{notebook}"
     export_tmp.mkdir(parents=True, exist_ok=True)
     out_nb = run_dir / f"{notebook}.ipynb"
-    status, message = _execute(task.nb_dir / f"{notebook}.ipynb", out_nb, task.params_path, export_tmp, task.cache_dir)
+    kernel_out = task.socket_dir / f"{params.product}.{notebook}.out"
+    task.log.write(params.product, notebook, "INFO", "runner", "started")
+    try:
+        status, message = _execute(task.nb_dir / f"{notebook}.ipynb", out_nb, task.params_path, export_tmp,
+                                   task.cache_dir, _kernel_manager(task.socket_dir, kernel_out))
+    finally:
+        _log_kernel_output(task.log, params.product, notebook, kernel_out)
     if stop is not None and stop.is_set():
         status, message = "failed", INTERRUPTED
     exports = sorted(p.name for p in export_tmp.glob("*.csv"))
@@ -153,11 +262,13 @@ def _one_inner(task: _Task, lock: threading.Lock,
     title = f"{_title(notebook)}: {params.display_title}"
     try:
         nb = nbformat.read(out_nb, as_version=4) if out_nb.exists() else nbformat.v4.new_notebook()
+        _log_outputs(task.log, params.product, notebook, nb)
         banner = None
         if status != "ok":
             latest = product_dir / f"{notebook}.html"
             banner = failure_banner(message, last_good=f"../../{notebook}.html" if latest.exists() else None)
-        publish.atomic_write_text(run_dir / f"{notebook}.html", render_html(nb, title=title, banner=banner))
+        publish.atomic_write_text(run_dir / f"{notebook}.html",
+                                  render_html(nb, title=title, banner=banner, private_dirs=task.private_dirs))
     except Exception as e:  # rendering must not lose the run's status
         status, message = "failed", message or f"rendering failed: {type(e).__name__}: {e}"
     st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
@@ -242,9 +353,40 @@ def _activity_cache(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _private_dirs(params: Params) -> tuple[str, ...]:
+    """Folders of a product whose paths must not reach its pages: the params file's and its
+    sources' (an error may name a source file)."""
+    dirs = {params.base_dir}
+    sources = [params.data.source, getattr(params.data.users, "source", None) if params.data.users else None]
+    for src in sources:
+        path = src if isinstance(src, str) else getattr(src, "path", None)
+        if isinstance(path, str) and "://" not in path:
+            p = Path(params.resolve(path))
+            while any(ch in p.name for ch in "*?[") and p != p.parent:  # a glob: its fixed part
+                p = p.parent
+            dirs.add(str(p.parent))
+    return tuple(sorted(dirs))
+
+
+@contextlib.contextmanager
+def _socket_dir() -> Iterator[Path]:
+    """A private, short-named folder for the run's kernel sockets and kernel output files (a
+    Unix socket path must stay under about 100 characters, so not inside ``--out``)."""
+    path = Path(tempfile.mkdtemp(prefix="rk-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _progress_line(done: int, total: int, st: publish.NotebookStatus) -> str:
+    return f"[{done}/{total}] {st.product}/{st.notebook} {st.status} {st.seconds:.1f} s"
+
+
 def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLike[str] = "reports",
         notebooks: Iterable[str] | None = None, jobs: int = 1, progress: bool | None = None,
-        notebook_dir: str | os.PathLike[str] | None = None, check_data: bool = True) -> RunResult:
+        notebook_dir: str | os.PathLike[str] | None = None, check_data: bool = True,
+        echo_log: bool = False) -> RunResult:
     """Execute and render notebooks for each product, publish the good ones, rebuild the index.
 
     Parameters
@@ -257,17 +399,20 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
         Names to run (default: every notebook in ``notebook_dir``).
     jobs
         Notebooks executed at once (each in its own kernel), across and within products.
+    progress
+        Print one line per finished notebook on stderr (``[2/5] demo/stickiness ok 3.1 s``);
+        ``None`` (the default) means yes.
     check_data
         Load each product's event log once before starting kernels, so bad data fails fast with
         exit code 2 instead of failing every notebook.
+    echo_log
+        Print the run log's lines on stderr as well (``--debug``).
 
     Raises
     ------
     OutputError
         When the output folder cannot be written or another run holds its lock.
     """
-    from tqdm.auto import tqdm
-
     out_dir = Path(out).resolve()
     nb_dir = Path(notebook_dir).resolve() if notebook_dir else NOTEBOOK_DIR
     names = available_notebooks(nb_dir)
@@ -280,6 +425,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     if unknown:
         raise ParamsError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(names)}")
     _check_output(out_dir)
+    show = progress is None or progress
     input_errors: list[str] = []
     tasks = []
     pre_failed: list[publish.NotebookStatus] = []
@@ -292,7 +438,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     def _term(signum, frame):  # SIGTERM and SIGINT end the run: published files stay whole
         raise KeyboardInterrupt
 
-    with publish.RunLock(out_dir), _activity_cache(out_dir) as cache_dir, _signal(signal.SIGTERM, _term, old_term), \
+    with publish.RunLock(out_dir), _activity_cache(out_dir) as cache_dir, _socket_dir() as socket_dir, \
+            RunLog(out_dir, echo=echo_log) as log, _signal(signal.SIGTERM, _term, old_term), \
             _signal(signal.SIGINT, _term, old_int):
         _clean_stale(out_dir)
         for p in params_paths:
@@ -303,38 +450,45 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 input_errors.append(str(e))
                 continue
             run_id = _run_id(out_dir / params.product)
-            if check_data:
-                try:
-                    load_events(params, cache_dir=cache_dir)
-                except RetentionKitError as e:
-                    input_errors.append(f"{params.product}: {e}")
-                    pre_failed += [publish.NotebookStatus(params.product, params.display_title, n, "error", 0.0,
-                                                          run_id, str(e)) for n in wanted]
-                    continue
-            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache_dir) for n in wanted]
+            log.open_product(params.product, run_id, notebooks=len(wanted))
+            with log.context(params.product):
+                log.write(params.product, None, "INFO", "runner", f"params {path}")
+                if check_data:
+                    try:
+                        load_events(params, cache_dir=cache_dir)
+                    except RetentionKitError as e:
+                        log.write(params.product, None, "ERROR", "runner", f"{type(e).__name__}: {e}")
+                        input_errors.append(f"{params.product}: {e}")
+                        pre_failed += [publish.NotebookStatus(params.product, params.display_title, n, "error", 0.0,
+                                                              run_id, str(e)) for n in wanted]
+                        continue
+            private = (*_private_dirs(params), str(out_dir))
+            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache_dir, log, socket_dir, private)
+                      for n in wanted]
         statuses: list[publish.NotebookStatus] = list(pre_failed)
         lock = threading.Lock()
         stop = threading.Event()
         futures: dict[cf.Future, _Task] = {}
         collected: set[cf.Future] = set()
         try:
-            with tqdm(total=len(tasks), desc="reports", unit="notebook", disable=None if progress is None else not progress) as bar:
-                pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
-                try:
-                    futures = {pool.submit(_one, t, lock, stop): t for t in tasks}
-                    for fut in cf.as_completed(futures):
-                        statuses.append(fut.result())
-                        collected.add(fut)
-                        bar.update(1)
-                except BaseException:
-                    # stop quickly: nothing new starts, running kernels end, nothing more is published
-                    stop.set()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    _kill_kernels()
-                    cf.wait([f for f in futures if not f.cancelled()], timeout=60)
-                    raise
-                finally:
-                    pool.shutdown(wait=False)
+            pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
+            try:
+                futures = {pool.submit(_one, t, lock, stop): t for t in tasks}
+                for fut in cf.as_completed(futures):
+                    st = fut.result()
+                    statuses.append(st)
+                    collected.add(fut)
+                    if show:
+                        print(_progress_line(len(collected), len(tasks), st), file=sys.stderr, flush=True)
+            except BaseException:
+                # stop quickly: nothing new starts, running kernels end, nothing more is published
+                stop.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                _kill_kernels()
+                cf.wait([f for f in futures if not f.cancelled()], timeout=60)
+                raise
+            finally:
+                pool.shutdown(wait=False)
         finally:
             for fut, t in futures.items():
                 if fut in collected:
@@ -350,5 +504,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 by_product.setdefault(s.product, []).append(s)
             for product, sts in by_product.items():
                 publish.write_status(out_dir / product, sts)
+                ok = sum(s.status == "ok" for s in sts)
+                log.write(product, None, "INFO", "runner", f"=== end: {ok} of {len(sts)} notebook(s) ok")
             index = publish.write_index(out_dir)
-    return RunResult(statuses=statuses, index=index, input_errors=input_errors)
+    return RunResult(statuses=statuses, index=index, input_errors=input_errors,
+                     logs={p: log.path(p) for p in by_product})
