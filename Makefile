@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run the demo product into reports/ and print the index page's path
+## run the demo product into reports/: a line per notebook, then the index page's path
 report: install
-	$(BIN)/retention-kit demo --out reports --no-progress
+	$(BIN)/retention-kit demo --out reports
 
 ## the whole test suite (CI runs this)
 test: install

@@ -8,8 +8,9 @@ Layout of an output folder (``--out``)::
         <notebook>.html, <notebook>.ipynb   the latest GOOD report of each notebook (stable paths)
         data/<name>.csv                     the latest good CSV exports
         status.json                         the product's latest run, per notebook
+        run.log                             what every run said besides the reports (appended)
         archive/<YYYYmmdd-HHMMSS>/          every run in full, failures included
-            <notebook>.html, <notebook>.ipynb, data/<name>.csv
+            <notebook>.html, <notebook>.ipynb, data/<name>.csv, run.log (this run's)
 
 A run writes into its archive folder first. A notebook that succeeded is then published file by
 file: each file is copied next to its target under a temporary name and moved over it with an
@@ -26,6 +27,7 @@ import html
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +116,13 @@ def _report_title(name: str) -> str:
     return next((s.title for s in REPORTS if s.name == name), name)
 
 
-def write_index(out: Path) -> Path:
-    """Rebuild ``index.html`` from every product's status.json (products not in this run stay)."""
+def write_index(out: Path, *, private_dirs: Iterable[str] = ()) -> Path:
+    """Rebuild ``index.html`` from every product's status.json (products not in this run stay).
+    Messages keep no path of this machine (:func:`.render.scrub_paths`; ``private_dirs`` adds
+    folders to the usual ones); status.json keeps them whole."""
+    from .render import machine_dirs, scrub_paths
+
+    dirs = machine_dirs([str(out), *private_dirs])
     rows = []
     for status_file in sorted(out.glob("*/status.json")):
         try:
@@ -137,7 +144,7 @@ def write_index(out: Path) -> Path:
                 links.append(f'<a href="{html.escape(product)}/data/">CSV exports</a>')
             badge = ('<span class="ok">ok</span>' if ok else
                      f'<span class="bad">{html.escape(e.get("status", "failed"))}</span>')
-            msg = html.escape(e.get("message", "")[:300])
+            msg = html.escape(scrub_paths(e.get("message", ""), dirs)[:300])
             good = e.get("last_good_run")
             stale = "" if ok or not good else f"<br><small>published page from run {html.escape(good)}</small>"
             rows.append(

@@ -506,6 +506,6 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 publish.write_status(out_dir / product, sts)
                 ok = sum(s.status == "ok" for s in sts)
                 log.write(product, None, "INFO", "runner", f"=== end: {ok} of {len(sts)} notebook(s) ok")
-            index = publish.write_index(out_dir)
+            index = publish.write_index(out_dir, private_dirs=sorted({d for t in tasks for d in t.private_dirs}))
     return RunResult(statuses=statuses, index=index, input_errors=input_errors,
                      logs={p: log.path(p) for p in by_product})

@@ -1,4 +1,6 @@
-"""Hostile content in a real browser: nothing from data or params runs, loads or logs.
+"""Hostile content in a real browser: nothing from data or params runs, loads or logs; and a
+product whose title, event and rung names are Chinese, Japanese and Korean renders every page
+with nothing external, no warning text, and its names drawn in the charts.
 
 A product whose event names, title, ladder rung names and user attribute values are script,
 image-onerror, Markdown-link and CSS payloads is run through every notebook; each HTML page
@@ -26,7 +28,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from retention_kit.plots.common import cjk_fonts
+from retention_kit.reporting.render import machine_dirs
 from retention_kit.reporting.runner import available_notebooks, run
+
+from tests.reporting.shop import SHOP_EVENTS, SHOP_RUNGS, SHOP_TITLE, write_shop
 
 PWN = "document.documentElement.dataset.pwned=1;window.__pwned=1"
 PAYLOADS = [
@@ -232,6 +238,44 @@ def test_hostile_content_never_runs_loads_or_logs(tmp_path, browser):
     overview = (out / "hostile" / "overview.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;" in overview and "🚀 launch" in overview and "שלום" in overview
     assert "Shop &lt;script&gt;" in overview  # the title
+
+
+@pytest.mark.slow
+def test_cjk_pages_load_nothing_external_carry_no_warning_and_draw_their_names(tmp_path, browser, monkeypatch):
+    # kernels draw figures inline, as for a reader (the suite's MPLBACKEND=Agg would leave them out)
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    out = tmp_path / "out"
+    res = run([write_shop(tmp_path)], out=out, jobs=2, progress=False)
+    assert all(s.status == "ok" for s in res.statuses), [(s.notebook, s.message) for s in res.statuses]
+    pages = sorted((out / "shop").glob("*.html")) + [out / "index.html"]
+    assert len(pages) == len(available_notebooks()) + 1
+    console_lines, leaks, images = [], [], 0
+    for page in pages:
+        before = len(browser.requests())
+        dom, console = browser.open(page)
+        assert "<body" in dom, page
+        console_lines += [f"{page.name}: {ln}" for ln in console]
+        leaks += [f"{page.name}: {req}" for host, req in browser.requests()[before:] if host not in browser.baseline]
+        # the screenshots stay in the test's folder, to look at (the glyphs, not boxes)
+        png = tmp_path / f"shop-{page.stem}.png"
+        browser.screenshot(page, png, height=2400)
+        assert png.stat().st_size > 5_000
+        html = page.read_text(encoding="utf-8")
+        content = re.sub(r"<style[^>]*>.*?</style>", "", html, flags=re.S)
+        for noise in ("Glyph", "missing from font", "Warning:", "WARNING", "Traceback"):
+            assert noise not in content, (page.name, noise)
+        for folder in (*machine_dirs(), str(tmp_path)):
+            assert folder not in html, (page.name, folder)
+        images += content.count("<img")
+    assert not console_lines, console_lines
+    assert not leaks, leaks
+    assert images >= 20  # the charts are on the pages
+    overview = (out / "shop" / "overview.html").read_text(encoding="utf-8")
+    assert SHOP_TITLE in overview and all(e in overview for e in SHOP_EVENTS)
+    assert all(r in (out / "shop" / "ladder.html").read_text(encoding="utf-8") for r in SHOP_RUNGS)
+    log = (out / "shop" / "run.log").read_text(encoding="utf-8")
+    if cjk_fonts():  # every label was drawn: neither matplotlib nor the style found a missing glyph
+        assert "missing from font" not in log and "no installed font draws" not in log, log[-2000:]
 
 
 def screenshots(report_dir: Path, dest: Path, *, max_bytes: int = 300_000) -> list[Path]:

@@ -32,6 +32,28 @@ def test_debug_shows_traceback(tmp_path, capsys):
     assert "Traceback" in capsys.readouterr().err
 
 
+def test_debug_is_accepted_after_the_subcommand_too(tmp_path, capsys):
+    f = tmp_path / "p.yaml"
+    f.write_text("product: demo\ndata:\n  source: missing.csv\n")
+    assert main(["check", str(f), "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["--debug", "check", str(f)]) == 2  # before it, as before
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["check", str(f)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_check_says_when_no_font_draws_the_names(tmp_path, capsys, monkeypatch):
+    from tests.reporting.shop import write_shop
+
+    from retention_kit.plots import common
+
+    monkeypatch.setattr(common, "missing_glyphs", lambda texts: "瀏覽" if any("瀏" in t for t in texts) else "")
+    assert main(["check", str(write_shop(tmp_path, n_users=40, days=30))]) == 0
+    out = capsys.readouterr().out
+    assert "shop: note: no installed font draws 瀏 覽" in out and "fonts-noto-cjk" in out
+
+
 def test_unwritable_output_folder(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -73,7 +73,7 @@ def _product(tmp: Path, mode: str = "ok") -> Path:
 def _published(out: Path) -> dict[str, bytes]:
     prod = out / "shop"
     return {str(p.relative_to(prod)): p.read_bytes() for p in sorted(prod.rglob("*"))
-            if p.is_file() and "archive" not in p.parts and p.name != "status.json"}
+            if p.is_file() and "archive" not in p.parts and p.name not in ("status.json", "run.log")}
 
 
 def _no_temp_files(out: Path) -> None:
