@@ -129,3 +129,9 @@ def test_wheel_install_runs_the_demo_from_any_folder(tmp_path):
     bad = subprocess.run([str(py), "-c", code], cwd=away, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no report notebook found" in bad.stderr
     assert not (away / "out2" / "index.html").exists()
+
+
+def test_the_licence_is_an_spdx_string_so_setuptools_prints_no_deprecation_block():
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert meta["project"]["license"] == "MIT"  # a TOML table here makes setuptools warn on every install
+    assert "setuptools>=77" in meta["build-system"]["requires"]  # the first to read SPDX strings

@@ -102,3 +102,44 @@ def test_debug_after_the_subcommand_prints_the_run_log(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "demo: " in r.stderr and "overview INFO runner: started" in r.stderr
     assert "=== run " in r.stderr and not re.search(r"^\[1/1\]", r.stderr, flags=re.M)
+
+
+@pytest.mark.slow
+def test_kernels_use_unix_sockets_and_are_not_interrupted_at_shutdown(tmp_path, monkeypatch):
+    """The two lines of first contact at their source: ipykernel warns about unencrypted TCP, and
+    jupyter_client sends every kernel SIGINT before shutting it down, which an idle kernel may
+    answer with "KeyboardInterrupt caught in kernel" on its own stdout."""
+    import asyncio
+    import signal as sig
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    from retention_kit.reporting.runner import _kernel_manager
+
+    sent: list[int] = []
+    real = AsyncKernelManager._async_signal_kernel
+
+    async def record(self, signum):
+        sent.append(signum)
+        await real(self, signum)
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_signal_kernel", record)
+    out = tmp_path / "kernel.out"
+
+    async def one_kernel():
+        km = _kernel_manager(tmp_path, out)(kernel_name="python3")
+        await km.start_kernel()
+        assert km.transport == "ipc" and Path(km.connection_file).parent == tmp_path
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute_interactive("x = 6 * 7")
+        assert reply["content"]["status"] == "ok"
+        kc.stop_channels()
+        await km.shutdown_kernel()
+
+    asyncio.run(one_kernel())
+    assert sig.SIGINT not in sent
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    assert "without encryption" not in text and "KeyboardInterrupt" not in text
+    assert not list(tmp_path.glob("*-[0-9]*")), "the sockets were not cleaned up"
