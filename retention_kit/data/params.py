@@ -251,6 +251,30 @@ class Params(_Model):
     def display_title(self) -> str:
         return self.title or self.product
 
+    def event_names(self) -> list[tuple[str, list[str]]]:
+        """Every event name the params use, with the key that names it: activity, exclusions,
+        purchases, the key-behaviour exclusions and the ladder's conditions. Loading checks each
+        against the log (:meth:`retention_kit.data.EventLog.require_events`): a name that matches
+        no event is an error, never a silent zero.
+
+        Examples
+        --------
+        >>> [k for k, _ in params.event_names()][:3]
+        ['data.exclude_events', 'data.purchase_events', "ladder.rungs['Saver'].when"]
+        """
+        d = self.data
+        out: list[tuple[str, list[str]]] = []
+        for key, names in (("data.active_events", d.active_events), ("data.exclude_events", d.exclude_events),
+                           ("data.purchase_events", d.purchase_events),
+                           ("key_behaviors.exclude", self.key_behaviors.exclude)):
+            if names:
+                out.append((key, list(names)))
+        for rung in self.ladder.rungs or ():
+            names = conditions.events(rung.when)
+            if names:
+                out.append((f"ladder.rungs['{rung.name}'].when", names))
+        return out
+
     def resolve(self, path: str) -> str:
         """A path from the params, resolved against the YAML file's folder (URLs untouched)."""
         if "://" in path:

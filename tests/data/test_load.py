@@ -2,6 +2,7 @@ import datetime as dt
 import gzip
 import hashlib
 import os
+import re
 
 import ibis
 import pandas as pd
@@ -186,14 +187,24 @@ def test_empty_log_and_empty_after_filters():
         load(TINY.iloc[:0])
     with pytest.raises(DataError, match="no events left after filters.*6 removed by data.exclude_events"):
         load(TINY, exclude_events=["open", "save", "push"])
-    with pytest.raises(DataError, match="none of data.active_events"):
+    with pytest.raises(DataError, match="data.active_events: 'Open' matches no event \\(nearest: 'open'\\)"):
         load(TINY, active_events=["Open"])
 
 
-def test_active_events_absent_from_log_is_a_note():
-    log = load(TINY, active_events=["open", "typo_event"])
-    assert log.quality.missing_active_events == ("typo_event",)
-    assert any("typo_event" in n for n in log.quality.notes)
+@pytest.mark.parametrize("key, section", [
+    ("data.active_events", {"active_events": ["open", "typo_event"]}),
+    ("data.exclude_events", {"exclude_events": ["typo_event"]}),
+    ("data.purchase_events", {"purchase_events": ["typo_event"]}),
+    ("key_behaviors.exclude", {"key_behaviors": {"exclude": ["typo_event"]}}),
+    ("ladder.rungs['Saver'].when", {"ladder": {"rungs": [{"name": "Saver", "when": {"event": "typo_event"}}]}}),
+])
+def test_an_event_name_in_the_params_that_matches_no_event_is_an_error(key, section):
+    # a name that matches no event would silently count zero (no activity, nothing excluded, no
+    # purchase, a rung nobody reaches): every list of event names is checked at load
+    with pytest.raises(DataError, match=re.escape(f"{key}: 'typo_event' matches no event")):
+        load(TINY, **section)
+    # the excluded events are removed at load, but their names are still known
+    assert "push" in load(TINY, exclude_events=["push"]).event_names()
 
 
 def test_users_table_missing_column():

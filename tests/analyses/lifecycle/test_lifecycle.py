@@ -323,12 +323,13 @@ def test_value_sections_need_complete_periods_and_purchases():
         observed_repurchase(repurchase(thin, windows=[30, 60, 90]))
     with pytest.raises(NotEnoughDataError, match="complete"):
         observed_cohorts(cohort_revenue(thin, granularity="month"))
-    # data 2024-01-01 .. 03-10 with money only on refunds (not a purchase event): January and
-    # February are complete but nobody paid. (updated: the January cohort holds everyone already
-    # there when the log begins, so it is left out; c starts the first new cohort, February, whose
-    # month-0 revenue is -5, so its revenue retention is undefined)
+    # data 2024-01-01 .. 03-10 with money only on refunds (a purchase event, as in the demo, but
+    # negative: never a purchase): January and February are complete but nobody paid. The January
+    # cohort holds everyone already there when the log begins, so it is left out; c starts the
+    # first new cohort, February, whose month-0 revenue is -5, so its revenue retention is undefined
     refunds = load(events([("a", "2024-01-01", "refund", -5.0), ("c", "2024-02-03", "refund", -5.0),
-                           ("b", "2024-03-10", "app_open", np.nan)], columns=REVENUE_COLUMNS, hour=12), **money)
+                           ("b", "2024-03-10", "app_open", np.nan)], columns=REVENUE_COLUMNS, hour=12),
+                   revenue="revenue", purchase_events=["refund"])
     with pytest.raises(NotEnoughDataError, match="no purchase"):
         complete_value_periods(value_by_period(refunds, granularity="month"))
     with pytest.raises(NotEnoughDataError, match="revenue retention"):
