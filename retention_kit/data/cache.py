@@ -54,6 +54,8 @@ class ActivityCache:
 
     def key(self, params: Params) -> str | None:
         """The entry key for ``params``' source, or None when it cannot be fingerprinted cheaply."""
+        if params.data.source is None:
+            return None
         spec = _spec(params.data.source)
         if spec.demo is not None:
             ident: Any = {"demo": spec.demo}

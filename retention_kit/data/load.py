@@ -54,7 +54,11 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     params
         Validated params; ``params.data`` says where the log is and how to read it.
     source, users
-        Optional pandas DataFrame or Ibis table used instead of ``data.source`` / ``data.users``.
+        Optional pandas DataFrame or Ibis table used instead of ``data.source`` / ``data.users``
+        (params built for a frame need no ``data.source``). The users table is ``users`` when
+        given, else ``data.users`` read whole, also when ``source`` is a subset of the events: the
+        quality notes then say how many users-table users have no events (they count as signed
+        up and never active, which dilutes retention; pass ``users=`` to match).
     con
         Optional DuckDB connection from :func:`retention_kit.data.engine.connect`.
     cache_dir
@@ -109,6 +113,9 @@ class _Columns:
 
 def _open(params: Params, source: Any, con: Any, text_columns: tuple[str, ...]) -> tuple[ir.Table, Any]:
     data = params.data
+    if source is None and data.source is None:
+        raise SourceError("data.source is not set: name the events' file or table in the params, or pass the "
+                          "events to load_events(params, source=frame)")
     raw, con = read_source(source if source is not None else data.source, base=params, con=con,
                            text_columns=text_columns)
     for name, key in ((data.user, "data.user"), (data.time, "data.time"), (data.event, "data.event")):
@@ -219,7 +226,8 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
         first_active_day=first_active,
         rows_before_activity=sum(before.values()),
         excluded_events={name: counts[f"excl_{i}"] for i, name in enumerate(data.exclude_events)},
-        notes=tuple(_notes(daily, users_t, keys, data, first_active, before)),
+        notes=tuple(_notes(daily, users_t, keys, data, first_active, before,
+                           mixed_sources=source is not None and users is None and data.users is not None)),
     )
     if cache is not None and key is not None:
         cache.put(key, Entry(daily=daily, keys=keys, quality=quality))
@@ -308,7 +316,7 @@ def _rows_before(daily: ir.Table, first_active: dt.date) -> dict[str, int]:
 
 
 def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data: DataParams,
-           first_active: dt.date, before: dict[str, int]) -> list[str]:
+           first_active: dt.date, before: dict[str, int], *, mixed_sources: bool = False) -> list[str]:
     """Valid-but-odd findings for the overview and ``check``: ids that mix numbers and text, ids
     that the users table and the events do not share, rows before the first day of activity."""
     notes = []
@@ -334,9 +342,11 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
                         n_table=j.tid.notnull().cast("int64").sum()).execute().iloc[0]
         only_users, only_events, n_table = int(c["only_users"]), int(c["only_events"]), int(c["n_table"])
         if only_users:
+            why = ("the events were passed as source= but the users table is data.users, read whole: pass users= "
+                   "with the matching users" if mixed_sources else
+                   "if that is unexpected, check that both tables write user ids the same way")
             notes.append(f"{_fmt(only_users)} of {_fmt(n_table)} users in the users table never appear in the "
-                         "events: they count as signed up and never active; if that is unexpected, check that both "
-                         "tables write user ids the same way")
+                         f"events: they count as signed up and never active; {why}")
         if only_events:
             notes.append(f"{_fmt(only_events)} users in the events are missing from the users table: they start "
                          "on their first active day")

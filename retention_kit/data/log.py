@@ -140,6 +140,26 @@ class EventLog:
     source_rows: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
     _memo: dict[Hashable, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        """A short summary, as a fitted model prints itself: what is in the log and what loading
+        found (the engine expressions stay out of a notebook cell)."""
+        q, p = self.quality, self.params
+        lines = [f"<EventLog: {q.rows_kept:,} events of {q.users:,} users>"]
+        rng = f"{q.first_day} to {q.last_day}"
+        if q.first_active_day != q.first_day:
+            rng += f" (activity from {q.first_active_day}; {q.rows_before_activity:,} events before it)"
+        lines.append(f"  range         {rng}, {p.timezone} calendar days")
+        lines.append(f"  active users  {q.active_users:,}")
+        lines.append(f"  event types   {q.event_types:,}")
+        share = q.dropped_total / max(q.rows_read, 1)
+        dropped = "; ".join(f"{n:,} {why}" for why, n in q.dropped.items())
+        lines.append(f"  rows read     {q.rows_read:,}; dropped {q.dropped_total:,} ({share:.1%})"
+                     + (f": {dropped}" if dropped else ""))
+        if q.excluded:
+            lines.append(f"  excluded      {q.excluded:,} rows of {', '.join(p.exclude_events)}")
+        lines += [f"  note          {n}" for n in q.notes]
+        return "\n".join(lines)
+
     # ------------------------------------------------------------------ the one cache
 
     def memoized(self, key: Hashable, build: Callable[[], T]) -> T:

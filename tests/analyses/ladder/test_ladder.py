@@ -494,13 +494,16 @@ def test_findings_skip_the_left_censored_cohort():
     coh["cohort_users"] = coh.groupby("cohort")["users"].transform("sum")
     coh["share"] = coh["users"] / coh["cohort_users"]
     comp = pd.DataFrame(columns=["period", "scope", "rung", "rung_order", "users", "share"])
-    text = L.headline(coh, comp, ladder=lad)
-    assert text == ("Of users who joined in the week of 2024-01-15, 60% were 2-3 days or above in their 4th week, "
-                    "against 50% of the cohort of the week of 2024-01-08; the Inactive share of users in their "
-                    "4th week went from 50% to 20%.")
+    text = L.headline(coh, comp, ladder=lad, min_cohort_users=20)
+    assert text == ("Of the 20 users who joined in the week of 2024-01-15, 60% were 2-3 days or above in their 4th "
+                    "week, against 50% of the 20 of the cohort of the week of 2024-01-08; the Inactive share of users "
+                    "in their 4th week went from 50% to 20%.")
     # without the flag W0 would be the comparison cohort (25%, Inactive 75%)
-    assert "against 25% of the cohort of the week of 2024-01-01" in L.headline(coh.drop(columns="new_cohort"), comp,
-                                                                              ladder=lad)
+    assert "against 25% of the 40 of the cohort of the week of 2024-01-01" in L.headline(
+        coh.drop(columns="new_cohort"), comp, ladder=lad, min_cohort_users=20)
+    # by default a cohort must hold ladder.min_cohort_size (100) users, or all 80 users here as
+    # there are fewer: no 20-user cohort is ever quoted
+    assert L.headline(coh, comp, ladder=lad) == "Too few cohorts of 80+ users to compare cohorts at the same age."
 
 
 def test_partial_first_week_is_off_the_grid():
