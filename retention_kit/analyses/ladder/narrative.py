@@ -59,7 +59,10 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
     Examples
     --------
     >>> from retention_kit.analyses.ladder.moves import cohorts, composition
-    >>> headline(cohorts(log, ladder=lad), composition(log, ladder=lad), ladder=lad)
+    >>> coh, comp = cohorts(log, ladder=lad), composition(log, ladder=lad)
+    >>> headline(coh, comp, ladder=lad)  # 1,500 users: no weekly cohort reaches 100
+    'Too few cohorts of 100+ users to compare cohorts at the same age. Among users acquired ...'
+    >>> headline(coh, comp, ladder=lad, min_cohort_users=30)
     'Of the ... users who joined in the week of 2024-07-01, ...% were Creator or above in their 4th week, against ...'
     """
     ladder = ladder or LadderParams()
