@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as _st
 
-__all__ = ["wilson_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel"]
+__all__ = ["wilson_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel", "headline_minimum"]
 
 Z95 = 1.959963984540054
 
@@ -165,3 +165,16 @@ def mantel_haenszel(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt
         lo = np.where(ok, np.exp(np.log(or_mh) - z * se), np.nan)
         hi = np.where(ok, np.exp(np.log(or_mh) + z * se), np.nan)
     return or_mh, lo, hi
+
+
+def headline_minimum(min_size: int, population: int) -> int:
+    """The fewest users a group needs before a summary may quote it: ``min_size``, or the whole
+    population when it is smaller (a log of 40 users can still be described, as a whole, but never
+    by one of its 3-user cohorts).
+
+    Examples
+    --------
+    >>> headline_minimum(100, 6000), headline_minimum(100, 40)
+    (100, 40)
+    """
+    return max(1, min(int(min_size), int(population)))

@@ -54,6 +54,8 @@ class ActivityCache:
 
     def key(self, params: Params) -> str | None:
         """The entry key for ``params``' source, or None when it cannot be fingerprinted cheaply."""
+        if params.data.source is None:
+            return None
         spec = _spec(params.data.source)
         if spec.demo is not None:
             ident: Any = {"demo": spec.demo}
@@ -102,12 +104,14 @@ class ActivityCache:
 
 def _quality_to_json(q: DataQuality) -> str:
     d = dataclasses.asdict(q)
-    d["first_day"], d["last_day"] = q.first_day.isoformat(), q.last_day.isoformat()
+    for k in ("first_day", "last_day", "first_active_day"):
+        d[k] = getattr(q, k).isoformat()
     return json.dumps(d)
 
 
 def _quality_from_json(text: str) -> DataQuality:
     d = json.loads(text)
     d["first_day"], d["last_day"] = dt.date.fromisoformat(d["first_day"]), dt.date.fromisoformat(d["last_day"])
-    d["missing_active_events"], d["notes"] = tuple(d["missing_active_events"]), tuple(d["notes"])
+    d["first_active_day"] = dt.date.fromisoformat(d["first_active_day"])
+    d["notes"] = tuple(d["notes"])
     return DataQuality(**d)

@@ -32,7 +32,7 @@ import pandas as pd
 from ..errors import DataError, SourceError
 from .cache import ActivityCache, Entry
 from .keys import integer_keys, with_keys
-from .log import DataQuality, EventLog
+from .log import DataQuality, EventLog, check_event_names
 from .params import DataParams, Params
 from .rules import DROP_RULES, Row, check_column, local_time, row_checks
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
@@ -54,7 +54,11 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     params
         Validated params; ``params.data`` says where the log is and how to read it.
     source, users
-        Optional pandas DataFrame or Ibis table used instead of ``data.source`` / ``data.users``.
+        Optional pandas DataFrame or Ibis table used instead of ``data.source`` / ``data.users``
+        (params built for a frame need no ``data.source``). The users table is ``users`` when
+        given, else ``data.users`` read whole, also when ``source`` is a subset of the events: the
+        quality notes then say how many users-table users have no events (they count as signed
+        up and never active, which dilutes retention; pass ``users=`` to match).
     con
         Optional DuckDB connection from :func:`retention_kit.data.engine.connect`.
     cache_dir
@@ -109,6 +113,9 @@ class _Columns:
 
 def _open(params: Params, source: Any, con: Any, text_columns: tuple[str, ...]) -> tuple[ir.Table, Any]:
     data = params.data
+    if source is None and data.source is None:
+        raise SourceError("data.source is not set: name the events' file or table in the params, or pass the "
+                          "events to load_events(params, source=frame)")
     raw, con = read_source(source if source is not None else data.source, base=params, con=con,
                            text_columns=text_columns)
     for name, key in ((data.user, "data.user"), (data.time, "data.time"), (data.event, "data.event")):
@@ -176,12 +183,12 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
     if hit is not None:
         if hit.keys is not None and users_t is not None:
             users_t = with_keys(users_t, hit.keys)
-        return EventLog(events=events, daily=hit.daily, users=users_t, quality=hit.quality, params=data, con=con,
-                        user_keys=hit.keys)
+        return _checked(params, EventLog(events=events, daily=hit.daily, users=users_t, quality=hit.quality,
+                                         params=data, con=con, user_keys=hit.keys, source_rows=raw.filter(valid)))
 
     if source is None:
         check_gzip(params)
-    counts = _count_rows(raw, cols, data, first_fail, excluded)
+    counts = _count_rows(raw, cols, data, first_fail, excluded, valid)
     dropped = _enforce_limits(raw, cols, data, counts)
 
     aggs: dict[str, Any] = {"n": events.count()}
@@ -198,7 +205,14 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
             f"dropped as invalid, {_fmt(counts['excluded'])} removed by data.exclude_events; "
             "check data.exclude_events and the source"
         )
-    missing = _missing_active_events(daily, data, kept)
+    first_active = pd.Timestamp(summary["first_active_day"]).date() if pd.notna(summary["first_active_day"]) else None
+    if first_active is None:  # no event counts as activity: only a wrong data.active_events can do that
+        present = set(daily.select("event").distinct().execute()["event"])
+        check_event_names([("data.active_events", data.active_events or [])], present, data.event)
+        raise DataError(f"none of the {_fmt(kept)} valid rows counts as activity, so no user is ever active; "
+                        "check data.active_events")
+    first_day = pd.Timestamp(summary["first_day"]).date()
+    before = _rows_before(daily, first_active) if first_active > first_day else {}
     quality = DataQuality(
         rows_read=counts["rows"],
         dropped={k: v for k, v in dropped.items() if v},
@@ -207,20 +221,31 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
         users=int(summary["users"]),
         active_users=int(summary["active_users"]),
         event_types=int(summary["event_types"]),
-        first_day=pd.Timestamp(summary["first_day"]).date(),
+        first_day=first_day,
         last_day=pd.Timestamp(summary["last_day"]).date(),
-        missing_active_events=missing,
-        notes=tuple(_notes(daily, users_t, keys, data, missing)),
+        first_active_day=first_active,
+        rows_before_activity=sum(before.values()),
+        excluded_events={name: counts[f"excl_{i}"] for i, name in enumerate(data.exclude_events)},
+        notes=tuple(_notes(daily, users_t, keys, data, first_active, before,
+                           mixed_sources=source is not None and users is None and data.users is not None)),
     )
     if cache is not None and key is not None:
         cache.put(key, Entry(daily=daily, keys=keys, quality=quality))
-    return EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data, con=con, user_keys=keys)
+    return _checked(params, EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data,
+                                     con=con, user_keys=keys, source_rows=raw.filter(valid)))
+
+
+def _checked(params: Params, log: EventLog) -> EventLog:
+    """The log, once every event name the params use is known to match an event of it."""
+    log.require_events(params.event_names())
+    return log
 
 
 def _count_rows(raw: ir.Table, cols: _Columns, data: DataParams, first_fail: list[ir.BooleanValue],
-                excluded: ir.BooleanValue) -> dict[str, int]:
-    """One aggregate query: rows read, rows per drop rule (first failing rule), excluded rows,
-    and the two whole-column time checks; raises when the time column is unusable."""
+                excluded: ir.BooleanValue, valid: ir.BooleanValue) -> dict[str, int]:
+    """One aggregate query: rows read, rows per drop rule (first failing rule), excluded rows
+    (in all and per ``exclude_events`` name), and the two whole-column time checks; raises when
+    the time column is unusable."""
     def s(cond: ir.BooleanValue) -> ir.IntegerScalar:
         return cond.fill_null(False).cast("int64").sum()  # a null event makes isin() null
 
@@ -231,6 +256,7 @@ def _count_rows(raw: ir.Table, cols: _Columns, data: DataParams, first_fail: lis
         time_unusable=s(r.ts.isnull()),
         excluded=s(excluded),
         **{f"rule_{rule.name}": s(mask) for rule, mask in zip(DROP_RULES, first_fail)},
+        **{f"excl_{i}": s(excluded & (cols.row.event == name)) for i, name in enumerate(data.exclude_events)},
     ).execute().iloc[0]
     counts = {k: int(v) if pd.notna(v) else 0 for k, v in row.items()}
     rows = counts["rows"]
@@ -277,28 +303,22 @@ def _summarise(daily: ir.Table) -> pd.Series:
         active_users=daily.user_id.nunique(where=daily.active),
         event_types=daily.event.nunique(),
         first_day=daily.day.min(),
+        first_active_day=daily.day.min(where=daily.active),
         last_day=daily.day.max(),
     ).execute().iloc[0]
 
 
-def _missing_active_events(daily: ir.Table, data: DataParams, kept: int) -> tuple[str, ...]:
-    """``data.active_events`` that never occur; an error when none does (no user is ever active)."""
-    if data.active_events is None:
-        return ()
-    present = set(daily.filter(daily.event.isin(data.active_events)).select("event").distinct().execute()["event"])
-    if not present:
-        raise DataError(
-            f"none of data.active_events ({', '.join(data.active_events)}) occurs in column "
-            f"'{data.event}' of the {_fmt(kept)} valid rows, so no user is ever active; "
-            "check the event names (case matters)"
-        )
-    return tuple(e for e in data.active_events if e not in present)
+def _rows_before(daily: ir.Table, first_active: dt.date) -> dict[str, int]:
+    """Events per name on days before the first day of activity."""
+    d = daily.filter(daily.day < first_active)
+    df = d.group_by("event").aggregate(n=d.n.sum()).execute()
+    return dict(sorted(zip(df["event"], df["n"].astype(int)), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data: DataParams,
-           missing: tuple[str, ...]) -> list[str]:
+           first_active: dt.date, before: dict[str, int], *, mixed_sources: bool = False) -> list[str]:
     """Valid-but-odd findings for the overview and ``check``: ids that mix numbers and text, ids
-    that the users table and the events do not share, active events absent from the log."""
+    that the users table and the events do not share, rows before the first day of activity."""
     notes = []
     id_table = keys if keys is not None else daily  # the source's own ids (daily may hold integer keys)
     if id_table.user_id.type().is_string():
@@ -322,12 +342,17 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
                         n_table=j.tid.notnull().cast("int64").sum()).execute().iloc[0]
         only_users, only_events, n_table = int(c["only_users"]), int(c["only_events"]), int(c["n_table"])
         if only_users:
+            why = ("the events were passed as source= but the users table is data.users, read whole: pass users= "
+                   "with the matching users" if mixed_sources else
+                   "if that is unexpected, check that both tables write user ids the same way")
             notes.append(f"{_fmt(only_users)} of {_fmt(n_table)} users in the users table never appear in the "
-                         "events: they count as signed up and never active; if that is unexpected, check that both "
-                         "tables write user ids the same way")
+                         f"events: they count as signed up and never active; {why}")
         if only_events:
             notes.append(f"{_fmt(only_events)} users in the events are missing from the users table: they start "
                          "on their first active day")
-    if missing:
-        notes.append(f"data.active_events lists events absent from the log: {', '.join(missing)}")
+    if before:
+        names = ", ".join(f"{e} ({_fmt(n)})" for e, n in list(before.items())[:5]) + (" ..." if len(before) > 5 else "")
+        notes.append(f"{_fmt(sum(before.values()))} events lie before the first day of activity ({first_active}): "
+                     f"{names}; activity analyses start on {first_active}, so they neither start a period nor "
+                     "make the first cohort look new")
     return notes

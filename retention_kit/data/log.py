@@ -11,7 +11,12 @@ Definitions in force for every analysis:
 - **Activity.** Events in ``data.exclude_events`` are removed entirely. Of the rest, an event
   counts as activity if ``data.active_events`` is null or lists it. A user is active on a day
   with at least one such event.
-- **Data range.** From the first to the last local day with any remaining event.
+- **Data range.** The log's range runs from the first to the last local day with any remaining
+  event (:attr:`DataQuality.first_day`, the overview's range). Activity analyses use the activity
+  range (:attr:`EventLog.first_day`): from the first day with an event that counts as activity to
+  the last day with any event. Rows before the first day of activity (a campaign log that starts
+  before the purchases, say) say nothing about who was active then, so they neither start a
+  period nor make the first activity cohort look new; the quality notes say how many there are.
 
 The raw rows stay in the engine: :attr:`EventLog.daily` holds one row per (user, day, event),
 built once per load (:func:`retention_kit.data.load_events`). Tables that several analyses
@@ -23,7 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Hashable
+import difflib
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import ibis
@@ -32,12 +38,28 @@ import pandas as pd
 
 from ..core.cadence import day_gaps
 from ..core.periods import Granularity, complete_range
-from ..errors import NotEnoughDataError
+from ..errors import DataError, NotEnoughDataError
 from .params import DataParams
 
-__all__ = ["EventLog", "DataQuality"]
+__all__ = ["EventLog", "DataQuality", "check_event_names"]
 
 T = TypeVar("T")
+
+
+def check_event_names(wanted: Sequence[tuple[str, Sequence[str]]], present: frozenset[str] | set[str],
+                      column: str) -> None:
+    """Raise :class:`DataError` naming every name (under its params key) that is not in
+    ``present``, with the nearest existing names; ``column`` is the source's event column."""
+    problems = []
+    for key, names in wanted:
+        for name in dict.fromkeys(names):
+            if name not in present:
+                near = difflib.get_close_matches(name, sorted(present), n=3, cutoff=0.5)
+                hint = f"nearest: {', '.join(repr(n) for n in near)}" if near else f"{len(present):,} event names exist"
+                problems.append(f"{key}: {name!r} matches no event ({hint})")
+    if problems:
+        raise DataError("; ".join(problems[:8]) + f"; check the names in the params (case matters) against "
+                        f"column '{column}' of the source")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +67,9 @@ class DataQuality:
     """What loading found: rows read, rows dropped by reason, and what remains.
 
     ``dropped`` maps a plain-language reason to a row count; ``excluded`` counts rows of
-    ``exclude_events`` (removed by configuration, not by fault).
+    ``exclude_events`` (removed by configuration, not by fault), ``excluded_events`` per name.
+    ``first_day`` and ``last_day`` bound every remaining event; ``first_active_day`` is the first
+    day with activity and ``rows_before_activity`` the events before it.
     """
 
     rows_read: int
@@ -57,7 +81,9 @@ class DataQuality:
     event_types: int
     first_day: dt.date
     last_day: dt.date
-    missing_active_events: tuple[str, ...] = ()
+    first_active_day: dt.date
+    rows_before_activity: int = 0
+    excluded_events: dict[str, int] = dataclasses.field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     @property
@@ -89,6 +115,9 @@ class EventLog:
         From ``data.users``: ``user_id``, ``signup_day`` (local date) and the attribute columns.
     quality : DataQuality
     params : DataParams
+    source_rows : ibis Table or None
+        The source's valid rows with every column as read (a lazy view on the source, for checks
+        that look at whole rows, such as exact duplicates); None when the log was built otherwise.
     user_keys : ibis Table or None
         When the source's user ids are text, ``daily`` and ``users`` carry a dense integer key in
         ``user_id`` instead (joins and group-bys on integers run about 4x faster than on text at
@@ -108,7 +137,28 @@ class EventLog:
     params: DataParams
     con: Any = dataclasses.field(repr=False, compare=False)
     user_keys: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
+    source_rows: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
     _memo: dict[Hashable, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """A short summary, as a fitted model prints itself: what is in the log and what loading
+        found (the engine expressions stay out of a notebook cell)."""
+        q, p = self.quality, self.params
+        lines = [f"<EventLog: {q.rows_kept:,} events of {q.users:,} users>"]
+        rng = f"{q.first_day} to {q.last_day}"
+        if q.first_active_day != q.first_day:
+            rng += f" (activity from {q.first_active_day}; {q.rows_before_activity:,} events before it)"
+        lines.append(f"  range         {rng}, {p.timezone} calendar days")
+        lines.append(f"  active users  {q.active_users:,}")
+        lines.append(f"  event types   {q.event_types:,}")
+        share = q.dropped_total / max(q.rows_read, 1)
+        dropped = "; ".join(f"{n:,} {why}" for why, n in q.dropped.items())
+        lines.append(f"  rows read     {q.rows_read:,}; dropped {q.dropped_total:,} ({share:.1%})"
+                     + (f": {dropped}" if dropped else ""))
+        if q.excluded:
+            lines.append(f"  excluded      {q.excluded:,} rows of {', '.join(p.exclude_events)}")
+        lines += [f"  note          {n}" for n in q.notes]
+        return "\n".join(lines)
 
     # ------------------------------------------------------------------ the one cache
 
@@ -129,7 +179,9 @@ class EventLog:
 
     @property
     def first_day(self) -> dt.date:
-        return self.quality.first_day
+        """First day of the activity range (see the module docstring): what decides complete
+        periods and left-censoring."""
+        return self.quality.first_active_day
 
     @property
     def last_day(self) -> dt.date:
@@ -182,6 +234,29 @@ class EventLog:
                             first_active=g.first_day, last_active=g.last_day)
 
         return self.memoized(("log.user_cadence",), build)
+
+    def event_names(self) -> frozenset[str]:
+        """Every event name of the source's valid rows, those of ``data.exclude_events`` included."""
+        def build() -> frozenset[str]:
+            d = self.daily
+            kept = set(d.select("event").distinct().execute()["event"])
+            return frozenset(kept | {e for e, n in self.quality.excluded_events.items() if n})
+
+        return self.memoized(("log.event_names",), build)
+
+    def require_events(self, wanted: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Raise :class:`DataError` when a name listed under a params key (``wanted``: pairs of
+        key and names) matches no event of the log, naming each and the nearest existing names.
+
+        Examples
+        --------
+        >>> log.require_events([("data.purchase_events", ["purchase"])])
+        >>> log.require_events([("data.purchase_events", ["purchse"])])
+        Traceback (most recent call last):
+        ...
+        retention_kit.errors.DataError: data.purchase_events: 'purchse' matches no event (nearest: 'purchase'...); ...
+        """
+        check_event_names(wanted, self.event_names(), self.params.event)
 
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""

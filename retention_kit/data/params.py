@@ -86,7 +86,7 @@ class UsersParams(_Model):
 class DataParams(_Model):
     """How to read the event log and what counts as activity (shared by every notebook)."""
 
-    source: Union[str, SourceSpec]
+    source: Union[str, SourceSpec, None] = None  # None: the events are passed to load_events(source=...)
     user: str = "user_id"
     time: str = "timestamp"
     event: str = "event"
@@ -183,12 +183,14 @@ class LadderParams(_Model):
     Conditions: ``{event: NAME, min: N}`` (count in the period), ``{active_days: N}`` (distinct
     active days in the period), combined with ``{all: [...]}`` / ``{any: [...]}``;
     ``{previous: CONDITION}`` holds when CONDITION held in the user's previous period. Without
-    rungs the default frequency ladder is used.
+    rungs the default frequency ladder is used. The headline compares only cohorts of at least
+    ``min_cohort_size`` users (default 100, or all users when the log has fewer).
     """
 
     period: Literal["week", "month"] = "week"
     rungs: list[Rung] | None = None
     recent_periods: int = Field(8, gt=0)
+    min_cohort_size: int = Field(100, gt=0)
 
     @model_validator(mode="after")
     def _unique(self) -> "LadderParams":
@@ -208,19 +210,22 @@ class LadderParams(_Model):
 
 
 class LifecycleParams(_Model):
-    """Lifecycle thresholds in days; ``None`` derives them from the product's usage cadence."""
+    """Lifecycle thresholds in days (``None`` derives them from the data; always new_days <
+    silent_days < churned_days), the at-risk factor, and the smallest group of buyers the summary
+    compares (``min_cohort_size``: default 100, or all buyers when there are fewer)."""
 
     new_days: int | None = Field(None, gt=0)
     silent_days: int | None = Field(None, gt=0)
     churned_days: int | None = Field(None, gt=0)
     at_risk_factor: float = Field(2.0, gt=0)
+    min_cohort_size: int = Field(100, gt=0)
 
     @model_validator(mode="after")
     def _order(self) -> "LifecycleParams":
-        if self.silent_days and self.churned_days and self.churned_days <= self.silent_days:
-            raise ValueError(
-                f"churned_days ({self.churned_days}) must exceed silent_days ({self.silent_days})"
-            )
+        given = [(k, getattr(self, k)) for k in ("new_days", "silent_days", "churned_days") if getattr(self, k)]
+        for (lo, a), (hi, b) in zip(given, given[1:]):
+            if b <= a:
+                raise ValueError(f"{hi} ({b}) must exceed {lo} ({a}): new_days < silent_days < churned_days")
         return self
 
 
@@ -250,6 +255,30 @@ class Params(_Model):
     @property
     def display_title(self) -> str:
         return self.title or self.product
+
+    def event_names(self) -> list[tuple[str, list[str]]]:
+        """Every event name the params use, with the key that names it: activity, exclusions,
+        purchases, the key-behaviour exclusions and the ladder's conditions. Loading checks each
+        against the log (:meth:`retention_kit.data.EventLog.require_events`): a name that matches
+        no event is an error, never a silent zero.
+
+        Examples
+        --------
+        >>> [k for k, _ in params.event_names()][:3]
+        ['data.exclude_events', 'data.purchase_events', "ladder.rungs['Saver'].when"]
+        """
+        d = self.data
+        out: list[tuple[str, list[str]]] = []
+        for key, names in (("data.active_events", d.active_events), ("data.exclude_events", d.exclude_events),
+                           ("data.purchase_events", d.purchase_events),
+                           ("key_behaviors.exclude", self.key_behaviors.exclude)):
+            if names:
+                out.append((key, list(names)))
+        for rung in self.ladder.rungs or ():
+            names = conditions.events(rung.when)
+            if names:
+                out.append((f"ladder.rungs['{rung.name}'].when", names))
+        return out
 
     def resolve(self, path: str) -> str:
         """A path from the params, resolved against the YAML file's folder (URLs untouched)."""

@@ -36,6 +36,8 @@ _DUCKDB = (".duckdb", ".ddb", ".db")
 def data_spec(params: Params) -> SourceSpec:
     """``data.source`` as a :class:`SourceSpec` (a plain string is a path)."""
     src = params.data.source
+    if src is None:
+        raise SourceError("data.source is not set: name the events' file or table in the params")
     return src if isinstance(src, SourceSpec) else SourceSpec(path=str(src))
 
 

@@ -62,10 +62,13 @@ def _check(paths: list[str]) -> int:
                   "title): charts will show boxes for them, with a note saying so; install a CJK font "
                   "(Debian/Ubuntu: apt-get install fonts-noto-cjk; see README, Fonts)")
         dups = duplicate_rows(log)
-        if dups:
-            print(f"{params.product}: note: {dups:,} rows exactly repeat another row (same user, time and event); "
-                  "they are kept and counted in the overview's data quality table; deduplicate the source if "
-                  "they are export artefacts")
+        if dups.exact:
+            print(f"{params.product}: note: {dups.exact:,} rows exactly repeat another row in every column; they "
+                  "are kept and counted in the overview's data quality table; deduplicate the source if they are "
+                  "export artefacts")
+        if dups.same_key:
+            print(f"{params.product}: note: {dups.same_key:,} rows share user, time and event with another row but "
+                  "differ in other columns; they are valid rows, kept and counted as such")
     return 0
 
 

@@ -159,14 +159,18 @@ class Report:
         """The report's title block: the report's title, product, data range, timezone and run date."""
         from IPython.display import HTML
 
-        q = self.log.quality
+        log, q = self.log, self.log.quality
         sub = f"<p><em>{html.escape(subtitle)}</em></p>" if subtitle else ""
+        # the overview describes the whole log; activity analyses the activity range
+        first = q.first_day if self.notebook == "overview" else log.first_day
+        before = (f" ({q.rows_before_activity:,} events before {log.first_day:%Y-%m-%d}, the first day of activity, "
+                  "are left out of activity analyses)" if q.rows_before_activity and self.notebook != "overview" else "")
         _display(HTML(
             f"<h1>{html.escape(self.spec.title)}: {html.escape(self.params.display_title)}</h1>"
             + sub
-            + f"<p>Data from {q.first_day:%Y-%m-%d} to {q.last_day:%Y-%m-%d} "
+            + f"<p>Data from {first:%Y-%m-%d} to {log.last_day:%Y-%m-%d} "
             f"({html.escape(self.params.data.timezone)} calendar days), {q.rows_kept:,} events, "
-            f"{q.users:,} users. Report run on {self.run_date:%Y-%m-%d}.</p>"
+            f"{q.users:,} users{before}. Report run on {self.run_date:%Y-%m-%d}.</p>"
         ))
 
     def base_definitions(self) -> dict[str, str]:
@@ -179,8 +183,8 @@ class Report:
             "Week": f"starts on {d.week_start.capitalize()}.",
             "Active": f"a user is active on a day with at least one event that counts as activity ({active}).",
             "Excluded events": f"never counted: {excl}.",
-            "Data range": "from the first to the last day with any event; a period not complete by the "
-                          "end of the data is shown as incomplete (empty), never as zero.",
+            "Data range": "from the first day with activity to the last day with any event; a period not "
+                          "wholly inside it is shown as incomplete (empty), never as zero.",
         }
 
 

@@ -2,6 +2,7 @@ import datetime as dt
 import gzip
 import hashlib
 import os
+import re
 
 import ibis
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from retention_kit import DataError, SourceError, load_events
 from retention_kit.data import fetch
 
-from tests.factories import load, make_params
+from tests.factories import events, load, make_params
 
 # Three users over three days; u3 only has a system event that the tests exclude.
 TINY = pd.DataFrame(
@@ -186,14 +187,24 @@ def test_empty_log_and_empty_after_filters():
         load(TINY.iloc[:0])
     with pytest.raises(DataError, match="no events left after filters.*6 removed by data.exclude_events"):
         load(TINY, exclude_events=["open", "save", "push"])
-    with pytest.raises(DataError, match="none of data.active_events"):
+    with pytest.raises(DataError, match="data.active_events: 'Open' matches no event \\(nearest: 'open'\\)"):
         load(TINY, active_events=["Open"])
 
 
-def test_active_events_absent_from_log_is_a_note():
-    log = load(TINY, active_events=["open", "typo_event"])
-    assert log.quality.missing_active_events == ("typo_event",)
-    assert any("typo_event" in n for n in log.quality.notes)
+@pytest.mark.parametrize("key, section", [
+    ("data.active_events", {"active_events": ["open", "typo_event"]}),
+    ("data.exclude_events", {"exclude_events": ["typo_event"]}),
+    ("data.purchase_events", {"purchase_events": ["typo_event"]}),
+    ("key_behaviors.exclude", {"key_behaviors": {"exclude": ["typo_event"]}}),
+    ("ladder.rungs['Saver'].when", {"ladder": {"rungs": [{"name": "Saver", "when": {"event": "typo_event"}}]}}),
+])
+def test_an_event_name_in_the_params_that_matches_no_event_is_an_error(key, section):
+    # a name that matches no event would silently count zero (no activity, nothing excluded, no
+    # purchase, a rung nobody reaches): every list of event names is checked at load
+    with pytest.raises(DataError, match=re.escape(f"{key}: 'typo_event' matches no event")):
+        load(TINY, **section)
+    # the excluded events are removed at load, but their names are still known
+    assert "push" in load(TINY, exclude_events=["push"]).event_names()
 
 
 def test_users_table_missing_column():
@@ -277,3 +288,47 @@ def test_activity_cache_key_covers_the_users_table(tmp_path):
     # another users table is another key
     pd.DataFrame({"user_id": ["u1", "u7", "u9"], "signup_time": ["2024-02-28", "2024-03-01", "2024-03-02"]}).to_csv(users, index=False)
     assert fetch(load_events(with_users, cache_dir=cache).starts()).shape[0] == 5
+
+
+def test_activity_analyses_start_on_the_first_day_of_activity():
+    # a campaign log starts in November; purchases (the activity) in January, by users who were
+    # already customers: January's cohort is left-censored, February's (C) is the first new one
+    rows = [("A", "2016-11-07 10:00", "campaign_received"), ("B", "2016-11-21 10:00", "campaign_received"),
+            ("A", "2017-01-01 10:00", "purchase"), ("B", "2017-01-09 10:00", "purchase"),
+            ("A", "2017-02-06 10:00", "purchase"), ("C", "2017-02-13 10:00", "purchase"),
+            ("C", "2017-03-06 10:00", "purchase"), ("A", "2017-04-30 10:00", "campaign_received")]
+    log = load(events(rows), active_events=["purchase"])
+    assert log.quality.first_day == dt.date(2016, 11, 7)  # the log's own range (the overview's)
+    assert log.first_day == log.quality.first_active_day == dt.date(2017, 1, 1)
+    assert log.last_day == dt.date(2017, 4, 30)
+    assert log.quality.rows_before_activity == 2
+    assert any("2 events lie before the first day of activity (2017-01-01): campaign_received (2)" in n
+               for n in log.quality.notes)
+    from retention_kit.analyses.stickiness import cohort_retention
+
+    r = cohort_retention(log, granularity="month")
+    flags = r[r["period"] == 0].set_index("cohort")["new_cohort"].to_dict()
+    assert flags == {pd.Timestamp("2017-01-01"): False, pd.Timestamp("2017-02-01"): True}
+
+
+def test_params_for_a_frame_need_no_source_and_say_which_users_table_was_used(tmp_path):
+    from retention_kit import params_from_dict
+
+    p = params_from_dict({"product": "t", "data": {}})
+    assert p.data.source is None and load(TINY, params=p).quality.rows_kept == 6
+    with pytest.raises(SourceError, match="data.source is not set"):
+        load_events(p)
+    # events passed as source= while the params' users table (a file) is read whole: the note says so
+    f = tmp_path / "users.csv"
+    pd.DataFrame({"user_id": ["u1", "u2", "u3", "u9"], "signup_time": ["2024-03-01"] * 4}).to_csv(f, index=False)
+    log = load_events(make_params(users={"source": str(f)}), source=TINY)
+    note = next(n for n in log.quality.notes if "users table never appear" in n)
+    assert note.startswith("1 of 4 users in the users table never appear in the events")
+    assert "passed as source= but the users table is data.users" in note
+
+
+def test_the_log_prints_a_short_summary():
+    text = repr(load(TINY, exclude_events=["push"]))
+    assert text.splitlines()[0] == "<EventLog: 5 events of 2 users>"
+    assert "range         2024-03-01 to 2024-03-03, UTC calendar days" in text
+    assert "excluded      1 rows of push" in text and "Table" not in text and len(text.splitlines()) <= 8

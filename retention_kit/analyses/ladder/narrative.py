@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...core.stats import headline_minimum
 from ...core.text import Raw, fill, pct
 from ...data.params import LadderParams
 from .rungs import ladder_rungs
@@ -41,7 +42,7 @@ def reference(ladder: LadderParams | None = None, cohort_ladder: pd.DataFrame | 
 
 
 def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderParams | None = None,
-             age: int | None = None, min_cohort_users: int = 20) -> str:
+             age: int | None = None, min_cohort_users: int | None = None) -> str:
     """The headline in words: the latest cohort that reached ``age`` against the earliest one at
     the same age (share at or above the reference rung and Inactive share), and the Inactive
     share among recent users, first against latest period.
@@ -51,15 +52,24 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
     table) and cohorts starting before the first complete period are never the comparison cohort,
     so the earliest one is the first cohort starting in a complete period after them. The
     reference rung and default age are :func:`reference`'s; the age is lowered when fewer than
-    two cohorts of at least ``min_cohort_users`` users reached it.
+    two cohorts of at least ``min_cohort_users`` users reached it. ``min_cohort_users`` defaults
+    to ``ladder.min_cohort_size`` (100), or every user on the ladder when there are fewer
+    (:func:`retention_kit.core.stats.headline_minimum`): a cohort below it is never quoted.
 
     Examples
     --------
     >>> from retention_kit.analyses.ladder.moves import cohorts, composition
-    >>> headline(cohorts(log, ladder=lad), composition(log, ladder=lad), ladder=lad)
-    'Of users who joined in the week of 2024-07-01, ...% were Creator or above in their 4th week, against ...'
+    >>> coh, comp = cohorts(log, ladder=lad), composition(log, ladder=lad)
+    >>> headline(coh, comp, ladder=lad)  # 1,500 users: no weekly cohort reaches 100
+    'Too few cohorts of 100+ users to compare cohorts at the same age. Among users acquired ...'
+    >>> headline(coh, comp, ladder=lad, min_cohort_users=30)
+    'Of the ... users who joined in the week of 2024-07-01, ...% were Creator or above in their 4th week, against ...'
     """
     ladder = ladder or LadderParams()
+    if min_cohort_users is None:
+        first_age = cohort_ladder.groupby("cohort")["age"].transform("min")
+        population = int(cohort_ladder.loc[cohort_ladder["age"] == first_age, "users"].sum())
+        min_cohort_users = headline_minimum(ladder.min_cohort_size, population)
     per = ladder.period
     rungs = [r for r in ladder_rungs(ladder) if r.order > 0]
     ref_name, default_age = reference(ladder, cohort_ladder)
@@ -88,8 +98,10 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
         above = "" if ref is rungs[-1] else " or above"
         # at or above the lowest rung above Inactive is simply "active"
         what = "active" if ref.order == 1 else f"{ref.name}{above}"
-        text = (f"Of users who joined in {_label(late, per)}, {100 * up_l:.0f}% were {what} in their "
-                f"{_ordinal(a + 1)} {per}, against {100 * up_e:.0f}% of the cohort of {_label(early, per)}")
+        n_late, n_early = (int(at.loc[at["cohort"] == x, "n"].iloc[0]) for x in (late, early))
+        text = (f"Of the {n_late:,} users who joined in {_label(late, per)}, {100 * up_l:.0f}% were {what} in their "
+                f"{_ordinal(a + 1)} {per}, against {100 * up_e:.0f}% of the {n_early:,} of the cohort of "
+                f"{_label(early, per)}")
         text += "." if ref.order == 1 else (f"; the Inactive share of users in their {_ordinal(a + 1)} {per} went "
                                             f"from {100 * in_e:.0f}% to {100 * in_l:.0f}%.")
     rec = comp[comp["scope"] == "recent"]

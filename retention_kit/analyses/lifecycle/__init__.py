@@ -8,7 +8,17 @@ revenue per user, repurchase and cohort revenue (:mod:`.value`), the report's se
 
 from .at_risk import at_risk_summary, at_risk_users
 from .narrative import at_risk_intro, definitions, summary
-from .segments import NOT_STARTED, SEGMENTS, Thresholds, flows, segments_at, snapshot_dates, snapshots, thresholds
+from .segments import (
+    NOT_STARTED,
+    SEGMENTS,
+    Thresholds,
+    flows,
+    is_purchase_product,
+    segments_at,
+    snapshot_dates,
+    snapshots,
+    thresholds,
+)
 from .spec import SPEC
 from .value import (
     cohort_revenue,
@@ -27,6 +37,7 @@ __all__ = [
     "NOT_STARTED",
     "Thresholds",
     "thresholds",
+    "is_purchase_product",
     "segments_at",
     "snapshot_dates",
     "snapshots",

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ...core.stats import headline_minimum
 from ...core.text import Raw, esc, fill, num, pct
 from ...data.params import DataParams, LifecycleParams
 from .segments import Thresholds
@@ -33,14 +34,15 @@ def _segments_sentence(snaps: pd.DataFrame) -> str:
         f"churned and {pct(last.loc['new', 'share'])} new.")
 
 
-def _repurchase_sentence(rates: pd.DataFrame, trend: pd.DataFrame) -> str | None:
+def _repurchase_sentence(rates: pd.DataFrame, trend: pd.DataFrame, min_size: int) -> str | None:
     r60 = rates.set_index("window_days").loc[60]
     if not r60["eligible_buyers"] > 0:
         return None
     sentence = (f"Repurchase within 60 days of the first purchase is {pct(r60['rate'])} "
                 f"({num(r60['repurchasers'])} of {num(r60['eligible_buyers'])} buyers observed that long)")
     rec, prev = trend.iloc[0], trend.iloc[1]
-    if rec["eligible_buyers"] >= 30 and prev["eligible_buyers"] >= 30:  # fewer: a rate too noisy to compare
+    m = headline_minimum(min_size, int(r60["eligible_buyers"]))
+    if rec["eligible_buyers"] >= m and prev["eligible_buyers"] >= m:  # fewer: a rate too noisy to compare
         word = "down from" if rec["rate"] < prev["rate"] else "up from" if rec["rate"] > prev["rate"] else "level with"
         sentence += (f"; for the latest first purchases ({rec['first_purchase_from']:%Y-%m-%d} to "
                      f"{rec['first_purchase_to']:%Y-%m-%d}) it is {pct(rec['rate'])}, {word} "
@@ -49,17 +51,20 @@ def _repurchase_sentence(rates: pd.DataFrame, trend: pd.DataFrame) -> str | None
 
 
 def summary(*, as_of: dt.date, has_money: bool, at_risk: pd.DataFrame | None, snaps: pd.DataFrame | None,
-            repurchase: pd.DataFrame | None, trend: pd.DataFrame | None, thresholds: Thresholds | None) -> Raw:
+            repurchase: pd.DataFrame | None, trend: pd.DataFrame | None, thresholds: Thresholds | None,
+            min_cohort_size: int = 100) -> Raw:
     """The "In short" paragraph from the report's frames (any may be None when the data was too
-    thin for it): users at risk and their value, the segments at the last month end, repurchase,
-    and the thresholds in force."""
+    thin for it): users at risk and their value, the segments at the last month end, repurchase
+    (the latest first purchases are compared with the ones before only when both groups hold at
+    least ``min_cohort_size`` buyers, or all eligible buyers when there are fewer), and the
+    thresholds in force."""
     parts = []
     if at_risk is not None:
         parts.append(_at_risk_sentence(at_risk, as_of, has_money))
     if snaps is not None:
         parts.append(_segments_sentence(snaps))
     if repurchase is not None and trend is not None:
-        s = _repurchase_sentence(repurchase, trend)
+        s = _repurchase_sentence(repurchase, trend, min_cohort_size)
         if s:
             parts.append(s)
     elif not has_money:

@@ -2,11 +2,11 @@
 
 Definitions (calendar days in the product's timezone; D is the "as of" day):
 
-- **Thresholds.** ``cadence`` = the 80th percentile (linear interpolation) of users' median gaps
-  between active days (users with at least 2 active days,
-  :meth:`retention_kit.data.EventLog.user_cadence`), rounded half up to whole days, at least 1.
-  Unless set in ``lifecycle``: ``new_days`` = cadence, ``silent_days`` = 2 x cadence,
-  ``churned_days`` = 4 x cadence.
+- **Thresholds** (:func:`thresholds`), always ``new_days < silent_days < churned_days``: given in
+  ``lifecycle``, or derived: for a purchase product from the gaps between repeat purchases of the
+  customers who came back (half the median, the median, the 90th percentile); otherwise from
+  ``cadence`` = the 80th percentile of users' median gaps between active days
+  (:meth:`retention_kit.data.EventLog.user_cadence`): cadence, 2 x cadence, 4 x cadence.
 - **Reference day** of a user as of D: their last active day on or before D; for a user who has
   started (signup or first activity on or before D) but was never active by D, the start day.
   ``days_since`` = D - reference day (0 when active on D itself).
@@ -36,8 +36,10 @@ from ...core.periods import day_index, period_end, period_index_py
 from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError, ParamsError
+from .value import has_revenue, purchase_days
 
-__all__ = ["SEGMENTS", "NOT_STARTED", "Thresholds", "thresholds", "segments_at", "snapshot_dates", "snapshots", "flows"]
+__all__ = ["SEGMENTS", "NOT_STARTED", "Thresholds", "thresholds", "is_purchase_product", "segments_at", "snapshot_dates",
+           "snapshots", "flows"]
 
 SEGMENTS = ("new", "active", "silent", "churned")
 NOT_STARTED = "(not started)"
@@ -45,8 +47,13 @@ NOT_STARTED = "(not started)"
 
 @dataclasses.dataclass(frozen=True)
 class Thresholds:
-    """Lifecycle thresholds in days; ``cadence_p80`` is the unrounded cadence (None if all were
-    given), ``derived`` names the thresholds taken from the cadence."""
+    """Lifecycle thresholds in days, with where they came from.
+
+    ``derived`` names the thresholds taken from the data (the others were given). ``basis`` says
+    from what: ``"activity"`` (users' median gaps between active days: ``cadence_p80`` unrounded,
+    ``cadence_days`` rounded) or ``"purchases"`` (the gaps between repeat purchases of the
+    ``basis_users`` customers who bought again: ``gap_median`` and ``gap_p90``).
+    """
 
     new_days: int
     silent_days: int
@@ -54,46 +61,60 @@ class Thresholds:
     cadence_p80: float | None = None
     cadence_days: int | None = None
     derived: tuple[str, ...] = ()
+    basis: str = "activity"
+    basis_users: int | None = None
+    gap_median: float | None = None
+    gap_p90: float | None = None
 
     def describe(self) -> str:
-        """One sentence for the report."""
-        base = (f"New: started less than {self.new_days} days ago; active: last active less than "
+        """The thresholds in force, in sentences for the report."""
+        last, what = ("last purchase", "a purchase") if self.basis == "purchases" else ("last active", "activity")
+        base = (f"New: started less than {self.new_days} days ago; active: {last} less than "
                 f"{self.silent_days} days ago; silent: {self.silent_days} to {self.churned_days - 1} days; "
-                f"churned: {self.churned_days} days or more (a user never active counts from the start "
-                f"day and is silent, not active, until churned).")
-        if self.derived and self.cadence_p80 is not None:
-            base += (f" Derived from the usage cadence ({', '.join(self.derived)}): 80% of users with 2+ active "
-                     f"days have a median gap of at most {self.cadence_p80:.1f} days, rounded to "
-                     f"{self.cadence_days}; silent after 2x, churned after 4x that, new for 1x.")
+                f"churned: {self.churned_days} days or more without {what} (a user never active counts from "
+                f"the start day and is silent, not active, until churned).")
+        if not self.derived:
+            return base
+        names = ", ".join(self.derived)
+        if self.basis == "purchases" and self.gap_median is not None and self.gap_p90 is not None:
+            return base + (f" Derived ({names}) from the gaps between repeat purchases of the {self.basis_users:,} "
+                           f"customers who bought again: half the median gap of {self.gap_median:.0f} days is "
+                           f"new, the median is silent, and churned is the {self.gap_p90:.0f} days within which "
+                           "90% of repeat purchases came.")
+        if self.cadence_p80 is not None:
+            return base + (f" Derived from the usage cadence ({names}): 80% of users with 2+ active days have a "
+                           f"median gap of at most {self.cadence_p80:.1f} days, rounded to {self.cadence_days}; "
+                           "silent after 2x, churned after 4x that, new for 1x.")
         return base
 
 
-def thresholds(log: EventLog, *, new_days: int | None = None, silent_days: int | None = None,
-               churned_days: int | None = None, quantile: float = 0.8) -> Thresholds:
-    """Lifecycle thresholds: the given ones, the rest derived from the usage cadence.
+def _half_up(x: float) -> int:
+    return math.floor(x + 0.5)
 
-    ``cadence`` = ``quantile`` (default 0.8) of users' median gaps between active days, rounded half
-    up, at least 1 day; silent = 2 x cadence, churned = 4 x cadence, new = cadence. When only one
-    of silent/churned is given and the derived other would not keep silent < churned, the derived
-    one is 2x (or half) the given one.
 
-    Raises
-    ------
-    NotEnoughDataError
-        No user has 2 active days, so there is no cadence (and a threshold was not given).
+def is_purchase_product(log: EventLog) -> bool:
+    """Whether activity *is* buying: the log has revenue and every event that counts as activity
+    is a purchase event (``data.purchase_events``, or by default every event carrying money).
 
     Examples
     --------
-    >>> th = thresholds(log)
-    >>> th.silent_days, th.silent_days == 2 * th.cadence_days, th.churned_days == 4 * th.cadence_days
-    (10, True, True)
-    >>> thresholds(log, silent_days=30).churned_days  # a derived 20 would not exceed 30: twice 30
-    60
+    >>> is_purchase_product(log)  # a notes app: opening the app is activity, not a purchase
+    False
     """
-    if new_days and silent_days and churned_days:
-        if churned_days <= silent_days:
-            raise ParamsError(f"lifecycle.churned_days ({churned_days}) must exceed lifecycle.silent_days ({silent_days})")
-        return Thresholds(new_days, silent_days, churned_days)
+    if not has_revenue(log):
+        return False
+    p = log.params
+    d = log.daily
+    active = set(p.active_events) if p.active_events is not None else set(d.select("event").distinct().execute()["event"])
+    if p.purchase_events is not None:
+        buys = set(p.purchase_events)
+    else:
+        m = d.filter(d.revenue.notnull() & (d.revenue != 0))
+        buys = set(m.select("event").distinct().execute()["event"])
+    return active <= buys
+
+
+def _from_activity(log: EventLog, quantile: float) -> dict[str, object]:
     c = log.user_cadence()
     c = c.filter(c.median_gap.notnull())
     row = fetch(c.aggregate(q=c.median_gap.quantile(quantile), n=c.count())).iloc[0]
@@ -101,20 +122,97 @@ def thresholds(log: EventLog, *, new_days: int | None = None, silent_days: int |
         raise NotEnoughDataError("no user has two active days, so the usage cadence is unknown; "
                                  "set lifecycle.silent_days, churned_days and new_days")
     p80 = float(row["q"])
-    cad = max(1, math.floor(p80 + 0.5))
-    derived = []
-    if silent_days is None:
-        silent_days = 2 * cad if churned_days is None or 2 * cad < churned_days else max(1, churned_days // 2)
-        derived.append("silent_days")
-    if churned_days is None:
-        churned_days = 4 * cad if 4 * cad > silent_days else 2 * silent_days
-        derived.append("churned_days")
-    if churned_days <= silent_days:
-        raise ParamsError(f"lifecycle.churned_days ({churned_days}) must exceed lifecycle.silent_days ({silent_days})")
-    if new_days is None:
-        new_days = cad
-        derived.append("new_days")
-    return Thresholds(int(new_days), int(silent_days), int(churned_days), p80, cad, tuple(derived))
+    cad = max(1, _half_up(p80))
+    return {"new_days": cad, "silent_days": 2 * cad, "churned_days": 4 * cad, "cadence_p80": p80,
+            "cadence_days": cad, "basis": "activity", "basis_users": int(row["n"])}
+
+
+def _from_purchases(log: EventLog) -> dict[str, object]:
+    p = purchase_days(log)
+    p = p.mutate(di=day_index(p.day))
+    g = p.mutate(gap=(p.di - p.di.lag().over(ibis.window(group_by="user_id", order_by="di"))).cast("float64"))
+    g = g.filter(g.gap.notnull())
+    row = fetch(g.aggregate(median=g.gap.median(), p90=g.gap.quantile(0.9), customers=g.user_id.nunique())).iloc[0]
+    if pd.isna(row["median"]):
+        raise NotEnoughDataError("no customer bought on two different days, so the purchase cadence is unknown; "
+                                 "set lifecycle.silent_days, churned_days and new_days")
+    median, p90 = float(row["median"]), float(row["p90"])
+    silent = max(2, _half_up(median))
+    return {"new_days": max(1, _half_up(median / 2)), "silent_days": silent,
+            "churned_days": max(silent + 1, _half_up(p90)), "gap_median": median, "gap_p90": p90,
+            "basis": "purchases", "basis_users": int(row["customers"])}
+
+
+def _check_order(values: dict[str, int], given: set[str]) -> None:
+    order = ["new_days", "silent_days", "churned_days"]
+    for lo, hi in zip(order, order[1:]):
+        if values[lo] >= values[hi]:
+            which = " and ".join(f"lifecycle.{k} ({values[k]})" for k in (lo, hi))
+            how = "given" if {lo, hi} <= given else "given and derived"
+            raise ParamsError(f"{which}, {how}, break new_days < silent_days < churned_days; "
+                              f"set lifecycle.{hi} above lifecycle.{lo}")
+
+
+def thresholds(log: EventLog, *, new_days: int | None = None, silent_days: int | None = None,
+               churned_days: int | None = None, quantile: float = 0.8) -> Thresholds:
+    """Lifecycle thresholds: the given ones, the rest derived from the data; always
+    ``new_days < silent_days < churned_days``.
+
+    Derivation:
+
+    - **Purchase products** (:func:`is_purchase_product`: activity is buying): from the gaps, in
+      days, between consecutive purchase days of the customers who bought on two or more days
+      (those who did come back; one-time buyers have no gap): ``silent_days`` = the median gap
+      (rounded half up, at least 2), ``churned_days`` = its 90th percentile (at least silent + 1;
+      90% of repeat purchases come within it, so a customer without a purchase for that long is
+      unlikely to return), ``new_days`` = half the median.
+    - **Other products**: ``cadence`` = ``quantile`` (default 0.8) of users' median gaps between
+      active days, rounded half up, at least 1 day; new = cadence, silent = 2 x cadence,
+      churned = 4 x cadence.
+
+    A derived threshold yields to the given ones so that the order holds: a derived new_days
+    at or above silent_days becomes half of it, a derived silent_days at or above churned_days
+    half of that, a derived churned_days at or below silent_days twice it (and silent_days twice
+    a given new_days). Given thresholds that break the order are a :class:`ParamsError`.
+
+    Raises
+    ------
+    ParamsError
+        The given thresholds (or a given one against what can be derived) break the order.
+    NotEnoughDataError
+        Nobody has two active (or purchase) days to derive from, and a threshold was not given.
+
+    Examples
+    --------
+    >>> th = thresholds(log)
+    >>> th.basis, th.silent_days == 2 * th.cadence_days, th.churned_days == 4 * th.cadence_days
+    ('activity', True, True)
+    >>> thresholds(log, silent_days=30).churned_days  # a derived 20 would not exceed 30: twice 30
+    60
+    >>> thresholds(log, silent_days=3, churned_days=20).new_days  # a derived 5 would not stay below 3
+    1
+    """
+    given = {k: v for k, v in (("new_days", new_days), ("silent_days", silent_days), ("churned_days", churned_days))
+             if v is not None}
+    if len(given) == 3:
+        _check_order(given, set(given))
+        return Thresholds(int(new_days), int(silent_days), int(churned_days))  # type: ignore[arg-type]
+    base = _from_purchases(log) if is_purchase_product(log) else _from_activity(log, quantile)
+    v = {k: int(given.get(k, base[k])) for k in ("new_days", "silent_days", "churned_days")}  # type: ignore[call-overload]
+    derived = tuple(k for k in ("silent_days", "churned_days", "new_days") if k not in given)
+    if "silent_days" not in given:
+        if "new_days" in given and v["silent_days"] <= v["new_days"]:
+            v["silent_days"] = 2 * v["new_days"]
+        if "churned_days" in given and v["silent_days"] >= v["churned_days"]:
+            v["silent_days"] = max(1, v["churned_days"] // 2)
+    if "churned_days" not in given and v["churned_days"] <= v["silent_days"]:
+        v["churned_days"] = 2 * v["silent_days"]
+    if "new_days" not in given and v["new_days"] >= v["silent_days"]:
+        v["new_days"] = max(1, v["silent_days"] // 2)
+    _check_order(v, set(given))
+    extra = {k: base[k] for k in ("cadence_p80", "cadence_days", "gap_median", "gap_p90", "basis", "basis_users")
+             if k in base}
+    return Thresholds(v["new_days"], v["silent_days"], v["churned_days"], derived=derived, **extra)  # type: ignore[arg-type]
 
 
 def _segment_expr(age: ir.IntegerValue, since: ir.IntegerValue, was_active: ir.BooleanValue,

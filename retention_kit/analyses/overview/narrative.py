@@ -6,11 +6,21 @@ import pandas as pd
 
 from ...core.text import Raw, code, fill, num, pct
 from ...data.log import DataQuality
+from .metrics import Duplicates
 
 __all__ = ["summary"]
 
 
-def summary(quality: DataQuality, types: pd.DataFrame, per_day: pd.DataFrame, duplicates: int) -> Raw:
+def _duplicates_text(d: Duplicates) -> str:
+    text = (f"{d.exact:,} rows exactly repeat another row in every column (kept; see data quality)."
+            if d.exact else "No row exactly repeats another.")
+    if d.same_key:
+        text += (f" {d.same_key:,} rows share user, time and event with another row but differ in other columns: "
+                 "valid rows, not duplicates.")
+    return text
+
+
+def summary(quality: DataQuality, types: pd.DataFrame, per_day: pd.DataFrame, duplicates: Duplicates) -> Raw:
     """The overview's "In short" paragraph, from the quality counts, the event types
     (:func:`.metrics.event_types`), the events per day and the duplicate count."""
     q = quality
@@ -29,6 +39,5 @@ def summary(quality: DataQuality, types: pd.DataFrame, per_day: pd.DataFrame, du
         busy_day=f"{busiest['day']:%Y-%m-%d}", busy_events=num(busiest["events"]),
         dropped_text=(f"{dropped:,} rows ({dropped / q.rows_read:.1%}) were dropped as invalid (see data quality)."
                       if dropped else "No row was dropped as invalid."),
-        dups_text=(f"{duplicates:,} rows exactly repeat another (same user, time and event)." if duplicates
-                   else "No exact duplicate rows."),
+        dups_text=_duplicates_text(duplicates),
     )

@@ -25,7 +25,7 @@ KB_CONTRACT = ["event", "threshold", "window_days", "outcome_start", "outcome_en
 
 # The hand log (data range d0..d9), as day_events rows (user, day offset, event, times). Window
 # [0,2), outcome [2,4); "leak" is in the analysis' exclude list (still activity), "push" in
-# data.exclude_events (removed at load: every log here is loaded with exclude_events=["push"]).
+# data.exclude_events (removed at load: the logs that have push events load with exclude_events=["push"]).
 #   u1 start d0: x x on d0; leak d3 (dn 3)             -> x=2, retained,     active days in window 1
 #   u2 start d0: x d0, y d1; leak d5 (dn 5)            -> x=1 y=1, churned,  active days 2
 #   u3 start d1: y d1; leak d4 (dn 3)                  -> y=1, retained,     active days 1
@@ -165,7 +165,7 @@ def test_hand_segments(hand):
 def test_depth_counts_active_weeks():
     # one user: x on d0 and d10 (last active d10): blocks back from d10 are (10-0)//7 = 1 and 0,
     # so 2 active weeks and depth 2 events / 2 weeks = 1
-    log = load(day_events([("w", 0, "x", 1), ("w", 10, "x", 1)]), exclude_events=["push"])
+    log = load(day_events([("w", 0, "x", 1), ("w", 10, "x", 1)]))
     seg = kb.behavior_segments(log, power_user_days=2).set_index(["segment", "event"])
     assert seg.loc[("power", "x"), "depth_median"] == pytest.approx(1.0)
 
@@ -199,7 +199,7 @@ def _random_log(seed, n_users=300, days=45, effect=True):
 
 def test_matches_a_pandas_brute_force():
     rows = _random_log(1)
-    log = load(day_events(rows), exclude_events=["push"])
+    log = load(day_events(rows))
     w, os_, oe, K = 7, 10, 20, 6
     t, counts = kb.candidate_stats(log, window_days=w, outcome_start=os_, outcome_end=oe, max_threshold=K)
     t = t[t["split"] == "all"].set_index(["event", "threshold"])
@@ -238,7 +238,7 @@ def test_no_effect_means_no_discovery_in_most_seeds():
     # may still let a false discovery through in about 1 seed in 20
     hits = 0
     for seed in range(6):
-        log = load(day_events(_random_log(100 + seed, n_users=400, effect=False)), exclude_events=["push"])
+        log = load(day_events(_random_log(100 + seed, n_users=400, effect=False)))
         t, _ = kb.candidate_stats(log, window_days=7, outcome_start=10, outcome_end=20, max_threshold=5)
         t = t[t["split"] == "all"]
         hits += bool(((t["q_value"] < 0.05) & t["supported"]).any())

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retention_kit import load_events, load_params
 from retention_kit.data import fetch
-from retention_kit.errors import NotEnoughDataError
+from retention_kit.errors import NotEnoughDataError, ParamsError
 from retention_kit.analyses import lifecycle
 from retention_kit.analyses.lifecycle import (
     Thresholds,
@@ -22,6 +23,7 @@ from retention_kit.analyses.lifecycle import (
     observed_repurchase,
     at_risk_users,
     flows,
+    is_purchase_product,
     segments_at,
     snapshot_dates,
     snapshots,
@@ -29,7 +31,7 @@ from retention_kit.analyses.lifecycle import (
 )
 from retention_kit.analyses.lifecycle import cohort_revenue, repurchase, value_by_period
 
-from tests.factories import REPO as ROOT, REVENUE_COLUMNS, events, load  # noqa: E402
+from tests.factories import REPO as ROOT, REVENUE_COLUMNS, events, load, make_params  # noqa: E402
 D = dt.date
 # The logs here are rows (user, 'YYYY-MM-DD', event[, revenue]) of date-only stamps, loaded at
 # noon UTC (events(rows, hour=12)); every event is activity.
@@ -60,7 +62,81 @@ def test_thresholds_from_cadence():
     # a given churned below the derived silent: silent becomes half of it (7 // 2 = 3)
     thr3 = thresholds(load(events(rows, hour=12)), churned_days=7)
     assert (thr3.silent_days, thr3.churned_days) == (3, 7)
+    # and the derived new (5) would not stay below silent (3): half of silent, 3 // 2 = 1
+    assert thr3.new_days == 1
+    # the case seen on a real log: silent 90 and churned 365 given, the derived new (5 here) stays
+    thr4 = thresholds(load(events(rows, hour=12)), silent_days=90, churned_days=365)
+    assert (thr4.new_days, thr4.silent_days, thr4.churned_days) == (5, 90, 365)
+    # and a given silent of 4 below the derived new of 5: new becomes 4 // 2 = 2
+    assert thresholds(load(events(rows, hour=12)), silent_days=4, churned_days=9).new_days == 2
 
+
+def test_given_thresholds_out_of_order_are_a_params_error():
+    with pytest.raises(ParamsError, match="silent_days \\(5\\) must exceed new_days \\(10\\)"):
+        make_params(lifecycle={"new_days": 10, "silent_days": 5})
+    with pytest.raises(ParamsError, match="churned_days \\(20\\) must exceed new_days \\(30\\)"):
+        make_params(lifecycle={"new_days": 30, "churned_days": 20})
+    # the analysis, called directly, holds the same rule
+    log = load(events(_days("a", ["2024-01-01", "2024-01-03"]), hour=12))
+    with pytest.raises(ParamsError, match="break new_days < silent_days < churned_days"):
+        thresholds(log, new_days=10, silent_days=10, churned_days=20)
+
+
+# A purchase product (activity is buying): A buys on days 0, 10 and 30 (gaps 10, 20), B on days 5
+# and 45 (gap 40), C once on day 3 (no gap: a one-time buyer never came back), D on days 0, 2, 4
+# (gaps 2, 2). Gaps between repeat purchases: 2, 2, 10, 20, 40: median 10 -> silent 10; 90th
+# percentile, linear: position 0.9 * 4 = 3.6, 20 + 0.6 * (40 - 20) = 32 -> churned 32; new = half
+# the median = 5. The data ends on day 45.
+SHOP = [("A", 0, 10.0), ("A", 10, 5.0), ("A", 30, 7.0), ("B", 5, 3.0), ("B", 45, 4.0), ("C", 3, 9.0),
+        ("D", 0, 2.0), ("D", 2, 2.0), ("D", 4, 2.0)]
+
+
+def _shop_log():
+    rows = [(u, str(dt.date(2024, 1, 1) + dt.timedelta(days=d)), "purchase", r) for u, d, r in SHOP]
+    return load(events(rows, columns=REVENUE_COLUMNS, hour=12), revenue="revenue", purchase_events=["purchase"])
+
+
+def test_purchase_product_thresholds_come_from_repeat_purchase_gaps():
+    log = _shop_log()
+    assert is_purchase_product(log)
+    thr = thresholds(log)
+    assert (thr.basis, thr.basis_users) == ("purchases", 3)
+    assert (thr.gap_median, thr.gap_p90) == (10, pytest.approx(32))
+    assert (thr.new_days, thr.silent_days, thr.churned_days) == (5, 10, 32)
+    text = thr.describe()
+    assert "repeat purchases of the 3 customers who bought again" in text and "32 days or more without a purchase" in text
+    # as of day 45: A last bought 15 days ago (silent), B today, C 42 and D 41 days ago: churned.
+    # D, with 3 purchase days 2 days apart and 41 days of silence, meets the at-risk rule, but a
+    # churned customer is churned, never at risk
+    seg = fetch(log.original_ids(segments_at(log, log.last_day, thresholds=thr))).set_index("user_id")["segment"]
+    assert seg.to_dict() == {"A": "silent", "B": "active", "C": "churned", "D": "churned"}
+    assert not {"C", "D"} & set(at_risk_users(log, thresholds=thr)["user_id"])
+
+
+def test_an_app_with_purchases_is_not_a_purchase_product():
+    rows = [("A", "2024-01-01", "app_open", np.nan), ("A", "2024-01-02", "purchase", 5.0),
+            ("A", "2024-01-05", "app_open", np.nan)]
+    log = load(events(rows, columns=REVENUE_COLUMNS, hour=12), revenue="revenue", purchase_events=["purchase"])
+    assert not is_purchase_product(log) and thresholds(log).basis == "activity"
+
+
+def test_churn_share_is_the_plain_no_purchase_in_n_days_rule_on_a_real_log(shared_data):
+    # Online Retail: every event is an invoice line, so activity is buying. At every month end the
+    # churned share must equal the share of started customers whose last purchase day is N or
+    # more days before it, N the report's churned threshold: computed here in plain pandas.
+    log = load_events(load_params(ROOT / "params" / "online_retail.yaml"))
+    thr = thresholds(log)
+    assert thr.basis == "purchases" and thr.churned_days < (log.last_day - log.first_day).days
+    snaps = snapshots(log, thresholds=thr)
+    raw = pd.read_csv(shared_data / "online_retail_ii_subset" / "events.csv.gz", parse_dates=["timestamp"])
+    days = raw.assign(day=raw["timestamp"].dt.normalize())[["user_id", "day"]].drop_duplicates()
+    for date in snaps["date"].unique():
+        seen = days[days["day"] <= date].groupby("user_id")["day"].max()
+        expected = ((date - seen).dt.days >= thr.churned_days).mean()
+        got = snaps[(snaps["date"] == date) & (snaps["segment"] == "churned")]["share"].iloc[0]
+        assert got == pytest.approx(expected), date
+    last = snaps[snaps["date"] == snaps["date"].max()].set_index("segment")["share"]
+    assert last["churned"] > 0.05  # churn is visible, not made to vanish by the thresholds
 
 def test_thresholds_rounding_half_up_and_thin_data():
     # two users, median gaps 2 and 3: p80 = 2 + 0.8 * 1 = 2.8 -> 3; silent 6, churned 12
@@ -323,12 +399,13 @@ def test_value_sections_need_complete_periods_and_purchases():
         observed_repurchase(repurchase(thin, windows=[30, 60, 90]))
     with pytest.raises(NotEnoughDataError, match="complete"):
         observed_cohorts(cohort_revenue(thin, granularity="month"))
-    # data 2024-01-01 .. 03-10 with money only on refunds (not a purchase event): January and
-    # February are complete but nobody paid. (updated: the January cohort holds everyone already
-    # there when the log begins, so it is left out; c starts the first new cohort, February, whose
-    # month-0 revenue is -5, so its revenue retention is undefined)
+    # data 2024-01-01 .. 03-10 with money only on refunds (a purchase event, as in the demo, but
+    # negative: never a purchase): January and February are complete but nobody paid. The January
+    # cohort holds everyone already there when the log begins, so it is left out; c starts the
+    # first new cohort, February, whose month-0 revenue is -5, so its revenue retention is undefined
     refunds = load(events([("a", "2024-01-01", "refund", -5.0), ("c", "2024-02-03", "refund", -5.0),
-                           ("b", "2024-03-10", "app_open", np.nan)], columns=REVENUE_COLUMNS, hour=12), **money)
+                           ("b", "2024-03-10", "app_open", np.nan)], columns=REVENUE_COLUMNS, hour=12),
+                   revenue="revenue", purchase_events=["refund"])
     with pytest.raises(NotEnoughDataError, match="no purchase"):
         complete_value_periods(value_by_period(refunds, granularity="month"))
     with pytest.raises(NotEnoughDataError, match="revenue retention"):

@@ -39,11 +39,12 @@ LEDGER = [
 
 
 # The ledger starts on Friday 01-05, so January (and the week of 01-01) is a partial first period.
-# FULL_JAN adds a system "ping" on Monday 01-01 (an event, not activity: it only extends the data
-# range), so January and the week of 01-01 are complete, and SIGNUPS gives each user a users-table
-# signup on their first active day (the same cohorts, but known to be new: no left-censoring).
-FULL_JAN = [("S", "2024-01-01", "ping", np.nan), *LEDGER]
-FULL_JAN_ACTIVE = ["purchase", "refund", "app_open"]
+# FULL_JAN adds a user S, active on Monday 01-01 only and without revenue, so January and the week
+# of 01-01 are complete (the range of activity analyses starts on the first day of activity: a
+# non-activity row on 01-01 would not do), and SIGNUPS gives each user but S a users-table signup
+# on their first active day (the same cohorts, but known to be new: no left-censoring; S, missing
+# from the users table, starts on its first active day).
+FULL_JAN = [("S", "2024-01-01", "app_open", np.nan), *LEDGER]
 SIGNUPS = pd.DataFrame({"user_id": list("ABCDE"),
                         "signup_time": ["2024-01-05 10:00", "2024-01-10 10:00", "2024-02-01 10:00",
                                         "2024-03-10 10:00", "2024-04-02 10:00"]})
@@ -81,13 +82,13 @@ def test_partial_first_month_is_empty():
 
 def test_value_by_month():
     # (updated: runs on the ledger with a complete January; on the plain ledger January is partial)
-    log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), active_events=FULL_JAN_ACTIVE, **MONEY)
+    log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), **MONEY)
     v = value_by_period(log, granularity="month").set_index("period")
     jan, feb, mar, apr = (v.loc[pd.Timestamp(f"2024-{m:02d}-01")] for m in (1, 2, 3, 4))
-    # Jan: active A, B; revenue 10 + 20 = 30; paying A; purchases 2 (two days)
-    #      ARPU 30 / 2 = 15, ARPPU 30 / 1 = 30, frequency 2 / 1 = 2
-    assert (jan["active_users"], jan["paying_users"], jan["purchases"]) == (2, 1, 2)
-    assert (jan["revenue"], jan["arpu"], jan["arppu"], jan["purchase_frequency"]) == (30, 15, 30, 2)
+    # Jan: active A, B, S; revenue 10 + 20 = 30; paying A; purchases 2 (two days)
+    #      ARPU 30 / 3 = 10, ARPPU 30 / 1 = 30, frequency 2 / 1 = 2
+    assert (jan["active_users"], jan["paying_users"], jan["purchases"]) == (3, 1, 2)
+    assert (jan["revenue"], jan["arpu"], jan["arppu"], jan["purchase_frequency"]) == (30, 10, 30, 2)
     # Feb: active A (refund), B, C; revenue 30 - 5 = 25; paying B only (a refund is no purchase)
     #      ARPU 25 / 3, ARPPU 25 / 1
     assert (feb["active_users"], feb["paying_users"], feb["purchases"]) == (3, 1, 1)
@@ -156,18 +157,18 @@ def test_cohort_revenue_by_month():
     # (updated: on the ledger with a complete January and signups, so the January cohort is new and
     # fully observed; see test_cohort_revenue_leaves_out_censored_cohorts for the plain ledger)
     log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), users=SIGNUPS,
-               params=make_params(active_events=FULL_JAN_ACTIVE, users=SIGNUPS_SECTION, **MONEY))
+               params=make_params(users=SIGNUPS_SECTION, **MONEY))
     c = cohort_revenue(log, granularity="month")
     got = {(r.cohort.strftime("%Y-%m"), r.period): r for r in c.itertuples()}
-    # Jan cohort (A, B; size 2): k0 30, k1 20 + ... = -5 (A's refund) + 30 (B) = 25, k2 0, k3 April: empty
+    # Jan cohort (A, B, S; size 3): k0 30, k1 -5 (A's refund) + 30 (B) = 25, k2 0, k3 April: empty
     jan = [got[("2024-01", k)] for k in range(4)]
-    assert [r.cohort_size for r in jan] == [2] * 4
+    assert [r.cohort_size for r in jan] == [3] * 4
     assert [r.revenue for r in jan[:3]] == [30, 25, 0] and math.isnan(jan[3].revenue)
     # retention: 30/30, 25/30, 0/30, empty
     assert [r.revenue_retention for r in jan[:3]] == pytest.approx([1, 25 / 30, 0])
     assert math.isnan(jan[3].revenue_retention)
-    # cumulative per user: 30/2 = 15, 55/2 = 27.5, 27.5, empty
-    assert [r.cumulative_revenue_per_user for r in jan[:3]] == [15, 27.5, 27.5]
+    # cumulative per user: 30/3 = 10, 55/3, 55/3, empty
+    assert [r.cumulative_revenue_per_user for r in jan[:3]] == pytest.approx([10, 55 / 3, 55 / 3])
     assert math.isnan(jan[3].cumulative_revenue_per_user)
     # Feb cohort (C): no revenue in period 0 -> retention empty throughout; cumulative 0, 0, empty
     feb = [got[("2024-02", k)] for k in range(3)]
@@ -187,8 +188,8 @@ def test_cohort_revenue_leaves_out_censored_cohorts():
     c = cohort_revenue(plain, granularity="month")
     assert sorted(c["cohort"].dt.strftime("%Y-%m").unique()) == ["2024-02", "2024-03", "2024-04"]
     # With a complete January but no users table: January still holds the users already active on
-    # 01-01 (left-censored), so it is still left out
-    full_jan = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), active_events=FULL_JAN_ACTIVE, **MONEY)
+    # 01-01 (S; left-censored), so it is still left out
+    full_jan = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), **MONEY)
     c = cohort_revenue(full_jan, granularity="month")
     assert c["cohort"].min() == pd.Timestamp("2024-02-01")
     # With signups but a partial January (data from 01-05): January's period 0 is not observed
@@ -198,14 +199,15 @@ def test_cohort_revenue_leaves_out_censored_cohorts():
     c = cohort_revenue(signups, granularity="month")
     assert c["cohort"].min() == pd.Timestamp("2024-02-01")
     # A signup before the data (A on 2023-12-20): its December cohort is left out; its revenue
-    # never lands in another cohort. January (B): k0 0 (B has no January revenue), k1 30, k2 0, k3 empty
+    # never lands in another cohort. January (B, and S, who is missing from the users table and starts
+    # on its first active day): k0 0 (no January revenue), k1 30 (B), k2 0, k3 empty
     early = SIGNUPS.assign(signup_time=["2023-12-20 10:00", *SIGNUPS["signup_time"][1:]])
     log = load(events(FULL_JAN, columns=REVENUE_COLUMNS, hour=10), users=early,
-               params=make_params(active_events=FULL_JAN_ACTIVE, users=SIGNUPS_SECTION, **MONEY))
+               params=make_params(users=SIGNUPS_SECTION, **MONEY))
     c = cohort_revenue(log, granularity="month")
     assert c["cohort"].min() == pd.Timestamp("2024-01-01")
     jan = c[c["cohort"] == pd.Timestamp("2024-01-01")]
-    assert jan["cohort_size"].eq(1).all() and jan["revenue"].tolist()[:3] == [0, 30, 0]
+    assert jan["cohort_size"].eq(2).all() and jan["revenue"].tolist()[:3] == [0, 30, 0]
     assert math.isnan(jan["revenue"].iloc[3]) and math.isnan(jan["cumulative_revenue_per_user"].iloc[3])
     assert c["revenue"].sum() == 30 + 55  # B's 30 and D's 55: A's revenue belongs to no listed cohort
 

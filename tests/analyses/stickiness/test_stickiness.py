@@ -80,8 +80,8 @@ def test_active_users_properties(case):
     assert au["dau_mau"].dropna().between(0, 1).all() and au["wau_mau"].dropna().between(0, 1).all()
     act = frame[frame["event"] == "open"]
     pairs = pd.DataFrame({"user_id": act["user_id"], "day": act["timestamp"].dt.normalize()}).drop_duplicates()
-    ts = frame["timestamp"].dt.normalize()
-    brute = _brute_active_users(pairs, ts.min(), ts.max(), 28)
+    # the range of activity analyses: from the first day of activity to the last day of any event
+    brute = _brute_active_users(pairs, pairs["day"].min(), frame["timestamp"].dt.normalize().max(), 28)
     assert list(au["date"]) == list(brute.index)
     for c in ("dau", "wau", "mau"):
         assert au[c].tolist() == brute[c].tolist()
