@@ -36,7 +36,7 @@ from .cache import ActivityCache, Entry
 from .keys import integer_keys, with_keys
 from .log import DataQuality, EventLog
 from .params import DataParams, Params
-from .rules import DROP_RULES, Row, column, first_of, local_time, row_checks
+from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
 
@@ -254,8 +254,7 @@ def _count_rows(raw: ir.Table, cols: _Columns, data: DataParams, first_fail: lis
     if counts["time_unusable"] == rows:
         sample = raw.filter(r.time_raw.notnull()).select(v=r.time_raw.cast("string")).limit(1).execute()["v"].iloc[0]
         fix = ("give ISO timestamps such as 2024-03-01 14:05:00" if data.time_unit is None else
-               f"data.time_unit ({data.time_unit}) reads epoch numbers: check that the column holds them "
-               "and that the unit is right")
+               f"data.time_unit is {data.time_unit}, but {epoch_hint(r.time_raw)}")
         raise DataError(
             f"column '{data.time}' (data.time): none of its {_fmt(rows)} values parse as a time "
             f"(e.g. {str(sample)[:40]!r}); {fix}"

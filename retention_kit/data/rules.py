@@ -23,7 +23,7 @@ from ..errors import DataError
 from .params import DataParams
 
 __all__ = ["DropRule", "DROP_RULES", "Row", "row_checks", "check_column", "column", "first_of", "local_time",
-           "blank"]
+           "epoch_hint", "blank"]
 
 Want = Literal["any", "number"]
 
@@ -131,9 +131,12 @@ def _scalar(v: ir.Value, want: Want, *, force: bool = False) -> ir.Value:
     """JSON as text (or a number); with ``force``, any value as text (or a number)."""
     dtype = v.type()
     if dtype.is_json():
+        # JSON's own text (42, true, "u1" with its quotes, null) for what is not a JSON string;
+        # never a plain cast to a number, which an engine may evaluate on every row and fail
+        as_text = v.cast("string")
         if want == "number":
-            return ibis.coalesce(v.float, v.str.try_cast("float64"))
-        return ibis.coalesce(v.str, v.int.cast("string"), v.float.cast("string"), v.bool.cast("string"))
+            return ibis.coalesce(v.str.try_cast("float64"), as_text.try_cast("float64"))
+        return ibis.coalesce(v.str, ibis.ifelse(as_text == "null", ibis.null("string"), as_text))
     if not force:
         return v
     if want == "number":
@@ -143,7 +146,9 @@ def _scalar(v: ir.Value, want: Want, *, force: bool = False) -> ir.Value:
 
 def first_of(values: Sequence[ir.Value]) -> ir.Value:
     """The first value that is not null (nor empty text), column by column: Segment's ``userId``,
-    else ``anonymousId``. One column is returned as it is."""
+    else ``anonymousId``. One column is returned as it is (UUIDs as text)."""
+    # a JSON reader takes ids that look like UUIDs for UUIDs: they are text ids
+    values = [v.cast("string") if v.type().is_uuid() else v for v in values]
     if len(values) == 1:
         return values[0]
     text = any(v.type().is_string() for v in values)
@@ -233,7 +238,7 @@ def epoch_hint(col: ir.Value, unit_key: str = "data.time_unit") -> str:
     ms``), Excel serial dates or dates written as YYYYMMDD numbers."""
     sample = col.name("v").as_table()
     sample = sample.filter(sample.v.notnull()).limit(1000)
-    v = sample.v.cast("float64").abs().median().execute()
+    v = sample.v.try_cast("float64").abs().median().execute()
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return f"give ISO timestamps (e.g. 2024-03-01 14:05:00), or epoch numbers with {unit_key}"
     near = f"values near {_sci(v)}"

@@ -8,7 +8,7 @@ import ibis
 import ibis.expr.types as ir
 
 from .params import Params, UsersParams
-from .rules import column, local_time
+from .rules import column, first_of, local_time
 from .sources import read_source
 
 __all__ = ["load_users"]
@@ -29,7 +29,7 @@ def load_users(params: Params, up: UsersParams | None, override: Any, con: Any,
     up = up or UsersParams(source="(given)")
     t, _ = read_source(override if override is not None else up.source, base=params, con=con,
                        what="data.users.source", text_columns=text_columns)
-    user = column(t, up.user, "data.users.user", table=_TABLE)
+    user = first_of([column(t, up.user, "data.users.user", table=_TABLE)])
     attrs = {a: column(t, a, "data.users.attributes", table=_TABLE) for a in up.attributes}
     cols: dict[str, Any] = {"user_id": user}
     if up.signup_time:

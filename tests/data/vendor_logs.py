@@ -29,13 +29,14 @@ ACTIONS = ("app_open", "page", "create_note", "share")
 
 
 def canonical(*, users: int = 80, days: int = 84, seed: int = 14) -> pd.DataFrame:
-    """The log: ``user_id``, ``utc`` (aware, whole seconds), ``event``, ``revenue`` (purchases
-    only, else NaN). Users start in the first six weeks and come back less and less; some
-    buy."""
+    """The log: ``user_id`` (a UUID, as PostHog's person ids are), ``utc`` (aware, whole
+    seconds), ``event``, ``revenue`` (purchases only, else NaN), and ``n``, the user's number
+    (the writers derive other ids from it). Users start in the first six weeks and come back
+    less and less; some buy."""
     rng = np.random.default_rng(seed)
-    rows: list[tuple[str, pd.Timestamp, str, float]] = []
+    rows: list[tuple[str, pd.Timestamp, str, float, int]] = []
     for i in range(users):
-        user = f"user-{i:03d}"
+        user = _id(i, "user")
         first = int(rng.integers(0, 42))
         keep = rng.uniform(0.15, 0.7)
         for day in range(first, days):
@@ -44,11 +45,11 @@ def canonical(*, users: int = 80, days: int = 84, seed: int = 14) -> pd.DataFram
             for _ in range(int(rng.integers(1, 4))):
                 second = int(rng.integers(0, 86_400))
                 t = START + pd.Timedelta(days=day, seconds=second)
-                rows.append((user, t, str(rng.choice(ACTIONS)), np.nan))
+                rows.append((user, t, str(rng.choice(ACTIONS)), np.nan, i))
             if rng.uniform() < 0.08:
                 t = START + pd.Timedelta(days=day, seconds=int(rng.integers(0, 86_400)))
-                rows.append((user, t, "purchase", float(rng.choice([9.99, 20.0, 4.5]))))
-    df = pd.DataFrame(rows, columns=["user_id", "utc", "event", "revenue"])
+                rows.append((user, t, "purchase", float(rng.choice([9.99, 20.0, 4.5])), i))
+    df = pd.DataFrame(rows, columns=["user_id", "utc", "event", "revenue", "n"])
     return df.sort_values(["utc", "user_id"], kind="stable").reset_index(drop=True)
 
 
@@ -136,16 +137,16 @@ def write_amplitude(df: pd.DataFrame, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     by_hour: dict[str, list[dict[str, Any]]] = {}
     for i, r in enumerate(df.itertuples(index=False)):
-        anonymous = int(r.user_id[-3:]) % 3 == 0
+        anonymous = r.n % 3 == 0
         rec: dict[str, Any] = {
             "$insert_id": _id(i, "amplitude-insert"), "uuid": _id(i, "amplitude"), "app": 123456,
-            "amplitude_id": 100000 + int(r.user_id[-3:]),
+            "amplitude_id": 100000 + r.n,
             "user_id": None if anonymous else r.user_id, "device_id": r.user_id if anonymous else f"device-{r.user_id}",
             "event_type": r.event, "event_time": r.utc.strftime("%Y-%m-%d %H:%M:%S.%f"),
             "client_event_time": r.utc.strftime("%Y-%m-%d %H:%M:%S.%f"),
             "server_upload_time": (r.utc + pd.Timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S.%f"),
             "event_properties": {"revenue": r.revenue} if r.event == "purchase" else {},
-            "user_properties": {"plan": "pro" if int(r.user_id[-3:]) % 4 == 0 else "free"},
+            "user_properties": {"plan": "pro" if r.n % 4 == 0 else "free"},
             "platform": "Web", "country": "China", "city": "Shanghai",
         }
         by_hour.setdefault(r.utc.strftime("%Y-%m-%d_0"), []).append(rec)
@@ -158,7 +159,7 @@ def write_posthog(df: pd.DataFrame, path: Path) -> Path:
     """The events model of a batch export: Parquet (``properties`` as JSON text, ``timestamp`` a
     UTC timestamp) or, for a ``.jsonl``/``.jsonl.gz`` path, JSON lines (ISO text times, nested
     properties). Users have an anonymous ``distinct_id`` before their first share or purchase,
-    then their own; ``person_id`` is the person either way."""
+    then an e-mail address; ``person_id`` is the person (the log's user id) either way."""
     identified: set[str] = set()
     recs = []
     for i, r in enumerate(df.itertuples(index=False)):
@@ -169,8 +170,8 @@ def write_posthog(df: pd.DataFrame, path: Path) -> Path:
             props["revenue"] = r.revenue
         recs.append({
             "uuid": _id(i, "posthog"), "event": r.event,
-            "distinct_id": r.user_id if r.user_id in identified else _id(int(r.user_id[-3:]), "posthog-anon"),
-            "person_id": _id(int(r.user_id[-3:]), "posthog-person"), "properties": props,
+            "distinct_id": f"user{r.n}@example.test" if r.user_id in identified else _id(r.n, "posthog-anon"),
+            "person_id": r.user_id, "properties": props,
             "person_properties": {"email_domain": "example.test"}, "elements_chain": "",
             "timestamp": r.utc, "created_at": r.utc + pd.Timedelta(seconds=3),
         })
@@ -187,11 +188,6 @@ def write_posthog(df: pd.DataFrame, path: Path) -> Path:
                 rec[k] = rec[k].strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
         _lines(path, recs)
     return path
-
-
-def person_ids(df: pd.DataFrame) -> dict[str, str]:
-    """The canonical user of each PostHog ``person_id``."""
-    return {_id(int(u[-3:]), "posthog-person"): u for u in df["user_id"].unique()}
 
 
 _GA4_VALUE = pa.struct([("string_value", pa.string()), ("int_value", pa.int64()),
