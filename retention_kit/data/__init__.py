@@ -1,5 +1,5 @@
-"""The data layer: params (:mod:`.params`), sources (:mod:`.sources`), the drop rules
-(:mod:`.rules`), the users table (:mod:`.users`), integer keys (:mod:`.keys`), the activity cache
+"""The data layer: params (:mod:`.params`), sources (:mod:`.sources`), the presets for other tools'
+exports (:mod:`.formats`), the drop rules and column paths (:mod:`.rules`), the users table (:mod:`.users`), integer keys (:mod:`.keys`), the activity cache
 (:mod:`.cache`), the load pipeline (:mod:`.load`), the loaded log (:mod:`.log`), the engine
 (:mod:`.engine`, :mod:`.backends`) and the datasets (:mod:`.datasets`).
 

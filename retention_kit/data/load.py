@@ -2,9 +2,11 @@
 
 The pipeline, step by step (each a function below):
 
-1. :func:`_open` reads the source (:mod:`.sources`) and checks the mapped columns;
-2. :func:`_row_expressions` builds the typed columns (local time, event as text, revenue) and the
-   drop-rule masks (:mod:`.rules`);
+1. :func:`_open` reads the source (:mod:`.sources`) and checks the mapped columns (plain or
+   dotted paths into nested fields, :func:`.rules.column`);
+2. :func:`_row_expressions` builds the typed columns (the user id, local time from text,
+   timestamps or epoch numbers, the event as text or a constant, revenue) and the drop-rule
+   masks (:mod:`.rules`);
 3. the users table is read (:mod:`.users`) and its id type aligned with the events';
 4. a cache entry is used when the run has one (:mod:`.cache`), else
 5. :func:`_count_rows` counts rows by rule in one aggregate query and :func:`_enforce_limits`
@@ -32,9 +34,9 @@ import pandas as pd
 from ..errors import DataError, SourceError
 from .cache import ActivityCache, Entry
 from .keys import integer_keys, with_keys
-from .log import DataQuality, EventLog, check_event_names
+from .log import SOURCE_KEY, DataQuality, EventLog, check_event_names
 from .params import DataParams, Params
-from .rules import DROP_RULES, Row, check_column, local_time, row_checks
+from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
 
@@ -118,12 +120,15 @@ def _open(params: Params, source: Any, con: Any, text_columns: tuple[str, ...]) 
                           "events to load_events(params, source=frame)")
     raw, con = read_source(source if source is not None else data.source, base=params, con=con,
                            text_columns=text_columns)
-    for name, key in ((data.user, "data.user"), (data.time, "data.time"), (data.event, "data.event")):
-        check_column(raw, name, key)
+    users = [column(raw, c, "data.user") for c in data.user_columns]
+    column(raw, data.time, "data.time")
+    for c in data.event_columns:
+        column(raw, c, "data.event")
     for c in _revenue_columns(data):
-        check_column(raw, c, "data.revenue")
-    if not (raw[data.user].type().is_string() or raw[data.user].type().is_integer()):
-        raise DataError(f"column '{data.user}' (data.user) has type {raw[data.user].type()}; "
+        column(raw, c, "data.revenue")
+    user = first_of(users)
+    if not (user.type().is_string() or user.type().is_integer()):
+        raise DataError(f"column '{data.user_label}' (data.user) has type {user.type()}; "
                         "user ids must be text or whole numbers")
     return raw, con
 
@@ -132,25 +137,32 @@ def _revenue_columns(data: DataParams) -> list[str]:
     return [data.revenue] if isinstance(data.revenue, str) else list(data.revenue or [])
 
 
-def _row_expressions(raw: ir.Table, data: DataParams) -> _Columns:
+def _row_expressions(raw: ir.Table, data: DataParams, decimal: str | None = None) -> _Columns:
     tz = zoneinfo.ZoneInfo(data.timezone)
     until = data.valid_until or (dt.datetime.now(tz).date() + dt.timedelta(days=1))
     revenue = None
-    cols = _revenue_columns(data)
-    if cols:
-        revenue = raw[cols[0]].cast("float64")
-        for c in cols[1:]:
-            revenue = revenue * raw[c].cast("float64")
+    for c in _revenue_columns(data):
+        v = column(raw, c, "data.revenue", want="number")
+        if v.type().is_string() and decimal == ",":
+            # a column the reader left as text: 1.234,5 is 1234.5 (a point groups thousands)
+            v = v.replace(".", "").replace(",", ".")
+        revenue = v.cast("float64") if revenue is None else revenue * v.cast("float64")
+    # ids are used exactly as written: trimming every id costs a second per 10M rows per pass
+    user = first_of([column(raw, c, "data.user") for c in data.user_columns])
+    time_raw = column(raw, data.time, "data.time", want="number" if data.time_unit else "any")
+    if data.event_constant is not None:
+        event = ibis.literal(data.event_constant, type="string")
+    else:
+        event = first_of([column(raw, c, "data.event").cast("string") for c in data.event_columns])
     row = Row(
-        # ids are used exactly as written: trimming every id costs a second per 10M rows per pass
-        user=raw[data.user],
-        time_raw=raw[data.time],
-        ts=local_time(raw[data.time], "data.time", data.time),
-        event=raw[data.event].cast("string"),
+        user=user,
+        time_raw=time_raw,
+        ts=local_time(time_raw, "data.time", data.time, unit=data.time_unit, zone=data.source_timezone),
+        event=event,
         lo=ibis.timestamp(dt.datetime.combine(data.valid_from, dt.time())),
         hi=ibis.timestamp(dt.datetime.combine(until + dt.timedelta(days=1), dt.time())),
     )
-    return _Columns(row=row, user=raw[data.user], revenue=revenue, until=until)
+    return _Columns(row=row, user=user, revenue=revenue, until=until)
 
 
 def _valid_events(raw: ir.Table, cols: _Columns, data: DataParams, valid: ir.BooleanValue) -> ir.Table:
@@ -167,7 +179,7 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
           text_columns: tuple[str, ...]) -> EventLog:
     data = params.data
     raw, con = _open(params, source, con, text_columns)
-    cols = _row_expressions(raw, data)
+    cols = _row_expressions(raw, data, data_spec(params).decimal if source is None else None)
     first_fail, excluded, valid = row_checks(cols.row, data)
 
     users_t = load_users(params, data.users, users, con, text_columns) if (data.users or users is not None) else None
@@ -184,7 +196,7 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
         if hit.keys is not None and users_t is not None:
             users_t = with_keys(users_t, hit.keys)
         return _checked(params, EventLog(events=events, daily=hit.daily, users=users_t, quality=hit.quality,
-                                         params=data, con=con, user_keys=hit.keys, source_rows=raw.filter(valid)))
+                                         params=data, con=con, user_keys=hit.keys, source_rows=_source_rows(raw, cols, valid)))
 
     if source is None:
         check_gzip(params)
@@ -208,7 +220,7 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
     first_active = pd.Timestamp(summary["first_active_day"]).date() if pd.notna(summary["first_active_day"]) else None
     if first_active is None:  # no event counts as activity: only a wrong data.active_events can do that
         present = set(daily.select("event").distinct().execute()["event"])
-        check_event_names([("data.active_events", data.active_events or [])], present, data.event)
+        check_event_names([("data.active_events", data.active_events or [])], present, data.event_label)
         raise DataError(f"none of the {_fmt(kept)} valid rows counts as activity, so no user is ever active; "
                         "check data.active_events")
     first_day = pd.Timestamp(summary["first_day"]).date()
@@ -232,7 +244,14 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
     if cache is not None and key is not None:
         cache.put(key, Entry(daily=daily, keys=keys, quality=quality))
     return _checked(params, EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data,
-                                     con=con, user_keys=keys, source_rows=raw.filter(valid)))
+                                     con=con, user_keys=keys, source_rows=_source_rows(raw, cols, valid)))
+
+
+def _source_rows(raw: ir.Table, cols: _Columns, valid: ir.BooleanValue) -> ir.Table:
+    """The valid rows with every source column, plus the kit's reading of each row's user, local
+    time and event (:data:`retention_kit.data.log.SOURCE_KEY`), which checks of whole rows key on."""
+    user, ts, event = SOURCE_KEY
+    return raw.filter(valid).mutate(**{user: cols.user, ts: cols.row.ts, event: cols.row.event})
 
 
 def _checked(params: Params, log: EventLog) -> EventLog:
@@ -263,13 +282,15 @@ def _count_rows(raw: ir.Table, cols: _Columns, data: DataParams, first_fail: lis
     if rows == 0:
         raise DataError("the event log is empty (0 rows); check data.source points at the right file")
     if counts["time_null_any"] == rows:
-        raise DataError(f"column '{data.time}' (data.time) is empty: all {_fmt(rows)} rows are null; "
-                        "map data.time to the column holding event times")
+        raise DataError(f"column '{data.time}' (data.time) is empty: all {_fmt(rows)} rows are null"
+                        f"{_nested_hint(data, 'time_null')}; map data.time to the column holding event times")
     if counts["time_unusable"] == rows:
         sample = raw.filter(r.time_raw.notnull()).select(v=r.time_raw.cast("string")).limit(1).execute()["v"].iloc[0]
+        fix = ("give ISO timestamps such as 2024-03-01 14:05:00" if data.time_unit is None else
+               f"data.time_unit is {data.time_unit}, but {epoch_hint(r.time_raw)}")
         raise DataError(
             f"column '{data.time}' (data.time): none of its {_fmt(rows)} values parse as a time "
-            f"(e.g. {str(sample)[:40]!r}); give ISO timestamps such as 2024-03-01 14:05:00"
+            f"(e.g. {str(sample)[:40]!r}); {fix}"
         )
     return counts
 
@@ -284,8 +305,8 @@ def _enforce_limits(raw: ir.Table, cols: _Columns, data: DataParams, counts: dic
         reason = rule.label(data, cols.until)
         dropped[reason] = n
         if n and n / rows > data.max_dropped_share:
-            example = ""
-            if rule.shows_example:
+            example = _nested_hint(data, rule.name) if n == rows else ""
+            if rule.shows_example and not example:
                 r = cols.row
                 v = raw.filter(rule.fails(r)).select(v=r.time_raw.cast("string")).limit(1).execute()["v"]
                 example = f" (e.g. {str(v.iloc[0])[:40]!r})" if len(v) else ""
@@ -294,6 +315,14 @@ def _enforce_limits(raw: ir.Table, cols: _Columns, data: DataParams, counts: dic
                 f"data.max_dropped_share ({data.max_dropped_share:.0%}); {rule.fix}"
             )
     return dropped
+
+
+def _nested_hint(data: DataParams, rule: str) -> str:
+    """When every row lacks a value at a dotted path (a key that no map, JSON object or
+    key/value list holds), say so: the path is likely misspelt."""
+    cols = {"user": data.user_columns, "time_null": (data.time,), "event": data.event_columns}.get(rule, ())
+    nested = [c for c in cols if "." in c]
+    return f" (no row has a value at {', '.join(nested)}: check the path's spelling and case)" if nested else ""
 
 
 def _summarise(daily: ir.Table) -> pd.Series:
@@ -329,7 +358,7 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
         if 0 < numeric < total:
             # often an export (or a spreadsheet) that turned some ids into numbers; they are kept,
             # each as its own user
-            notes.append(f"user ids in '{data.user}' mix {_fmt(numeric)} purely numeric ids with "
+            notes.append(f"user ids in '{data.user_label}' mix {_fmt(numeric)} purely numeric ids with "
                          f"{_fmt(total - numeric)} other ids; if one user can appear both ways (e.g. '00123' "
                          "and '123', or 'u123'), fix the export, as they count as different users")
     if users is not None:

@@ -41,7 +41,11 @@ from ..core.periods import Granularity, complete_range
 from ..errors import DataError, NotEnoughDataError
 from .params import DataParams
 
-__all__ = ["EventLog", "DataQuality", "check_event_names"]
+__all__ = ["EventLog", "DataQuality", "check_event_names", "SOURCE_KEY"]
+
+#: Columns added to :attr:`EventLog.source_rows`: the kit's reading of the row's user, local
+#: time and event (the source may name them with dotted paths, lists or a constant).
+SOURCE_KEY = ("__rk_user", "__rk_ts", "__rk_event")
 
 T = TypeVar("T")
 
@@ -116,8 +120,9 @@ class EventLog:
     quality : DataQuality
     params : DataParams
     source_rows : ibis Table or None
-        The source's valid rows with every column as read (a lazy view on the source, for checks
-        that look at whole rows, such as exact duplicates); None when the log was built otherwise.
+        The source's valid rows with every column as read, plus the :data:`SOURCE_KEY` columns (a
+        lazy view on the source, for checks that look at whole rows, such as exact duplicates);
+        None when the log was built otherwise.
     user_keys : ibis Table or None
         When the source's user ids are text, ``daily`` and ``users`` carry a dense integer key in
         ``user_id`` instead (joins and group-bys on integers run about 4x faster than on text at
@@ -256,7 +261,7 @@ class EventLog:
         ...
         retention_kit.errors.DataError: data.purchase_events: 'purchse' matches no event (nearest: 'purchase'...); ...
         """
-        check_event_names(wanted, self.event_names(), self.params.event)
+        check_event_names(wanted, self.event_names(), self.params.event_label)
 
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""

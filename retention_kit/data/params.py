@@ -19,12 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..core import conditions
 from ..errors import ParamsError
+from .formats import PRESETS
 
 __all__ = [
     "Params",
     "DataParams",
     "SourceSpec",
     "UsersParams",
+    "EventConstant",
     "StickinessParams",
     "KeyBehaviorParams",
     "LadderParams",
@@ -48,6 +50,9 @@ class SourceSpec(_Model):
     ``backend`` (an Ibis backend name such as ``duckdb`` or ``pyspark``, with ``options`` passed to
     its ``connect``) or ``demo`` (arguments of :func:`retention_kit.datasets.make_demo_log`).
     ``table`` names the table for ``url`` and ``backend`` sources and for DuckDB database files.
+    ``format`` is the file format when the suffix does not say it; ``delimiter`` and ``decimal``
+    (``","`` for ``11,77``) are a CSV file's; ``sheet`` (a name, or a number from 0) is an Excel
+    workbook's (default: the first sheet). docs/sources.md describes every key.
     """
 
     path: str | None = None
@@ -56,8 +61,10 @@ class SourceSpec(_Model):
     table: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     demo: dict[str, Any] | None = None
-    format: Literal["csv", "parquet", "json", "duckdb"] | None = None
+    format: Literal["csv", "parquet", "json", "xlsx", "duckdb"] | None = None
     delimiter: str | None = None
+    decimal: Literal[".", ","] | None = None
+    sheet: str | int | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "SourceSpec":
@@ -71,25 +78,61 @@ class SourceSpec(_Model):
             raise ValueError("a demo source's table is 'events' (default) or 'users'")
         if (self.url or self.backend) and not self.table:
             raise ValueError("a url or backend source needs 'table': the name of the events table")
+        if self.decimal is not None and self.decimal == self.delimiter:
+            raise ValueError(f"decimal and delimiter are both {self.decimal!r}; a file that writes 11,77 "
+                             "separates its fields with another character, such as ';'")
+        if isinstance(self.sheet, int) and self.sheet < 0:
+            raise ValueError("sheet is a sheet's name, or its number counting from 0")
         return self
 
 
+TimeUnit = Literal["s", "ms", "us", "ns"]
+
+
+def _names(v: str | list[str]) -> tuple[str, ...]:
+    return (v,) if isinstance(v, str) else tuple(v)
+
+
+def _nonempty(v: Any, what: str) -> Any:
+    if isinstance(v, list) and (not v or not all(isinstance(c, str) and c for c in v)):
+        raise ValueError(f"give {what} as a column name, or a non-empty list of column names")
+    return v
+
+
 class UsersParams(_Model):
-    """Optional users table: one row per user with a signup time and attributes."""
+    """Optional users table: one row per user with a signup time and attributes. Column names
+    may be dotted paths into nested fields (``user_properties.plan``)."""
 
     source: Union[str, SourceSpec]
     user: str = "user_id"
     signup_time: str | None = "signup_time"
+    signup_time_unit: TimeUnit | None = None
     attributes: list[str] = Field(default_factory=list)
 
 
+class EventConstant(_Model):
+    """``data.event: {constant: purchase}``: every row of the source is one kind of event (a table
+    of orders, transactions or logins has no event column)."""
+
+    constant: str = Field(min_length=1)
+
+
 class DataParams(_Model):
-    """How to read the event log and what counts as activity (shared by every notebook)."""
+    """How to read the event log and what counts as activity (shared by every notebook).
+
+    ``format`` names another tool's export (:mod:`retention_kit.data.formats`) and fills the
+    ``user``, ``time`` and ``event`` keys left out. ``user`` and ``event`` may list several
+    columns, the first not null or empty on a row counting; any column may be a dotted path into
+    a nested field. docs/sources.md describes every key.
+    """
 
     source: Union[str, SourceSpec, None] = None  # None: the events are passed to load_events(source=...)
-    user: str = "user_id"
+    format: Literal["segment", "mixpanel", "amplitude", "posthog", "ga4"] | None = None
+    user: str | list[str] = "user_id"
     time: str = "timestamp"
-    event: str = "event"
+    time_unit: TimeUnit | None = None
+    source_timezone: Literal["UTC", "local"] | None = None
+    event: str | list[str] | EventConstant = "event"
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday"] = "monday"
     active_events: list[str] | None = None
@@ -100,6 +143,44 @@ class DataParams(_Model):
     max_dropped_share: float = Field(0.05, ge=0, le=1)
     revenue: str | list[str] | None = None  # a column, or columns multiplied (e.g. [quantity, price])
     purchase_events: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, raw: Any) -> Any:
+        # the preset fills the keys the params leave out, before anything is validated
+        if isinstance(raw, dict) and isinstance(raw.get("format"), str) and raw["format"] in PRESETS:
+            return PRESETS[raw["format"]].defaults(raw)
+        return raw
+
+    @field_validator("user", "event")
+    @classmethod
+    def _lists(cls, v: Any) -> Any:
+        return _nonempty(v, "it")
+
+    @property
+    def user_columns(self) -> tuple[str, ...]:
+        """The user id columns, in the order they are tried."""
+        return _names(self.user)
+
+    @property
+    def event_columns(self) -> tuple[str, ...]:
+        """The event name columns, in the order they are tried (none for a constant event)."""
+        return () if isinstance(self.event, EventConstant) else _names(self.event)
+
+    @property
+    def event_constant(self) -> str | None:
+        """The one event name of a ``{constant: ...}`` source, else None."""
+        return self.event.constant if isinstance(self.event, EventConstant) else None
+
+    @property
+    def user_label(self) -> str:
+        """The user column(s) as messages name them."""
+        return ", ".join(self.user_columns)
+
+    @property
+    def event_label(self) -> str:
+        """The event column(s) as messages name them."""
+        return ", ".join(self.event_columns) if self.event_constant is None else f"constant '{self.event_constant}'"
 
     @field_validator("timezone")
     @classmethod
@@ -114,9 +195,14 @@ class DataParams(_Model):
 
     @model_validator(mode="after")
     def _columns_distinct(self) -> "DataParams":
-        cols = [self.user, self.time, self.event]
-        if len(set(cols)) != 3:
-            raise ValueError(f"user, time and event must be three different columns, got {cols}")
+        roles = {"user": self.user_columns, "time": (self.time,), "event": self.event_columns}
+        seen: dict[str, str] = {}
+        for role, cols in roles.items():
+            for c in cols:
+                if c in seen and seen[c] != role:
+                    raise ValueError(f"user, time and event must be different columns, but '{c}' is both "
+                                     f"{seen[c]} and {role}")
+                seen[c] = role
         return self
 
 

@@ -1,18 +1,21 @@
 """Sources: open ``data.source`` (or ``data.users.source``) as a table in the engine, never
 modifying it.
 
-A source is a path (file, glob or folder of CSV / CSV.GZ / Parquet / JSON-lines files), a
-:class:`~retention_kit.data.params.SourceSpec` mapping (a DuckDB database table, a delimiter, a
-``url`` or ``backend`` of another engine, the demo generator), a pandas DataFrame or an Ibis
-table. Reader errors are turned into one line that says what was wrong and how to fix it.
+A source is a path (file, glob or folder of CSV / CSV.GZ / Parquet / JSON-lines / Excel files), a
+:class:`~retention_kit.data.params.SourceSpec` mapping (a DuckDB database table, a delimiter or
+decimal comma, an Excel sheet, a ``url`` or ``backend`` of another engine, the demo generator), a
+pandas DataFrame or an Ibis table. A file whose content is not what its name says is named with
+what it holds. Reader errors are turned into one line that says what was wrong and how to fix it.
 """
 
 from __future__ import annotations
 
 import difflib
 import glob as globmod
+import gzip
 import os
 import re
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -20,17 +23,19 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import SourceError
 from .engine import connect
 from .params import Params, SourceSpec
 
-__all__ = ["read_source", "data_spec", "source_files", "check_gzip", "engine_message", "read_fix"]
+__all__ = ["read_source", "data_spec", "source_files", "check_gzip", "engine_message", "read_fix", "read_excel"]
 
 _CSV = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".csv.zst")
 _PARQUET = (".parquet", ".pq", ".parquet.gz")
 _JSON = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 _DUCKDB = (".duckdb", ".ddb", ".db")
+_XLSX = (".xlsx", ".xlsm")
 
 
 def data_spec(params: Params) -> SourceSpec:
@@ -43,7 +48,7 @@ def data_spec(params: Params) -> SourceSpec:
 
 def _suffix(name: str) -> str:
     low = name.lower()
-    for ext in (*_CSV, *_PARQUET, *_JSON, *_DUCKDB):
+    for ext in (*_CSV, *_PARQUET, *_JSON, *_DUCKDB, *_XLSX):
         if low.endswith(ext):
             return ext
     return Path(low).suffix
@@ -53,24 +58,107 @@ def source_files(path: str) -> list[str]:
     if any(ch in path for ch in "*?["):
         return sorted(globmod.glob(path, recursive=True))
     if os.path.isdir(path):
-        found = [str(p) for p in sorted(Path(path).rglob("*")) if p.is_file() and _suffix(p.name) in (*_CSV, *_PARQUET, *_JSON)]
+        found = [str(p) for p in sorted(Path(path).rglob("*"))
+                 if p.is_file() and _suffix(p.name) in (*_CSV, *_PARQUET, *_JSON, *_XLSX, ".gz")]
         return found
     return [path] if os.path.exists(path) else []
 
 
+def _kind(path: str) -> str:
+    """The format a file's name says; a bare ``.gz`` (Segment's S3 logs) says nothing, so its
+    content decides."""
+    suffix = _suffix(Path(path).name)
+    for kind, exts in (("duckdb", _DUCKDB), ("parquet", _PARQUET), ("json", _JSON), ("xlsx", _XLSX)):
+        if suffix in exts:
+            return kind
+    if suffix == ".gz" and _content(path) == "json":
+        return "json"
+    return "csv"
+
+
+#: What each kind of content is called in a message, and the name a file of it should have
+_FOUND = {"parquet": ("a Parquet file", ".parquet"), "xlsx": ("an Excel workbook", ".xlsx"),
+          "json": ("JSON", ".jsonl"), "csv": ("CSV text", ".csv"), "duckdb": ("a DuckDB database", ".duckdb"),
+          "zip": ("a zip archive", ""), "sqlite": ("a SQLite database", ""), "gzip": ("gzip-compressed data", ".gz")}
+
+
+def _content(path: str) -> str | None:
+    """What a file holds, from its first bytes: parquet, xlsx, zip, duckdb, sqlite, gzip (where the
+    name does not end in .gz), json or csv; None when it cannot say (empty, unreadable, binary)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if path.lower().endswith(".gz") and head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(4096)
+        elif head[:2] == b"\x1f\x8b":
+            return "gzip"
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error):
+        return None
+    if not head:
+        return None
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if head[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as z:
+                return "xlsx" if any(n.startswith("xl/") for n in z.namelist()) else "zip"
+        except (zipfile.BadZipFile, OSError):
+            return "zip"
+    if head[8:12] == b"DUCK":
+        return "duckdb"
+    if head[:16] == b"SQLite format 3\x00":
+        return "sqlite"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"\x00" in head:
+        return None  # some other binary format (or UTF-16 text): the reader says what it finds
+    return "json" if text[:1] in (b"{", b"[") else "csv"
+
+
+def _check_content(files: list[str], fmt: str, explicit: bool, where: str) -> None:
+    """Fail when a file's content is not the format it is read as (its suffix, or source.format),
+    saying what it holds: a workbook named .csv would otherwise be read as one garbled column."""
+    for f in files:
+        found = _content(f)
+        if found is None or found == fmt:
+            continue
+        what, ext = _FOUND[found]
+        said = f"source.format is {fmt}" if explicit else f"its name says {fmt}"
+        if found == "zip":
+            fix = "unzip it and point the source at the files inside (an Amplitude export is a zip of .json.gz files)"
+        elif found == "sqlite":
+            fix = "export the table to CSV or Parquet"
+        elif found == "gzip":
+            fix = f"name it {Path(f).name}.gz so it is decompressed"
+        else:
+            fix = f"rename it to {Path(f).stem}{ext} or set source.format: {found}"
+        raise SourceError(f"{where}: {Path(f).name} holds {what}, but {said}; {fix}")
+
+
 def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
                 text_columns: tuple[str, ...] = ()) -> ir.Table:
-    kinds = {("duckdb" if _suffix(f) in _DUCKDB else "parquet" if _suffix(f) in _PARQUET else "json" if _suffix(f) in _JSON else "csv") for f in files}
+    kinds = {_kind(f) for f in files}
     fmt = spec.format if spec and spec.format else None
+    explicit = fmt is not None
     if fmt is None:
         if len(kinds) > 1:
             raise SourceError(f"{where}: mixes file types ({', '.join(sorted(kinds))}); point it at one kind or set source.format")
         fmt = kinds.pop()
+    if spec is not None and spec.sheet is not None and fmt != "xlsx":
+        raise SourceError(f"{where}: 'sheet' is for Excel workbooks, but the source is read as {fmt}; remove sheet")
+    if spec is not None and spec.decimal is not None and fmt != "csv":
+        raise SourceError(f"{where}: 'decimal' is for CSV files, but the source is read as {fmt}; remove decimal")
+    _check_content(files, fmt, explicit, where)
     try:
         if fmt == "parquet":
             return con.read_parquet(files)
         if fmt == "json":
-            return con.read_json(files)
+            # DuckDB would guess timestamps in JSON text and keep '...Z' or '+08:00' times as naive
+            # UTC; read them as text so their offset is honoured like any text time. A format that
+            # matches nothing turns the guess off.
+            return con.read_json(files, timestampformat="(no timestamp guessing)")
+        if fmt == "xlsx":
+            return _register(con, read_excel(files, spec.sheet if spec else None, where))
         if fmt == "duckdb":
             if not spec or not spec.table:
                 raise SourceError(f"{where}: a DuckDB database needs 'table': write source as {{path: {files[0]}, table: events}}")
@@ -86,12 +174,14 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
         kw: dict[str, Any] = {}
         if spec and spec.delimiter:
             kw["delim"] = spec.delimiter
+        if spec and spec.decimal:
+            kw["decimal_separator"] = spec.decimal
         t = con.read_csv(files, **kw)
         retype = [c for c in text_columns if c in t.columns and not t[c].type().is_string()]
         if retype:
             t = con.read_csv(files, types={c: "VARCHAR" for c in retype}, **kw)
         if len(t.columns) == 1 and not kw.get("delim"):
-            retry = _csv_fallback(con, files, t.columns[0])
+            retry = _csv_fallback(con, files, t.columns[0], kw)
             t = retry if retry is not None else t
         return t
     except SourceError:
@@ -99,6 +189,118 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
     except Exception as e:  # the engine's reader errors are many; keep the gist, say what to do
         raise SourceError(f"{where}: cannot read {files[0] if len(files) == 1 else f'{len(files)} files'} as {fmt}: "
                           f"{engine_message(e)}{read_fix(e, fmt)}") from None
+
+
+#: Rows of a workbook turned into columns at a time: the sheet is never held as Python rows whole
+_EXCEL_CHUNK = 50_000
+
+
+def read_excel(files: list[str], sheet: str | int | None, where: str) -> pa.Table:
+    """One sheet of each workbook (the first by default) as an Arrow table: the first row names
+    the columns, empty rows are skipped, each column takes the type its cells share (text when
+    they mix numbers and text).
+
+    The sheet is streamed with openpyxl's read-only reader and converted to Arrow a chunk of
+    rows at a time, so the file is held once, as columns, which the engine then scans in place.
+    Formulas give their cached values, as Excel last computed them.
+    """
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a dependency; a broken install says so
+        raise SourceError(f"{where}: reading Excel needs the openpyxl package: pip install openpyxl") from None
+    tables = []
+    for f in files:
+        fname = Path(f).name
+        try:
+            wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
+        except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+            raise SourceError(f"{where}: cannot read {fname} as an Excel workbook: {engine_message(e)}; "
+                              "save it again from Excel as .xlsx") from None
+        try:
+            names = wb.sheetnames
+            if sheet is None:
+                name = names[0]
+            elif isinstance(sheet, int):
+                if sheet >= len(names):
+                    raise SourceError(f"{where}: {fname} has {len(names)} sheet(s) ({', '.join(names)}); "
+                                      f"sheet {sheet} counts from 0")
+                name = names[sheet]
+            elif sheet in names:
+                name = sheet
+            else:
+                near = difflib.get_close_matches(sheet, names, n=1, cutoff=0.5)
+                hint = f"did you mean '{near[0]}'? " if near else ""
+                raise SourceError(f"{where}: {fname} has no sheet '{sheet}'; {hint}sheets are: {', '.join(names)}")
+            tables.append(_sheet_table(wb[name].iter_rows(values_only=True), f"{fname}, sheet '{name}'", where))
+        finally:
+            wb.close()
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise SourceError(f"{where}: the workbooks' sheets do not share their columns' types ({e}); "
+                          "read one workbook at a time") from None
+
+
+def _sheet_table(rows: Any, what: str, where: str) -> pa.Table:
+    header = next(rows, None)
+    if header is None or all(h is None for h in header):
+        raise SourceError(f"{where}: {what} is empty; the first row must name the columns")
+    names = _header_names(header)
+    chunks: list[list[pa.Array]] = []
+    buf: list[tuple] = []
+    for row in rows:
+        if row is None or all(v is None for v in row):
+            continue
+        buf.append(row)
+        if len(buf) >= _EXCEL_CHUNK:
+            chunks.append(_columns(buf, len(names)))
+            buf = []
+    if buf or not chunks:
+        chunks.append(_columns(buf, len(names)))
+    cols = []
+    for i in range(len(names)):
+        parts = [c[i] for c in chunks]
+        cols.append(pa.chunked_array(_same_type(parts)))
+    return pa.table(dict(zip(names, cols)))
+
+
+def _header_names(header: tuple) -> list[str]:
+    names: list[str] = []
+    for i, h in enumerate(header):
+        base = str(h).strip() if h is not None and str(h).strip() else f"column_{i + 1}"
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
+    return names
+
+
+def _columns(rows: list[tuple], width: int) -> list[pa.Array]:
+    out = []
+    for i in range(width):
+        values = [r[i] if i < len(r) else None for r in rows]
+        try:
+            out.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # numbers and text in one column: text, as the cells read
+            out.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return out
+
+
+def _same_type(parts: list[pa.Array]) -> list[pa.Array]:
+    """Chunks of one column with one type: nulls take the others' type, integers and floats
+    become floats, anything else mixed becomes text."""
+    types = {p.type for p in parts if not pa.types.is_null(p.type)}
+    if len(types) <= 1:
+        target = types.pop() if types else pa.null()
+    elif all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types):
+        target = pa.float64()
+    else:
+        target = pa.string()
+    return [p if p.type == target else p.cast(target) for p in parts]
 
 
 def check_gzip(params: Params) -> None:
@@ -128,7 +330,7 @@ def check_gzip(params: Params) -> None:
 _DELIMS = ",;|\t^:~"
 
 
-def _csv_fallback(con: Any, files: list[str], header: str) -> ir.Table | None:
+def _csv_fallback(con: Any, files: list[str], header: str, kw: dict[str, Any]) -> ir.Table | None:
     """Re-read a CSV whose dialect the engine's sniffer could not work out (an unusual delimiter,
     a ragged row or an unclosed quote further down all end as one column holding the header).
 
@@ -143,8 +345,9 @@ def _csv_fallback(con: Any, files: list[str], header: str) -> ir.Table | None:
     names = [n.strip().strip('"') for n in header.split(delim)]
     if len(set(names)) != len(names) or not all(names):
         return None
+    extra = {k: v for k, v in kw.items() if k != "delim"}
     return con.read_csv(files, columns={n: "VARCHAR" for n in names}, delim=delim, header=True,
-                        auto_detect=False, quote='"', escape='"')
+                        auto_detect=False, quote='"', escape='"', **extra)
 
 
 _EXPLAIN = re.compile(r"(Value with unterminated quote|Expected Number of Columns|Invalid unicode|Could not convert|"
@@ -163,8 +366,13 @@ def engine_message(e: BaseException) -> str:
     return msg[:400]
 
 
+_DECIMAL_COMMA = re.compile(r"Could not convert string '\s*[-+]?[0-9.]*[0-9],[0-9]+\s*' to (DOUBLE|FLOAT|DECIMAL)", re.I)
+
+
 def read_fix(e: BaseException, fmt: str) -> str:
     text = str(e)
+    if _DECIMAL_COMMA.search(text):
+        return "; the file writes decimals with a comma: set source: {path: ..., decimal: ','}"
     if "sniffing" in text.lower():
         return ("; check that it is a complete, uncompressed (or .gz) text file, or give the delimiter: "
                 "source: {path: ..., delimiter: ';'}")
@@ -179,8 +387,9 @@ def read_fix(e: BaseException, fmt: str) -> str:
     return ""
 
 
-def _register(con: Any, df: pd.DataFrame) -> ir.Table:
-    """Expose a DataFrame to this connection without copying it or touching the caller's frame.
+def _register(con: Any, df: pd.DataFrame | pa.Table) -> ir.Table:
+    """Expose a DataFrame (or Arrow table) to this connection without copying it or touching the
+    caller's frame.
 
     An unbound ``ibis.memtable`` would run on Ibis's default backend, not on ``con``, and could
     not be joined with the connection's cached tables.

@@ -87,7 +87,8 @@ def test_truncated_parquet(tmp_path, capsys):
 
 def test_not_parquet_at_all(tmp_path, capsys):
     (tmp_path / "events.parquet").write_bytes(b"user_id,timestamp,event\nthis is a CSV named .parquet\n")
-    _bad(capsys, ["check", str(_params(tmp_path, "events.parquet"))], "cannot read", "not a complete Parquet file")
+    _bad(capsys, ["check", str(_params(tmp_path, "events.parquet"))],
+         "events.parquet holds CSV text, but its name says parquet", "rename it to events.csv or set source.format: csv")
 
 
 def test_zero_byte_file(tmp_path, capsys):
@@ -189,7 +190,10 @@ def test_unparseable_timestamps_after_the_sniffed_rows(tmp_path, capsys):
 
 def test_epoch_numbers_are_not_taken_for_times(tmp_path, capsys):
     src = _csv(tmp_path, HEADER + "".join(f"u{i},{1_700_000_000 + i},e\n" for i in range(10)))
-    _bad(capsys, ["check", str(_params(tmp_path, src))], "has type int64, not a time", "convert epoch numbers")
+    _bad(capsys, ["check", str(_params(tmp_path, src))], "column 'timestamp' (data.time) holds numbers (int64), not times",
+         "values near 1.7e9 look like seconds: set data.time_unit: s")
+    # with the unit they load, counted from 1970-01-01 UTC
+    _ok(capsys, ["check", str(_params(tmp_path, src, "  time_unit: s\n"))], "ok: 10 events", "2023-11-14 to 2023-11-14")
 
 
 def test_far_future_timestamps_flagged_counted_and_configurable(tmp_path, capsys):

@@ -14,7 +14,7 @@ import dataclasses
 import pandas as pd
 
 from ...data.engine import fetch
-from ...data.log import EventLog
+from ...data.log import SOURCE_KEY, EventLog
 
 __all__ = ["event_types", "events_per_day", "Duplicates", "duplicate_rows", "quality_table"]
 
@@ -85,8 +85,7 @@ def duplicate_rows(log: EventLog) -> Duplicates:
     True
     """
     rows = log.source_rows if log.source_rows is not None else log.events
-    d = log.params
-    key = [d.user, d.time, d.event] if log.source_rows is not None else ["user_id", "ts", "event"]
+    key = list(SOURCE_KEY) if log.source_rows is not None else ["user_id", "ts", "event"]
     full = rows.group_by(list(rows.columns)).aggregate(c=rows.count())
     per_key = full.group_by(key).aggregate(rows=full.c.sum(), variants=full.count())
     r = per_key.aggregate(key_extra=(per_key.rows - 1).sum(), variants=per_key.variants.sum(),
