@@ -355,7 +355,10 @@ class Params(_Model):
         """
         d = self.data
         out: list[tuple[str, list[str]]] = []
-        for key, names in (("data.active_events", d.active_events), ("data.exclude_events", d.exclude_events),
+        excluded = d.exclude_events
+        if d.format and list(excluded) == list(PRESETS[d.format].exclude_events):
+            excluded = []  # the preset's bookkeeping calls: an export need not hold every one of them
+        for key, names in (("data.active_events", d.active_events), ("data.exclude_events", excluded),
                            ("data.purchase_events", d.purchase_events),
                            ("key_behaviors.exclude", self.key_behaviors.exclude)):
             if names:

@@ -175,7 +175,7 @@ def test_a_constant_event_for_a_transactions_table():
     assert d[["user_id", "event", "n", "revenue"]].values.tolist() == [["c1", "purchase", 1, 12.5], ["c1", "purchase", 1, 7.25],
                                                                       ["c2", "purchase", 1, 3.0]]
     assert log.quality.event_types == 1
-    with pytest.raises(DataError, match=r"none of data.active_events \(open\) occurs in column 'constant 'purchase''"):
+    with pytest.raises(DataError, match=r"data.active_events: 'open' matches no event .*column 'constant 'purchase''"):
         load(orders, user="customer", time="ordered_at", event={"constant": "purchase"}, active_events=["open"])
 
 

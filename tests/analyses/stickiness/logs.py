@@ -50,7 +50,8 @@ def tiny_frame() -> pd.DataFrame:
 @st.composite
 def random_logs(draw, *, min_span: int = 0):
     """A random small log: (frame, week_start). Days within ~100 days, naive local timestamps,
-    some 'push' (non-activity) events; with ``min_span`` the range is stretched to that many days."""
+    some 'push' (non-activity) events; with ``min_span`` the range of activity analyses (from the
+    first 'open' day) is stretched to at least that many days."""
     n = draw(st.integers(1, 40))
     users = draw(st.lists(st.integers(0, 7), min_size=n, max_size=n))
     days = draw(st.lists(st.integers(0, 100), min_size=n, max_size=n))
@@ -59,7 +60,8 @@ def random_logs(draw, *, min_span: int = 0):
     if not any(k == "open" for _, _, k in rows):
         rows.append(("u0", pd.Timestamp(D0) + pd.Timedelta(days=days[0], hours=9), "open"))
     if min_span:
-        lo = min(r[1] for r in rows)
-        rows.append(("sys", lo + pd.Timedelta(days=min_span - 1), "push"))
+        lo = min(r[1] for r in rows if r[2] == "open")
+        hi = max(r[1] for r in rows)
+        rows.append(("sys", max(hi, lo + pd.Timedelta(days=min_span - 1)), "push"))
     week_start = draw(st.sampled_from(["monday", "sunday"]))
     return pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]), week_start
