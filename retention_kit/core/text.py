@@ -4,16 +4,18 @@ Narrative modules (each family's ``narrative``) build their sentences with :func
 template is the kit's own Markdown, every value is data (event names, titles, rung names,
 attribute values) and is escaped, unless wrapped in :func:`code` (inline code) or :class:`Raw`
 (text already made safe). The notebook helpers (:mod:`retention_kit.reporting.report`) show the
-result.
+result. :func:`pct` and :func:`num` format for the report language in force
+(:mod:`retention_kit.core.i18n`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import math
 import re
 from typing import Any
+
+from .i18n import num, pct  # numbers and percents for the locale in force
 
 __all__ = ["Raw", "esc", "code", "fill", "pct", "num"]
 
@@ -64,33 +66,3 @@ def fill(template: str, /, **values: Any) -> Raw:
     'Users who did <code>invite</code>: 25%'
     """
     return Raw(template.format(**{k: v.text if isinstance(v, Raw) else esc(v) for k, v in values.items()}))
-
-
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def pct(x: float | None, digits: int = 0) -> str:
-    """A fraction as a percent string ('18%'); '–' when missing.
-
-    Examples
-    --------
-    >>> pct(0.1834), pct(0.1834, 1), pct(None)
-    ('18%', '18.3%', '–')
-    """
-    if _missing(x):
-        return "–"
-    return f"{100 * x:.{digits}f}%"
-
-
-def num(x: float | int | None, digits: int = 0) -> str:
-    """A number with thousands separators; '–' when missing.
-
-    Examples
-    --------
-    >>> num(12345), num(2.5, 1), num(float("nan"))
-    ('12,345', '2.5', '–')
-    """
-    if _missing(x):
-        return "–"
-    return f"{x:,.{digits}f}"

@@ -320,6 +320,7 @@ class Params(_Model):
 
     product: str
     title: str = ""
+    language: Literal["en", "zh-TW", "zh-CN"] = "en"  # the report's language (retention_kit.core.i18n)
     data: DataParams
     show_user_ids: bool = False
     stickiness: StickinessParams = Field(default_factory=StickinessParams)

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import ReportSpec, report_spec
+from ..core import i18n
 from ..core.text import Raw, code, esc, fill, num, pct
 from ..data import EventLog, Params, load_events, load_params
 from ..errors import NotEnoughDataError
@@ -251,6 +252,7 @@ def start(params_path: str | os.PathLike[str] | None = None, *, notebook: str,
     report_spec(notebook)  # an unknown name fails here, before the data is loaded
     if params is None:
         params = load_params(Path(params_path) if params_path else DEMO_PARAMS, overrides=overrides)
+    i18n.use(params.language)  # every message and number of this report, from here on
     if log is None:
         log = load_events(params, cache_dir=cache_dir)
     return Report(params=params, log=log, notebook=notebook,
