@@ -281,7 +281,7 @@ def _volume_log():
 
 
 def test_event_volume_alone_is_no_finding():
-    log = load(day_events(_volume_log()), exclude_events=["push"])
+    log = load(day_events(_volume_log()))
     t, counts = kb.candidate_stats(log, window_days=3, outcome_start=3, outcome_end=6, max_threshold=10)
     assert counts["eligible"] == 600 and counts["retained"] == 210 + 64
     a6 = t.set_index(["split", "event", "threshold"]).loc[("all", "a", 6)]
@@ -304,7 +304,7 @@ def test_a_log_of_one_event_type_has_no_finding():
     # volume stratum everybody did the same number of purchases, so no stratum informs the
     # adjusted odds ratio, and the strong crude link is an activity proxy
     rows = [(u, d, "purchase", n) for u, d, _, n in _volume_log()]
-    log = load(day_events(rows), exclude_events=["push"])
+    log = load(day_events(rows))
     t, _ = kb.candidate_stats(log, window_days=3, outcome_start=3, outcome_end=6, max_threshold=10)
     buy = t[(t["split"] == "all") & (t["event"] == "purchase")].set_index("threshold")
     # 4+ purchases = the 300 heavy users: 210 stayed, against 64 of the 300 light ones
