@@ -78,7 +78,7 @@ def _curve_sentence(curve: pd.DataFrame) -> str:
 
 def _members_word(cells: pd.DataFrame) -> str:
     recurring = "cohort_type" in cells.columns and len(cells) and cells["cohort_type"].iloc[0] == "recurring"
-    return "memberships" if recurring else "users"
+    return "cohort members" if recurring else "users"
 
 
 def _events_clause(cells: pd.DataFrame) -> str:
@@ -135,16 +135,20 @@ def _day_n_sentence(day_cells: pd.DataFrame, min_size: int, max_day: int, day_co
                 else f"from {r['first_cohort']:%Y-%m-%d} to {r['last_cohort']:%Y-%m-%d}") + ")"
              for _, r in quoted.iterrows()]
     s = f"Day-N retention{mode}{_events_clause(day_cells)}: " + "; ".join(parts) if parts else ""
-    if len(missing):
-        names = "/".join(f"D{int(p)}" for p in missing["period"])
-        avail = int(missing["available"].min())
-        first = int(missing["period"].min())
-        if avail:
-            why = (f"{names} cannot be quoted yet: only {num(avail)} new {who} started early enough to have a complete "
-                   f"day {first}, fewer than the {num(min_size)} a headline needs (stickiness.min_cohort_size)")
-        else:
-            why = f"{names} cannot be quoted yet: no new daily cohort has a complete day {first} in the data"
-        s = f"{s}. {why}" if s else why
+    clauses = []
+    short = missing[missing["available"] > 0]
+    for _, r in short.iterrows():
+        n, k = int(r["available"]), int(r["period"])
+        clauses.append(f"D{k} cannot be quoted yet: only {num(n)} new {who if n != 1 else who.removesuffix('s')} "
+                       f"started early enough to have a complete day {k}, fewer than the {num(min_size)} a headline "
+                       "needs (stickiness.min_cohort_size)")
+    none = missing[missing["available"] == 0]
+    if len(none):
+        names = "/".join(f"D{int(p)}" for p in none["period"])
+        clauses.append(f"{names} cannot be shown yet: no new daily cohort has a complete day "
+                       f"{int(none['period'].min())} in the data")
+    for c in clauses:
+        s = f"{s}. {c}" if s else c
     skipped = [d for d in HEADLINE_DAYS if d not in days]
     if skipped:
         s += (f" (D{'/D'.join(str(d) for d in skipped)} need stickiness.retention.max_day of at least "
