@@ -30,7 +30,8 @@ import pandas as pd
 
 from ...data.engine import fetch
 from ...data.log import EventLog
-from ...core.periods import period_index, period_start
+from ...core.periods import period_start
+from .retention import return_periods
 
 __all__ = ["growth_accounting"]
 
@@ -71,8 +72,7 @@ def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "mon
         raise ValueError(f"granularity must be 'day', 'week' or 'month', got {granularity!r}")
     ws = log.params.week_start
     lo, hi = log.complete_periods(granularity)
-    a = log.active_days()
-    up = a.select("user_id", p=period_index(a.day, granularity, ws)).distinct()
+    up = return_periods(log, granularity)  # distinct (user, period) of activity, shared with retention
     w = ibis.window(group_by="user_id", order_by="p")
     up = up.mutate(prev=up.p.lag().over(w), nxt=up.p.lead().over(w))
     up = up.mutate(

@@ -18,7 +18,7 @@ from .power_users import curve_shape
 from .retention import retention_headline
 
 __all__ = ["summary", "summary_sentences", "curve_reading", "cadence_reading", "judged_by", "definitions",
-           "day_n_table", "HEADLINE_DAYS"]
+           "day_n_table", "ratios_shown", "ratios_note", "trailing_note", "HEADLINE_DAYS"]
 
 #: The day-N figures the summary quotes (those within ``stickiness.retention.max_day``).
 HEADLINE_DAYS = (1, 7, 30)
@@ -203,6 +203,28 @@ def _growth_sentence(growth: pd.DataFrame) -> str | None:
     return s + "."
 
 
+def ratios_shown(active: pd.DataFrame | None) -> bool:
+    """Whether the page can show DAU/MAU and WAU/MAU: some day has its whole MAU window in the data."""
+    return active is not None and bool(active["mau"].notna().any())
+
+
+def ratios_note(active: pd.DataFrame, params: StickinessParams) -> str | None:
+    """Why the ratio chart is missing on a log shorter than one MAU window (None when it is shown)."""
+    if ratios_shown(active):
+        return None
+    return (f"DAU/MAU and WAU/MAU need {params.mau_window} days of data (stickiness.mau_window); this log covers "
+            f"{len(active)}, so the chart shows DAU and, from the 7th day, WAU.")
+
+
+def trailing_note(trailing: pd.DataFrame, params: StickinessParams, *, span_days: int) -> str | None:
+    """Which trailing windows (``stickiness.trailing_days``) are left out for being longer than the data."""
+    longer = [n for n in params.trailing_days if n not in set(trailing["days"])]
+    if not longer:
+        return None
+    return (f"L{', L'.join(map(str, longer))}: the data covers {span_days} days, fewer than the window, so "
+            f"{'it is' if len(longer) == 1 else 'they are'} left out.")
+
+
 def judged_by(profile: dict[str, Any], *, ratios_shown: bool = True) -> str:
     """What the product's stickiness is judged by, given its cadence (:func:`.cadence.cadence_profile`)
     and whether the page can show DAU/MAU and WAU/MAU (a log shorter than one MAU window cannot):
@@ -247,7 +269,7 @@ def summary_sentences(*, active: pd.DataFrame | None, curve: pd.DataFrame | None
     the page cannot show.
     """
     need = int(min_size if min_size is not None else params.min_cohort_size)
-    ratios_shown = active is not None and bool(active["mau"].notna().any())
+    shown = ratios_shown(active)
     judge = cadence["judge_by"] if cadence else "DAU/MAU"
     lead: list[str] = []
     if cells is not None and avg is not None and len(cells) and str(cells["granularity"].iloc[0]) != "day":
@@ -269,13 +291,13 @@ def summary_sentences(*, active: pd.DataFrame | None, curve: pd.DataFrame | None
     if day_sentence:
         out.append(day_sentence)
     if active is not None and len(active):
-        s = _ratio_sentence(active, judge) if ratios_shown else _short_log_sentence(active, params.mau_window)
+        s = _ratio_sentence(active, judge) if shown else _short_log_sentence(active, params.mau_window)
         if s:
             out.append(s)
     if curve is not None and len(curve):
         out.append(_curve_sentence(curve))
     if cadence:
-        out.append(_cadence_sentence(cadence, ratios_shown=ratios_shown,
+        out.append(_cadence_sentence(cadence, ratios_shown=shown,
                                      span_days=len(active) if active is not None else None))
     return out or ["The data is too thin for any stickiness measure; see the notes below."]
 

@@ -76,6 +76,7 @@ __all__ = [
     "bracket_label",
     "events_text",
     "retention_options",
+    "return_periods",
 ]
 
 Mode = Literal["on", "on_or_after"]
@@ -180,6 +181,18 @@ def _returns(log: EventLog, return_event: Sequence[str] | None) -> ir.Table:
                         lambda: d.filter(d.event.isin(list(names))).select("user_id", "day").distinct())
 
 
+def return_periods(log: EventLog, granularity: Granularity, return_event: Sequence[str] | None = None) -> ir.Table:
+    """Distinct (``user_id``, ``p``: period index) with a return (:func:`_returns`), cached per
+    log: growth accounting reads the same table for activity (``return_event`` None)."""
+    ws = log.params.week_start
+    r = _returns(log, return_event)
+    if granularity == "day":
+        return r.select("user_id", p=period_index(r.day, "day"))  # distinct (user, day) pairs already
+    names = tuple(return_event or ())
+    return log.memoized(("stickiness.return_periods", granularity, ws, names),
+                        lambda: r.select("user_id", p=period_index(r.day, granularity, ws)).distinct())
+
+
 def _new_cohort_index(log: EventLog, granularity: Granularity, cohort_type: CohortType,
                       start_event: Sequence[str] | None) -> int:
     # a signup is a user's real start; a first start event in the data, or a first active day,
@@ -256,10 +269,14 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
     new0 = _new_cohort_index(log, granularity, cohort_type, start_event)
     m = _members(log, granularity, cohort_type, start_event)
     m = m.filter(m.c <= hi)
-    if latest_cohorts is not None:
-        m = m.filter(m.c > period_index_py(log.last_day, granularity, ws) - int(latest_cohorts))
     r = _returns(log, return_event)
-    rp = r.select("user_id", p=period_index(r.day, granularity, ws)).distinct()
+    rp = return_periods(log, granularity, return_event)
+    if latest_cohorts is not None:
+        cmin = period_index_py(log.last_day, granularity, ws) - int(latest_cohorts) + 1
+        m = m.filter(m.c >= cmin)
+        # a return before the oldest cohort kept is before every start kept: it counts nowhere
+        rp = rp.filter(rp.p >= cmin)
+        r = r.filter(r.day >= period_start(cmin, granularity, ws))
     # "on": one row per membership and later period with a return, inside the complete periods
     j = m.join(rp, "user_id")
     j = j.select("c", "p", k=j.p - j.c)
@@ -269,7 +286,9 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
     j = j.filter(cond)
     on = fetch(j.group_by(["c", "k"]).aggregate(active=j.count())) if "on" in modes else None
     # "on or after" needs no pairs: a membership reaches k when the user's last return is at c+k or later
-    last = rp.group_by("user_id").aggregate(L=rp.p.max())
+    # the period of the last return day is the last period with a return: no distinct needed
+    last = r.group_by("user_id").aggregate(last_day=r.day.max())
+    last = last.select("user_id", L=period_index(last.last_day, granularity, ws))
     mj = m.left_join(last, "user_id")
     kmax = ibis.greatest(mj.L - mj.c, 0).fill_null(0)
     if max_period is not None:
@@ -480,9 +499,13 @@ def retention_brackets(log: EventLog, *, brackets: Sequence[Sequence[int]], gran
     m = _members(log, granularity, cohort_type, start_event)
     m = m.filter(m.c.between(cohorts[0], cohorts[-1]))
     r = _returns(log, return_event)
+    # only returns that can fall in a bracket: after the first cohort's first day, by the last one's end + b
+    longest = max(b for _, b in spans)
+    r = r.filter((r.day > period_start(cohorts[0], granularity, ws))
+                 & (r.day <= period_end(cohorts[-1], granularity, ws) + dt.timedelta(days=longest)))
     j = m.join(r, "user_id")
     j = j.select("user_id", "c", k=day_index(j.day) - day_index(j.anchor))
-    j = j.filter(j.k.between(1, max(b for _, b in spans)))
+    j = j.filter(j.k.between(1, longest))
     hits = j.group_by(["user_id", "c"]).aggregate(
         **{f"b{i}": j.k.between(a, b).cast("int64").max() for i, (a, b) in enumerate(spans)})
     counts = fetch(hits.group_by("c").aggregate(**{f"b{i}": hits[f"b{i}"].sum() for i in range(len(spans))}))

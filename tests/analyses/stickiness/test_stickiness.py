@@ -393,8 +393,18 @@ def test_charts_are_titled_and_labelled():
         plots.average_retention(f["avg"]),
         plots.cadence(stk.cadence_distribution(load(tiny_frame(), **TINY)), typical_gap=8.0),
     ]
+    tiny = load(tiny_frame(), **TINY)
+    day_cells = stk.cohort_retention(tiny, granularity="day", modes=("on",), max_period=10)
+    axes += [
+        plots.trailing_activity(stk.trailing_activity(tiny, days=[7, 28]), days=28),
+        plots.retention_heatmap(day_cells), plots.average_retention(stk.average_retention(day_cells), granularity="day"),
+        plots.growth_accounting(stk.growth_accounting(tiny, granularity="day")),
+        plots.retention_brackets(stk.average_brackets(stk.retention_brackets(tiny, brackets=[(1, 1), (2, 7)]))),
+        plots.active_users(stk.active_users(load(tiny_frame().head(2), **TINY))),  # two days: DAU only
+    ]
     for ax in axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert axes[-5].get_title().startswith("Daily retention by cohort")
     # percent axes show percents
     assert axes[1].yaxis.get_major_formatter()(0.25, 0) == "25%"
     # the triangle: cohorts S0 (periods 1-4: S0 itself starts Dec 31, before the data), S1 (0-3),
