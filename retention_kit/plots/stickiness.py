@@ -160,7 +160,7 @@ def average_retention(avg: pd.DataFrame, *, granularity: str = "week", label: st
     """The weighted average retention curve with its 95% Wilson band."""
     ax = new_ax(ax)
     ax.fill_between(avg["period"], avg["ci_low"], avg["ci_high"], color="#2b6cb0", alpha=0.2, label="95% interval")
-    ax.plot(avg["period"], avg["retention"], color="#2b6cb0", marker="o", lw=1.6, label=label)
+    ax.plot(avg["period"], avg["retention"], color="#2b6cb0", marker="o" if len(avg) <= 40 else ".", lw=1.6, label=label)
     ax.set_ylim(0, 1.02)
     percent_axis(ax)
     return finish(ax, title=f"Average {_ADJ.get(granularity, granularity).lower()} retention curve (cohort-size weighted)",
@@ -180,8 +180,7 @@ def retention_brackets(avg: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_ylim(0, max(0.05, float(np.nanmax(avg["ci_high"].to_numpy(dtype=float), initial=0)) * 1.15))
     percent_axis(ax)
     gran = str(avg["granularity"].iloc[0]) if len(avg) else "day"
-    return finish(ax, title=f"Bracket retention ({gran}ly cohorts pooled; 95% intervals)" if gran != "day"
-                  else "Bracket retention (daily cohorts pooled; 95% intervals)",
+    return finish(ax, title=f"Bracket retention ({_ADJ.get(gran, gran).lower()} cohorts pooled; 95% intervals)",
                   xlabel="Days since each user's start", ylabel="Users with a return in the bracket (% of cohort)")
 
 
