@@ -34,13 +34,16 @@ _COLORS = {"dau": "#2b6cb0", "wau": "#dd6b20", "mau": "#38a169", "new": "#3182ce
 def active_users(data: pd.DataFrame, *, mau_window: int = 28, ax: Axes | None = None) -> Axes:
     """DAU, WAU and MAU per day (three lines; WAU and MAU start where their window is complete)."""
     ax = new_ax(ax)
-    for c, label in (("mau", f"MAU ({mau_window}-day)"), ("wau", "WAU (7-day)"), ("dau", "DAU")):
+    shown = []
+    for c, label, word in (("mau", f"MAU ({mau_window}-day)", "monthly"), ("wau", "WAU (7-day)", "weekly"),
+                           ("dau", "DAU", "daily")):
         y = pd.to_numeric(data[c], errors="coerce").astype("float64")
         if y.notna().any():
             ax.plot(data["date"], y, label=label, color=_COLORS[c], lw=1.2, marker="." if len(data) < 40 else None)
+            shown.insert(0, word)
     ax.set_ylim(bottom=0)
-    return finish(ax, title="Daily, weekly and monthly active users", xlabel="Day",
-                  ylabel="Active users (count)", legend=True)
+    words = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return finish(ax, title=f"{words.capitalize()} active users", xlabel="Day", ylabel="Active users (count)", legend=True)
 
 
 def stickiness_ratios(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:

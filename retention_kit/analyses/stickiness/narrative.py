@@ -76,6 +76,11 @@ def _curve_sentence(curve: pd.DataFrame) -> str:
             f"{half} or more of its {n} days ({words}).")
 
 
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _members_word(cells: pd.DataFrame) -> str:
     recurring = "cohort_type" in cells.columns and len(cells) and cells["cohort_type"].iloc[0] == "recurring"
     return "cohort members" if recurring else "users"
@@ -137,10 +142,14 @@ def _day_n_sentence(day_cells: pd.DataFrame, min_size: int, max_day: int, day_co
     s = f"Day-N retention{mode}{_events_clause(day_cells)}: " + "; ".join(parts) if parts else ""
     clauses = []
     short = missing[missing["available"] > 0]
-    for _, r in short.iterrows():
-        n, k = int(r["available"]), int(r["period"])
-        clauses.append(f"D{k} cannot be quoted yet: only {num(n)} new {who if n != 1 else who.removesuffix('s')} "
-                       f"started early enough to have a complete day {k}, fewer than the {num(min_size)} a headline "
+    if len(short):
+        names = _and([f"D{int(p)}" for p in short["period"]])
+        counts = _and([num(int(n)) for n in short["available"]])
+        ks = _and([str(int(p)) for p in short["period"]])
+        one = len(short) == 1 and int(short["available"].iloc[0]) == 1
+        clauses.append(f"{names} cannot be quoted: of the daily cohorts kept (the last {day_cohorts} days, "
+                       f"stickiness.retention.day_cohorts), only {counts} new {who.removesuffix('s') if one else who} "
+                       f"{'has' if one else 'have'} a complete day {ks}, fewer than the {num(min_size)} a headline "
                        "needs (stickiness.min_cohort_size)")
     none = missing[missing["available"] == 0]
     if len(none):

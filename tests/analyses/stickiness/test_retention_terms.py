@@ -286,9 +286,10 @@ def test_a_ten_day_log_is_summed_up_by_what_it_can_show():
                               cells=day_cells, avg=stk.average_retention(day_cells), cadence=stk.cadence_profile(log),
                               params=sp, day_cells=day_cells, min_size=stk.minimum_cohort(log, 100))
     # the minimum is the log's 4 users; the new cohorts with a complete D1 hold 1 (c); none has a D7 or D30
-    assert s[0] == ("D1 cannot be quoted yet: only 1 new user started early enough to have a complete day 1, fewer "
-                    "than the 4 a headline needs (stickiness.min_cohort_size). D7/D30 cannot be shown yet: no new "
-                    "daily cohort has a complete day 7 in the data.")
+    assert s[0] == ("D1 cannot be quoted: of the daily cohorts kept (the last 90 days, stickiness.retention.day_cohorts), "
+                    "only 1 new user has a complete day 1, fewer than the 4 a headline needs "
+                    "(stickiness.min_cohort_size). D7/D30 cannot be shown yet: no new daily cohort has a complete "
+                    "day 7 in the data.")
     assert s[1] == ("On the last day of data (2024-01-10) 2 users were active: 1 new, 1 retained, 0 resurrected; "
                     "0 churned.")
     # DAU over days 3..9: 11 / 7 = 1.6
