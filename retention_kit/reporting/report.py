@@ -93,12 +93,13 @@ def show_table(df: pd.DataFrame, *, percent: tuple[str, ...] | list[str] = (), d
     out = df.head(max_rows).copy()
     out.columns.name = None  # a pivot's column-index name would print as a stray header
     for c in out.columns:
+        # nullable columns hold pd.NA where a figure does not exist: a dash, like NaN
         if c in percent:
-            out[c] = out[c].map(lambda v: pct(v, digits))
+            out[c] = out[c].map(lambda v: pct(v, digits) if pd.notna(v) else "–")
         elif pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: num(v, 2))
+            out[c] = out[c].map(lambda v: num(v, 2) if pd.notna(v) else "–")
         elif pd.api.types.is_integer_dtype(out[c]):
-            out[c] = out[c].map(num)
+            out[c] = out[c].map(lambda v: num(v) if pd.notna(v) else "–")
         elif pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
     body = out.to_html(index=False, escape=True, border=0, classes="rk-table", na_rep="–")
@@ -116,12 +117,14 @@ def definitions(items: Mapping[str, str], *, title: str = "Definitions in force"
 
 
 @contextlib.contextmanager
-def guard(section: str) -> Iterator[None]:
-    """Run a report section; thin data (:class:`NotEnoughDataError`) becomes a note, not a crash."""
+def guard(section: str, *, quiet: bool = False) -> Iterator[None]:
+    """Run a report section; thin data (:class:`NotEnoughDataError`) becomes a note, not a crash.
+    ``quiet``: no note either (a table computed for the CSV export only, not shown on the page)."""
     try:
         yield
     except NotEnoughDataError as e:
-        note(f"{section}: not enough data. {e}", kind="warning")
+        if not quiet:
+            note(f"{section}: not enough data. {e}", kind="warning")
 
 
 @dataclasses.dataclass(frozen=True)
