@@ -34,7 +34,8 @@ import pandas as pd
 from ..errors import DataError, SourceError
 from .cache import ActivityCache, Entry
 from .keys import integer_keys, with_keys
-from .log import SOURCE_KEY, DataQuality, EventLog, check_event_names
+from .log import SOURCE_KEY, DataQuality, EventLog
+from .names import check_names, require_params_events
 from .params import DataParams, Params
 from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
@@ -220,7 +221,8 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
     first_active = pd.Timestamp(summary["first_active_day"]).date() if pd.notna(summary["first_active_day"]) else None
     if first_active is None:  # no event counts as activity: only a wrong data.active_events can do that
         present = set(daily.select("event").distinct().execute()["event"])
-        check_event_names([("data.active_events", data.active_events or [])], present, data.event_label)
+        check_names(data.active_events, present, key="data.active_events",
+                    where=f"in column '{data.event_label}' of the {_fmt(kept)} valid rows")
         raise DataError(f"none of the {_fmt(kept)} valid rows counts as activity, so no user is ever active; "
                         "check data.active_events")
     first_day = pd.Timestamp(summary["first_day"]).date()
@@ -256,7 +258,7 @@ def _source_rows(raw: ir.Table, cols: _Columns, valid: ir.BooleanValue) -> ir.Ta
 
 def _checked(params: Params, log: EventLog) -> EventLog:
     """The log, once every event name the params use is known to match an event of it."""
-    log.require_events(params.event_names())
+    require_params_events(log, params.event_names())
     return log
 
 

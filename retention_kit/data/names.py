@@ -16,7 +16,7 @@ from ..errors import DataError
 from .engine import fetch
 from .log import EventLog
 
-__all__ = ["check_names", "event_names", "require_events"]
+__all__ = ["check_names", "event_names", "require_events", "require_params_events"]
 
 
 def check_names(names: Sequence[str] | None, known: Iterable[str], *, key: str, what: str = "event",
@@ -84,5 +84,29 @@ def require_events(log: EventLog, names: Sequence[str] | None, *, key: str) -> N
     if not names:
         return
     check_names(names, event_names(log), key=key,
-                where=f"in column '{log.params.event}' of the {log.quality.rows_kept:,} valid rows",
+                where=f"in column '{log.params.event_label}' of the {log.quality.rows_kept:,} valid rows",
                 excluded=log.params.exclude_events)
+
+
+def require_params_events(log: EventLog, wanted: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """:func:`check_names` of every (params key, names) pair in ``wanted`` (what
+    :meth:`retention_kit.data.Params.event_names` lists) against the log: ``data.exclude_events``
+    against the source's names before exclusion (its rows are removed at load, but counted per
+    name), every other key against the log's events. Loading calls it, so ``retention-kit check``
+    fails (exit 2) on a name that matches no event.
+
+    Examples
+    --------
+    >>> require_params_events(log, params.event_names())
+    >>> require_params_events(log, [("data.purchase_events", ["purchse"])])
+    Traceback (most recent call last):
+    ...
+    retention_kit.errors.DataError: data.purchase_events: 'purchse' matches no event (nearest: 'purchase'...
+    """
+    where = f"in column '{log.params.event_label}' of the {log.quality.rows_kept:,} valid rows"
+    for key, names in wanted:
+        if key == "data.exclude_events":
+            removed = {e for e, n in log.quality.excluded_events.items() if n}
+            check_names(names, set(event_names(log)) | removed, key=key, where=where)
+        else:
+            check_names(names, event_names(log), key=key, where=where, excluded=log.params.exclude_events)

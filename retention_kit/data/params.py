@@ -420,9 +420,10 @@ class Params(_Model):
 
     def event_names(self) -> list[tuple[str, list[str]]]:
         """Every event name the params use, with the key that names it: activity, exclusions,
-        purchases, the key-behaviour exclusions and the ladder's conditions. Loading checks each
-        against the log (:meth:`retention_kit.data.EventLog.require_events`): a name that matches
-        no event is an error, never a silent zero.
+        purchases, retention's start and return events, the key-behaviour exclusions and the
+        ladder's conditions. Loading checks each against the log
+        (:func:`retention_kit.data.names.require_params_events`): a name that matches no event is
+        an error, never a silent zero.
 
         Examples
         --------
@@ -436,6 +437,8 @@ class Params(_Model):
             excluded = []  # the preset's bookkeeping calls: an export need not hold every one of them
         for key, names in (("data.active_events", d.active_events), ("data.exclude_events", excluded),
                            ("data.purchase_events", d.purchase_events),
+                           ("stickiness.retention.start_event", self.stickiness.retention.start_event),
+                           ("stickiness.retention.return_event", self.stickiness.retention.return_event),
                            ("key_behaviors.exclude", self.key_behaviors.exclude)):
             if names:
                 out.append((key, list(names)))

@@ -253,7 +253,7 @@ def test_empty_after_filters(tmp_path, capsys):
 def test_no_active_event_present(tmp_path, capsys):
     src = _csv(tmp_path, HEADER + _rows())
     _bad(capsys, ["check", str(_params(tmp_path, src, "  active_events: [E0, open]\n"))],
-         "data.active_events: 'E0' matches no event (nearest: 'e0'", "'open' matches no event", "case matters")
+         "data.active_events: 'E0' matches no event (nearest: 'e0'", "'open' matches no event", "case-sensitive")
 
 
 def test_purchase_events_that_match_no_event(tmp_path, capsys):
