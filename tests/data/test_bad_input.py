@@ -260,7 +260,7 @@ def test_purchase_events_that_match_no_event(tmp_path, capsys):
     # "order" is not an event of the log: 0 paying users would follow; check says so and exits 2
     src = _csv(tmp_path, HEADER + _rows())
     _bad(capsys, ["check", str(_params(tmp_path, src, "  purchase_events: [order]\n  revenue: null\n"))],
-         "data.purchase_events: 'order' matches no event", "check the names in the params")
+         "data.purchase_events: 'order' matches no event", "case-sensitive")
 
 
 def test_exact_duplicate_rows_counted_and_reported(tmp_path, capsys):

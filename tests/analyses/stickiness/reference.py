@@ -37,8 +37,9 @@ def reference_cells(frame: pd.DataFrame, *, granularity: str, tz: str = "UTC", w
     ``signups`` maps users to their local signup day (first cohorts without ``start_event``).
     """
     df = frame.assign(day=local_days(frame, tz))
-    first, last = df["day"].min(), df["day"].max()
     active = df["event"].isin(active_events) if active_events else pd.Series(True, index=df.index)
+    # the range of activity analyses: from the first day of activity to the last day of any row
+    first, last = df.loc[active, "day"].min(), df["day"].max()
     freq = _freq(granularity, week_start)
     per = lambda d: pd.Period(d, freq=freq)  # noqa: E731
     lo, hi = per(first), per(last)
