@@ -40,6 +40,7 @@ from .params import DataParams, Params
 from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
+from ..core.portable import count_true
 
 __all__ = ["load_events"]
 
@@ -268,7 +269,7 @@ def _count_rows(raw: ir.Table, cols: _Columns, data: DataParams, first_fail: lis
     (in all and per ``exclude_events`` name), and the two whole-column time checks; raises when
     the time column is unusable."""
     def s(cond: ir.BooleanValue) -> ir.IntegerScalar:
-        return cond.fill_null(False).cast("int64").sum()  # a null event makes isin() null
+        return count_true(cond)  # a null event makes isin() null
 
     r = cols.row
     row = raw.aggregate(
@@ -354,7 +355,7 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
     id_table = keys if keys is not None else daily  # the source's own ids (daily may hold integer keys)
     if id_table.user_id.type().is_string():
         ids = id_table.select("user_id").distinct()
-        kinds = ids.aggregate(numeric=ids.user_id.re_search(r"^[0-9]+$").cast("int64").sum(),
+        kinds = ids.aggregate(numeric=count_true(ids.user_id.re_search(r"^[0-9]+$")),
                               total=ids.count()).execute().iloc[0]
         numeric, total = int(kinds["numeric"] or 0), int(kinds["total"])
         if 0 < numeric < total:
@@ -368,9 +369,9 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
         log_users = daily.select(lid=daily.user_id).distinct()
         table_users = users.select(tid=users.user_id)
         j = table_users.outer_join(log_users, table_users.tid == log_users.lid)
-        c = j.aggregate(only_users=(j.tid.notnull() & j.lid.isnull()).cast("int64").sum(),
-                        only_events=(j.lid.notnull() & j.tid.isnull()).cast("int64").sum(),
-                        n_table=j.tid.notnull().cast("int64").sum()).execute().iloc[0]
+        c = j.aggregate(only_users=count_true(j.tid.notnull() & j.lid.isnull()),
+                        only_events=count_true(j.lid.notnull() & j.tid.isnull()),
+                        n_table=count_true(j.tid.notnull())).execute().iloc[0]
         only_users, only_events, n_table = int(c["only_users"]), int(c["only_events"]), int(c["n_table"])
         if only_users:
             why = ("the events were passed as source= but the users table is data.users, read whole: pass users= "

@@ -18,6 +18,7 @@ from ...data.log import EventLog
 from ...data.params import LadderParams
 from ...core import conditions
 from .rungs import INACTIVE, OTHER, condition_events, ladder_rungs, rung_table
+from ...core.portable import count_true
 
 __all__ = ["rung_power_user_curve", "validation", "validation_flags", "ladder_warnings"]
 
@@ -26,8 +27,8 @@ def _by_days(log: EventLog, ladder: LadderParams) -> pd.DataFrame:
     t = rung_table(log, ladder=ladder)
     g = t.group_by(["rung_order", "active_days"]).aggregate(
         user_periods=t.count(),
-        with_next=t.next_rung.notnull().cast("int64").sum(),
-        active_next=(t.next_active_days > 0).fill_null(False).cast("int64").sum(),
+        with_next=count_true(t.next_rung.notnull()),
+        active_next=count_true(t.next_active_days > 0),
     )
     return fetch(g, sort=["rung_order", "active_days"])
 

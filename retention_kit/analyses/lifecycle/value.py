@@ -43,6 +43,7 @@ from ...core.periods import (
     period_index_py,
     period_start,
 )
+from ...core.portable import count_true
 
 __all__ = [
     "has_revenue",
@@ -206,8 +207,8 @@ def repurchase(log: EventLog, *, windows: tuple[int, ...] | list[int] = (30, 60,
     aggs = {}
     for w in windows:
         elig = t.fi + w <= last
-        aggs[f"e{w}"] = elig.cast("int64").sum()
-        aggs[f"r{w}"] = (elig & t.si.notnull() & (t.si - t.fi <= w)).cast("int64").sum()
+        aggs[f"e{w}"] = count_true(elig)
+        aggs[f"r{w}"] = count_true(elig & t.si.notnull() & (t.si - t.fi <= w))
     row = fetch(t.aggregate(**aggs)).iloc[0]
     rows = []
     for w in windows:
@@ -246,8 +247,8 @@ def repurchase_trend(log: EventLog, *, window: int = 60, span_days: int = 90) ->
     aggs = {}
     for name, top in (("recent", hi), ("previous", hi - span_days)):
         sel = (t.fi <= top) & (t.fi > top - span_days)
-        aggs[f"e_{name}"] = sel.cast("int64").sum()
-        aggs[f"r_{name}"] = (sel & rep).cast("int64").sum()
+        aggs[f"e_{name}"] = count_true(sel)
+        aggs[f"r_{name}"] = count_true(sel & rep)
     row = fetch(t.aggregate(**aggs)).iloc[0]
     rows = []
     for name, top in (("recent", hi), ("previous", hi - span_days)):
