@@ -10,7 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["flag", "count_true"]
+__all__ = ["flag", "count_true", "indexed"]
 
 
 def flag(cond: ir.BooleanValue) -> ir.IntegerValue:
@@ -37,3 +37,23 @@ def count_true(cond: ir.BooleanValue) -> ir.IntegerScalar:
     2
     """
     return flag(cond).sum()
+
+
+def indexed(anchor: ir.Table, values: list, *, name: str, type: str) -> ir.Table:
+    """A small table in ``anchor``'s engine: one row per value, ``k`` (0, 1, ...) and ``name``.
+
+    An ``ibis.memtable`` would have to be uploaded to each engine (Spark cannot join one), so the
+    rows are unnested from a literal array over one row of ``anchor`` (any non-empty table of
+    the same engine) instead.
+
+    Examples
+    --------
+    >>> import datetime as dt, ibis
+    >>> t = indexed(ibis.memtable({"x": [1, 2]}), [dt.date(2024, 1, 31), dt.date(2024, 2, 29)],
+    ...             name="date", type="date")
+    >>> [(k, str(d.date())) for k, d in t.order_by("k").to_pandas().values.tolist()]
+    [(0, '2024-01-31'), (1, '2024-02-29')]
+    """
+    one = anchor.select(__rk_one=ibis.literal(1)).limit(1)
+    rows = one.select(k=ibis.range(0, len(values)).unnest().cast("int64"))
+    return rows.mutate(**{name: ibis.literal(list(values), type=f"array<{type}>")[rows.k]})

@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ...core.periods import day_index, period_end, period_index_py
+from ...core.portable import indexed
 from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError, ParamsError
@@ -231,7 +232,7 @@ def _segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
 
 
 def build_segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
-    snaps = ibis.memtable({"k": list(range(len(dates))), "date": list(dates)})
+    snaps = indexed(log.daily, list(dates), name="date", type="date")
     a = log.active_days()
     a = a.mutate(next_day=a.day.lead().over(ibis.window(group_by="user_id", order_by="day")))
     # the active day a is a user's last one as of every D with a <= D < next active day
