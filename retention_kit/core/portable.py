@@ -55,5 +55,9 @@ def indexed(anchor: ir.Table, values: list, *, name: str, type: str) -> ir.Table
     [(0, '2024-01-31'), (1, '2024-02-29')]
     """
     one = anchor.select(__rk_one=ibis.literal(1)).limit(1)
-    rows = one.select(k=ibis.range(0, len(values)).unnest().cast("int64"))
-    return rows.mutate(**{name: ibis.literal(list(values), type=f"array<{type}>")[rows.k]})
+    # Spark accepts a generator (unnest) only bare in a select list: cast it one step later
+    rows = one.select(k=ibis.range(0, len(values)).unnest())
+    k = rows.k.cast("int64")
+    # a CASE per value, not array indexing: Spark's element_at wants an INT index
+    value = ibis.cases(*[(k == i, ibis.literal(v, type=type)) for i, v in enumerate(values)])
+    return rows.select(k=k, **{name: value})

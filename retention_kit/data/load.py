@@ -149,6 +149,10 @@ def _row_expressions(raw: ir.Table, data: DataParams, decimal: str | None = None
             # a column the reader left as text: 1.234,5 is 1234.5 (a point groups thousands)
             v = v.replace(".", "").replace(",", ".")
         revenue = v.cast("float64") if revenue is None else revenue * v.cast("float64")
+    if revenue is not None:
+        # a NaN is no amount: DuckDB reads a pandas NaN as null, Spark keeps it as NaN, and one
+        # NaN would make every sum it enters NaN
+        revenue = ibis.ifelse(revenue.isnan(), ibis.null("float64"), revenue)
     # ids are used exactly as written: trimming every id costs a second per 10M rows per pass
     user = first_of([column(raw, c, "data.user") for c in data.user_columns])
     time_raw = column(raw, data.time, "data.time", want="number" if data.time_unit else "any")
