@@ -44,8 +44,8 @@ _CONTINUATION = re.compile(r"^(?:\s+\S|\s*$)")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-@functools.lru_cache(maxsize=4)
-def _exporter(language: str = "en"):
+@functools.lru_cache(maxsize=1)
+def _exporter():
     from nbconvert import HTMLExporter
 
     exp = HTMLExporter(
@@ -56,7 +56,6 @@ def _exporter(language: str = "en"):
         exclude_output_prompt=True,
         embed_images=True,
         anchor_link_text="",
-        language_code=language,
     )
     return exp
 
@@ -188,5 +187,6 @@ def render_html(nb: nbformat.NotebookNode, *, title: str, banner: nbformat.Noteb
         banner = nbformat.from_dict(banner)
         banner["source"] = scrub_paths(_text(banner.get("source", "")), dirs)
         nb.cells.insert(0, banner)
-    body, _ = _exporter(language).from_notebook_node(nb, resources={"metadata": {"name": scrub_paths(title, dirs)}})
-    return body
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": scrub_paths(title, dirs)}})
+    # nbconvert takes ISO 639-1 codes only ("zh"); the page says which Chinese (BCP 47 "zh-TW")
+    return body.replace('<html lang="en">', f'<html lang="{html.escape(language)}">', 1)
