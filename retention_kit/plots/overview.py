@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes

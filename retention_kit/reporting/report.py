@@ -80,7 +80,7 @@ def section(key: str, /, **values: Any) -> None:
     language (:func:`retention_kit.core.i18n.t`), its ``{name}`` placeholders filled with escaped
     ``values``. Notebooks call it instead of holding the words in a Markdown cell, so every
     heading comes from the catalog."""
-    md(Raw(fill(t(key), **values).text) if values else Raw(t(key)))
+    md(fill(t(key), **values) if values else Raw(t(key)))
 
 
 def column_label(name: str) -> str:
