@@ -72,6 +72,7 @@ def composition(data: pd.DataFrame, *, scope: str = "all", period: str = "week",
                  colors=[colors[r] for r in rungs], alpha=0.95)
     ax.set_ylim(0, 1)
     ax.margins(x=0)
+    ax.tick_params(axis="x", rotation=30)  # dates a week apart would run into each other
     percent_axis(ax)
     who = t("ladder.plot.composition.all") if scope == "all" else t("ladder.plot.composition.recent")
     title = (t(f"ladder.plot.composition.recent_title.{_per(period)}", n=recent_periods)
@@ -155,6 +156,7 @@ def transition_matrix(data: pd.DataFrame, *, period: str = "week", ax: Axes | No
     cbar = ax.collections[0].colorbar
     cbar.set_ticks([0, 0.25, 0.5, 0.75, 1])
     cbar.set_ticklabels([pct(v) for v in (0, 0.25, 0.5, 0.75, 1)])
+    ax.tick_params(axis="y", rotation=0)  # rung names read across, in any script
     return finish(ax, title=t(f"ladder.plot.matrix.title.{_per(period)}"),
                   xlabel=t(f"ladder.plot.rung_next.{_per(period)}"), ylabel=t(f"ladder.plot.rung_this.{_per(period)}"))
 
@@ -166,6 +168,7 @@ def transition_rates(data: pd.DataFrame, *, period: str = "week", ax: Axes | Non
     ax.plot(data["period"], data["climb_rate"], label=t("ladder.plot.rates.climb"), color="#2f855a")
     ax.plot(data["period"], data["slide_rate"], label=t("ladder.plot.rates.slide"), color="#c53030")
     ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", rotation=30)
     _whole_percents(ax)
     return finish(ax, title=t(f"ladder.plot.rates.title.{_per(period)}"), xlabel=t(f"ladder.plot.rates.x.{_per(period)}"),
                   ylabel=t("ladder.plot.share_of_users"), legend=True)

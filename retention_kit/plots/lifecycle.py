@@ -82,8 +82,10 @@ def flows_over_time(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.plot(s.index, s.to_numpy(), marker="o", ms=3, label=t("lifecycle.plot.move", src=_seg(src), dst=_seg(dst)),
                 color=colour)
     ax.tick_params(axis="x", rotation=30)
+    # beside the chart: inside it, the legend sat on the lines
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return finish(ax, title=t("lifecycle.plot.moves.title"), xlabel=t("lifecycle.plot.month_end"),
-                  ylabel=t("lifecycle.plot.moves.y"), legend=True)
+                  ylabel=t("lifecycle.plot.moves.y"))
 
 
 def at_risk_by_segment(data: pd.DataFrame, *, value: bool = False, currency: str = "", ax: Axes | None = None) -> Axes:

@@ -165,8 +165,8 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
         up_l, up_e = share(late, c["rung_order"] >= ref.order), share(early, c["rung_order"] >= ref.order)
         in_l, in_e = share(late, c["rung_order"] == 0), share(early, c["rung_order"] == 0)
         # at or above the lowest rung above Inactive is simply "active"
-        what = (t(f"{_F}.headline.active") if ref.order == 1 else ref.name if ref is rungs[-1]
-                else t(f"{_F}.headline.or_above", rung=ref.name))
+        what = (t(f"{_F}.headline.active") if ref.order == 1 else t(f"{_F}.headline.rung", rung=ref.name)
+                if ref is rungs[-1] else t(f"{_F}.headline.or_above", rung=ref.name))
         n_late, n_early = (int(at.loc[at["cohort"] == x, "n"].iloc[0]) for x in (late, early))
         their = t(f"{_F}.nth.{'week' if per == 'week' else 'month'}", nth=_ordinal(a + 1))
         text = t(f"{_F}.headline.cohorts", n_late=num(n_late), late=_label(late, per), up_l=pct(up_l), what=what,

@@ -57,7 +57,7 @@ def page_table(frame: pd.DataFrame, *, percent: Sequence[str] = (), caption: str
     ``cohort`` (recent, previous) column in it."""
     out = frame
     for col in ("segment", "cohort"):
-        if col in out.columns and out[col].dtype == object:
+        if col in out.columns and pd.api.types.is_string_dtype(out[col]):  # a cohort may be a date
             out = out.assign(**{col: out[col].map(lambda v: words.label(_F, col, v))})
     out = out.rename(columns={c: segment_label(c) for c in out.columns if f"{_F}.segment.{c}" in _keys()})
     return words.page_table(_F, out, percent=percent, caption=caption)
