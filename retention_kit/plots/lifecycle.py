@@ -152,7 +152,7 @@ def cumulative_revenue(data: pd.DataFrame, *, currency: str = "", max_cohorts: i
     for colour, c in zip(palette, cohorts):
         s = d[d["cohort"] == c]
         ax.plot(s["period"], s["cumulative_revenue_per_user"], color=colour, lw=1.4, marker="o", ms=2,
-                label=t("lifecycle.plot.cohort_line", cohort=f"{pd.Timestamp(c):{fmt}}", n=num(int(s["cohort_size"].iloc[0]))))
+                label=t("lifecycle.plot.cohort_line", start=f"{pd.Timestamp(c):{fmt}}", n=num(int(s["cohort_size"].iloc[0]))))
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), title=t("lifecycle.plot.cohort"))
     return finish(ax, title=t("lifecycle.plot.cumulative.title"), xlabel=t(f"lifecycle.plot.age.{_gran(gran)}"),
                   ylabel=t("lifecycle.plot.cumulative.y", unit=_unit(currency)))

@@ -3,8 +3,9 @@ paragraph, the sections' headings and introductions, the tables and notes as sho
 definitions in force.
 
 Every sentence is a message of the report language (``messages/<language>/ladder.yaml``); rung
-names from the params and event names are data and are never translated (the implicit rungs
-Inactive and Active (other) are the kit's and are, on the page only).
+names from the params and event names are data and are never translated; the implicit rungs
+Inactive and Active (other) are the kit's own and are translated on the page (the CSV exports keep
+them as they are).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .. import words
 from .rungs import INACTIVE, OTHER, definition_table, ladder_rungs
 
 __all__ = ["reference", "headline", "summary", "definitions", "SECTIONS", "section", "caption", "page_table",
-           "rung_label", "nth", "unit", "units", "shown_definition", "describe"]
+           "rung_label", "nth", "units", "shown_definition", "describe"]
 
 #: The report's sections, in page order (:func:`section`).
 SECTIONS = ("ladder", "composition", "cohorts", "transitions", "validation", "definitions")
@@ -73,18 +74,9 @@ def nth(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def unit(period: str) -> str:
-    """A period's unit in words ('week', '週')."""
-    return t(f"{_F}.unit.{'week' if period == 'week' else 'month'}")
-
-
 def units(period: str, n: int) -> str:
     """``n`` periods in words ('4 weeks', '4 週', '4 個月')."""
     return t(f"{_F}.units.{'week' if period == 'week' else 'month'}", n=num(n))
-
-
-def _ordinal(n: int) -> str:
-    return nth(n)
 
 
 def _label(day: pd.Timestamp, period: str) -> str:
@@ -168,7 +160,7 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
         what = (t(f"{_F}.headline.active") if ref.order == 1 else t(f"{_F}.headline.rung", rung=ref.name)
                 if ref is rungs[-1] else t(f"{_F}.headline.or_above", rung=ref.name))
         n_late, n_early = (int(at.loc[at["cohort"] == x, "n"].iloc[0]) for x in (late, early))
-        their = t(f"{_F}.nth.{'week' if per == 'week' else 'month'}", nth=_ordinal(a + 1))
+        their = t(f"{_F}.nth.{'week' if per == 'week' else 'month'}", nth=nth(a + 1))
         text = t(f"{_F}.headline.cohorts", n_late=num(n_late), late=_label(late, per), up_l=pct(up_l), what=what,
                  their=their, up_e=pct(up_e), n_early=num(n_early), early=_label(early, per))
         text += (t(f"{_F}.headline.end") if ref.order == 1
