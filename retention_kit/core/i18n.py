@@ -2,8 +2,10 @@
 formatted for its locale (Babel).
 
 Every heading, sentence template, axis label, legend, table header, definition and note a report
-shows comes from a catalog, ``retention_kit/core/messages/<language>.yaml``: a flat mapping of
-keys (``"stickiness.summary.ratio"``) to templates with ``{name}`` placeholders. Data values (event
+shows comes from a catalog, ``retention_kit/core/messages/<language>/*.yaml``: one file per report
+family (``stickiness.yaml``, ``common.yaml``, ...), each a flat mapping of keys
+(``"stickiness.summary.ratio"``) to templates with ``{name}`` placeholders; a language's catalog
+is the union of its files, and a key defined in two files is an error. Data values (event
 names, rung names, attribute values) are never translated: they are the placeholders' values.
 ``glossary.yaml`` beside the catalogs holds the terms both Chinese variants must use.
 
@@ -78,10 +80,17 @@ def locale() -> str:
 
 @functools.lru_cache(maxsize=None)
 def catalog(language: str) -> Mapping[str, str]:
-    """The messages of ``language``: key -> template."""
-    path = _MESSAGES / f"{_check(language)}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    return dict(data or {})
+    """The messages of ``language``: key -> template, from every file of its folder."""
+    merged: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for path in sorted((_MESSAGES / _check(language)).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, template in data.items():
+            if key in merged:
+                raise ValueError(f"message {key!r} is defined in both {where[key]} and {path.name} "
+                                 f"of language {language}")
+            merged[key], where[key] = str(template), path.name
+    return merged
 
 
 def has(key: str) -> bool:
@@ -102,7 +111,7 @@ def t(key: str, /, **values: Any) -> str:
     if template is None:
         template = catalog("en").get(key)
         if template is None:
-            raise KeyError(f"no message {key!r} in the English catalog ({_MESSAGES / 'en.yaml'})")
+            raise KeyError(f"no message {key!r} in the English catalog (retention_kit/core/messages/en/)")
     return template.format(**values) if values else template
 
 
