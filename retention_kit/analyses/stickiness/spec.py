@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..spec import Column as C
 from ..spec import Export, ReportSpec
 
 __all__ = ["SPEC"]
 
-SPEC = ReportSpec(
+_BASE = ReportSpec(
     name="stickiness",
     title="Stickiness",
     order=20,
@@ -88,3 +90,34 @@ SPEC = ReportSpec(
         ), extra=(C("as_of", "the window's last day: the last day of data"),)),
     ),
 )
+
+
+_BY_SEGMENT = ("active_users", "power_user_curve", "growth_accounting", "retention")
+_LEAD = (C("breakdown", "what the users were split on: breakdown.by (an attribute, first.<property> or a cohort name)"),
+         C("segment", "the segment's value; (other) for segments beyond breakdown.top, (missing) for users without one"))
+
+
+def _by_segment(name: str) -> Export:
+    base = next(e for e in _BASE.exports if e.name == name)
+    return Export(f"{name}_by_segment", f"{name}.csv computed on each segment's users alone (written when "
+                  "breakdown.by is set; docs/segments.md).", (*_LEAD, *base.columns), extra=base.extra)
+
+
+SPEC = dataclasses.replace(_BASE, exports=(*_BASE.exports, *(_by_segment(n) for n in _BY_SEGMENT), Export(
+    "segment_comparisons", "Each segment against the rest of the users, per period (written when breakdown.by is "
+                           "set; docs/segments.md).", (
+        C("analysis", "what is compared: retention_<granularity> (average retention of the new cohorts shown)"),
+        C("period", "k: periods since the cohort's start"),
+        C("segment", "the segment (as in the by-segment files)"),
+        C("value", "the segment's share (retention)"),
+        C("rest_value", "the same share over every other user of the breakdown"),
+        C("difference", "value - rest_value"),
+        C("ci_low", "Newcombe hybrid score 95% interval of the difference, low end"),
+        C("ci_high", "Newcombe hybrid score 95% interval of the difference, high end"),
+        C("p_value", "two-sided two-proportion z-test (pooled)"),
+        C("q_value", "Benjamini-Hochberg over every row of the file"),
+    ), extra=(
+        C("users", "the segment's users in the cell (cohort users)"),
+        C("rest_users", "the other users in the cell"),
+        C("small", "true when users < the minimum segment size: shown greyed, never named"),
+    ))))
