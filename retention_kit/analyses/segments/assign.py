@@ -6,7 +6,7 @@ Definitions (calendar days in the product's timezone):
   user's value in the users table (each user's earliest row, :func:`retention_kit.data.users.load_users`).
 - **A first-event property** (``first.platform``; the property listed in ``data.properties``):
   the property on the user's first valid event (earliest time; any event not excluded by
-  ``data.exclude_events``, active or not).
+  ``data.exclude_events``, active or not; among events at that same time, the smallest value).
 - **A behaviour cohort** (``{name: invited_3, when: {event: invite_friend, min: 3}, window_days: 7}``):
   users for whom the condition (:mod:`retention_kit.core.conditions`, property filters included)
   holds over their first ``window_days`` days, day 0 (the start day, ``EventLog.starts``) to day
@@ -158,10 +158,12 @@ def _first_property(log: EventLog, by: str) -> ir.Table:
     if prop not in e.columns:
         raise DataError(f"breakdown.by: '{by}' reads the property '{prop}', which is not among the event rows' "
                         "columns; list it under data.properties")
-    # the property on the earliest event; equal times break by the event name, then the value, for a fixed result
-    e = e.mutate(_o=e.ts.cast("string") + ibis.literal("\x00") + e.event + ibis.literal("\x00")
-                 + e[prop].cast("string").fill_null(""))
-    first = e.group_by("user_id").aggregate(v=e[prop].cast("string").argmin(e._o))
+    # the property on the earliest event; among events at the same earliest time, the smallest
+    # value (a fixed result whatever the row order)
+    earliest = e.group_by("user_id").aggregate(t0=e.ts.min())
+    j0 = e.join(earliest, "user_id")
+    j0 = j0.filter(j0.ts == j0.t0)
+    first = j0.group_by("user_id").aggregate(v=j0[prop].cast("string").min())
     u = _universe(log)
     j = u.left_join(first, "user_id")
     return j.select(u.user_id, segment=j.v.fill_null(MISSING))
