@@ -125,6 +125,10 @@ class Segments:
                 continue
             if out is None or out.empty:
                 continue
+            clash = {"breakdown", "segment"} & set(out.columns)
+            if clash:
+                raise ValueError(f"a by-segment table leads with breakdown and segment, but the table already has "
+                                 f"{', '.join(sorted(clash))}")
             out = out.copy()
             out.insert(0, "segment", name)
             out.insert(0, "breakdown", self.by)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..spec import Column as C
-from ..spec import Export, ReportSpec
+from ..spec import Export, ReportSpec, with_segment_exports
 
 __all__ = ["SPEC"]
 
@@ -92,18 +90,7 @@ _BASE = ReportSpec(
 )
 
 
-_BY_SEGMENT = ("active_users", "power_user_curve", "growth_accounting", "retention")
-_LEAD = (C("breakdown", "what the users were split on: breakdown.by (an attribute, first.<property> or a cohort name)"),
-         C("segment", "the segment's value; (other) for segments beyond breakdown.top, (missing) for users without one"))
-
-
-def _by_segment(name: str) -> Export:
-    base = next(e for e in _BASE.exports if e.name == name)
-    return Export(f"{name}_by_segment", f"{name}.csv computed on each segment's users alone (written when "
-                  "breakdown.by is set; docs/segments.md).", (*_LEAD, *base.columns), extra=base.extra)
-
-
-SPEC = dataclasses.replace(_BASE, exports=(*_BASE.exports, *(_by_segment(n) for n in _BY_SEGMENT), Export(
+SPEC = with_segment_exports(_BASE, ("active_users", "power_user_curve", "growth_accounting", "retention"), Export(
     "segment_comparisons", "Each segment against the rest of the users, per period (written when breakdown.by is "
                            "set; docs/segments.md).", (
         C("analysis", "what is compared: retention_<granularity> (average retention of the new cohorts shown)"),
@@ -120,4 +107,4 @@ SPEC = dataclasses.replace(_BASE, exports=(*_BASE.exports, *(_by_segment(n) for 
         C("users", "the segment's users in the cell (cohort users)"),
         C("rest_users", "the other users in the cell"),
         C("small", "true when users < the minimum segment size: shown greyed, never named"),
-    ))))
+    )))

@@ -233,3 +233,37 @@ def test_stackexchange_retention_by_attribute_equals_pandas(shared_data):
         assert (r.cohort_size, r.active) == expected, (r.segment, r.cohort, r.period)
         checked += 1
     assert checked > 500 and kit["segment"].nunique() == 9
+
+
+# ---- the ladder and value by segment -------------------------------------------------------------
+
+def test_value_by_segment_by_hand():
+    from retention_kit.analyses import lifecycle
+    from tests.factories import REVENUE_COLUMNS, events
+    # January 2024: a1 (pro) buys 10; b1 and b2 (free) buy 5 and 7; c1 (no row) only opens
+    ev = events([("a1", "2024-01-01 10:00", "buy", 10.0), ("b1", "2024-01-03 10:00", "buy", 5.0),
+                 ("b2", "2024-01-04 10:00", "buy", 7.0), ("c1", "2024-01-05 10:00", "open", None),
+                 ("a1", "2024-01-31 10:00", "open", None)], columns=REVENUE_COLUMNS)
+    log = load(ev, users=USERS, params=make_params(users={"source": "(given)", "attributes": ["plan"]},
+                                                   revenue="revenue", purchase_events=["buy"]))
+    seg = segments(log, BreakdownParams(by="plan"))
+    v = lifecycle.value_by_period(log, granularity="month", by=seg)
+    jan = v[v["period"] == pd.Timestamp("2024-01-01")].set_index("segment")
+    assert (jan.loc["pro", "revenue"], jan.loc["pro", "paying_users"], jan.loc["pro", "active_users"]) == (10.0, 1, 1)
+    assert (jan.loc["free", "revenue"], jan.loc["free", "paying_users"], jan.loc["free", "active_users"]) == (12.0, 2, 2)
+    assert (jan.loc[MISSING, "revenue"], jan.loc[MISSING, "paying_users"]) == (0.0, 0)
+
+
+def test_ladder_by_segment_partitions_the_users():
+    from retention_kit.analyses import ladder as L
+    log = _attr_log()
+    seg = segments(log, BreakdownParams(by="plan"))
+    lad = make_params(ladder={"period": "week"}).ladder
+    base = L.composition(log, ladder=lad)
+    by = L.composition(log, ladder=lad, by=seg)
+    keys = ["period", "scope", "rung"]
+    assert by.columns.tolist() == ["breakdown", "segment", *base.columns]
+    summed = by.groupby(keys)["users"].sum()
+    assert summed.to_dict() == base.set_index(keys)["users"].to_dict()
+    t = L.transitions(log, ladder=lad, by=seg)
+    assert t.groupby("segment")["users"].sum().sum() == L.transitions(log, ladder=lad)["users"].sum()
