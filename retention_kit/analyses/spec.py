@@ -13,7 +13,7 @@ import dataclasses
 
 import pandas as pd
 
-__all__ = ["Column", "Export", "ReportSpec"]
+__all__ = ["Column", "Export", "ReportSpec", "with_segment_exports"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,3 +93,27 @@ class ReportSpec:
             if e.name == name:
                 return e
         raise KeyError(f"{self.name} declares no export {name!r} (it declares {', '.join(e.name for e in self.exports)})")
+
+
+#: The leading columns of every ``<name>_by_segment.csv`` (docs/segments.md).
+SEGMENT_COLUMNS = (
+    Column("breakdown", "what the users were split on: breakdown.by (an attribute, first.<property> or a cohort name)"),
+    Column("segment", "the segment's value; (other) for segments beyond breakdown.top, (missing) for users without one"),
+)
+
+
+def with_segment_exports(spec: ReportSpec, names: tuple[str, ...], *more: Export) -> ReportSpec:
+    """``spec`` with ``<name>_by_segment`` declared for each of ``names``: the leading columns
+    ``breakdown`` and ``segment``, then exactly the base file's columns (and its extras); plus
+    ``more`` exports.
+
+    Examples
+    --------
+    >>> base = ReportSpec("x", "X", 1, "?", None, (Export("a", "doc", (Column("c", "doc"),)),))
+    >>> [e.contract for e in with_segment_exports(base, ("a",)).exports]
+    [['c'], ['breakdown', 'segment', 'c']]
+    """
+    extra = tuple(Export(f"{e.name}_by_segment", f"{e.name}.csv computed on each segment's users alone (written "
+                         "when breakdown.by is set; docs/segments.md).", (*SEGMENT_COLUMNS, *e.columns), extra=e.extra)
+                  for e in (spec.export(n) for n in names))
+    return dataclasses.replace(spec, exports=(*spec.exports, *extra, *more))

@@ -4,6 +4,9 @@ A condition is a small tree of mappings, written in YAML by the analyst and used
 rungs (and by anything else that asks "did the user do X in this period?"):
 
 - ``{event: NAME, min: N}``: at least N events NAME in the period (``min`` defaults to 1);
+  ``{event: NAME, min: N, where: {PROPERTY: TEST, ...}}`` counts only the events whose
+  properties (``data.properties``) pass every test (a *property filter*, see :data:`OPERATORS`):
+  ``{amount: {gte: 50}}``, ``{platform: [ios, android]}`` (one of), ``{plan: pro}`` (equal);
 - ``{active_days: N}``: active on at least N distinct days in the period;
 - ``{all: [C, ...]}`` / ``{any: [C, ...]}``: every / at least one of the conditions holds;
 - ``{previous: C}``: C held in the user's previous period (false in their first period); it
@@ -12,22 +15,34 @@ rungs (and by anything else that asks "did the user do X in this period?"):
 This module is the one place that knows the language: :func:`validate` checks a tree (params
 call it), :func:`compile` turns it into an engine expression over a table of per-period
 counters, :func:`describe` says it in words, :func:`events` lists the event names it uses, and
-:func:`is_catch_all` / :func:`uses_previous` answer structural questions.
+:func:`is_catch_all` / :func:`uses_previous` answer structural questions. An event condition is a
+*leaf*: :func:`leaves` lists a tree's distinct leaves, :func:`leaf_key` names one (the event name
+alone without a filter, so counter columns of plain events keep their meaning),
+:func:`properties` lists the properties filters read, and :func:`where_expr` compiles a filter to
+an engine expression over event rows. Filter values are bound as engine literals
+(``ibis.literal``): a value from the params never becomes SQL text.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
-__all__ = ["KEYS", "validate", "compile", "describe", "events", "is_catch_all", "uses_previous", "PREVIOUS_PREFIX"]
+__all__ = ["KEYS", "OPERATORS", "validate", "validate_where", "compile", "describe", "describe_where", "events",
+           "is_catch_all", "uses_previous", "PREVIOUS_PREFIX", "leaves", "leaf_key", "properties", "where_expr"]
 
 #: The keys a condition mapping may hold.
-KEYS = frozenset({"event", "min", "active_days", "all", "any", "previous"})
+KEYS = frozenset({"event", "min", "where", "active_days", "all", "any", "previous"})
+#: The tests of a property filter (``where: {amount: {gte: 50}}``), with how :func:`describe`
+#: writes them. A bare value means ``eq``, a list ``in``.
+OPERATORS = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "not_in": "not in"}
+_ORDERED = frozenset({"gt", "gte", "lt", "lte"})
 #: Column prefix of the previous period's counters (see :func:`compile`).
 PREVIOUS_PREFIX = "prev_"
 
@@ -77,14 +92,18 @@ def validate(cond: Any, where: str, *, in_previous: bool = False) -> None:
         validate(cond["previous"], f"{where}.previous", in_previous=True)
         return
     if "event" in cond:
-        if set(cond) - {"event", "min"}:
-            raise ValueError(f"{where}: an event condition takes only 'event' and 'min'")
+        if set(cond) - {"event", "min", "where"}:
+            raise ValueError(f"{where}: an event condition takes only 'event', 'min' and 'where'")
         if not isinstance(cond["event"], str) or not cond["event"]:
             raise ValueError(f"{where}.event: expected an event name")
         m = cond.get("min", 1)
         if not _whole(m):
             raise ValueError(f"{where}.min: expected a whole number >= 1, got {m!r}")
+        if "where" in cond:
+            validate_where(cond["where"], f"{where}.where")
         return
+    if "where" in cond:
+        raise ValueError(f"{where}: 'where' filters the events of an 'event' condition; add 'event'")
     if "active_days" in cond:
         if len(cond) != 1:
             raise ValueError(f"{where}: 'active_days' stands alone in its mapping")
@@ -95,13 +114,182 @@ def validate(cond: Any, where: str, *, in_previous: bool = False) -> None:
     raise ValueError(f"{where}: 'min' needs an 'event'")
 
 
+def _scalar(v: Any) -> bool:
+    return isinstance(v, (str, int, float, bool)) and not (isinstance(v, float) and v != v)
+
+
+def validate_where(flt: Any, where: str) -> None:
+    """Check one property filter (``{amount: {gte: 50}, platform: [ios, android]}``); raise
+    ``ValueError`` naming its location and the fix.
+
+    Examples
+    --------
+    >>> validate_where({"amount": {"gte": 50}, "platform": ["ios", "android"]}, "x.where")
+    >>> validate_where({"amount": {"atleast": 50}}, "x.where")
+    Traceback (most recent call last):
+    ...
+    ValueError: x.where.amount: unknown test 'atleast' (valid: eq, ne, gt, gte, lt, lte, in, not_in)
+    """
+    if not isinstance(flt, dict) or not flt:
+        raise ValueError(f"{where}: a filter is a mapping of properties to tests, such as {{amount: {{gte: 50}}}}")
+    for prop, test in flt.items():
+        at = f"{where}.{prop}"
+        if not isinstance(prop, str) or not prop:
+            raise ValueError(f"{where}: property names are text (as listed in data.properties)")
+        tests = test if isinstance(test, dict) else {"in" if isinstance(test, list) else "eq": test}
+        if not tests:
+            raise ValueError(f"{at}: give a test such as {{gte: 50}}")
+        for op, value in tests.items():
+            if op not in OPERATORS:
+                near = difflib.get_close_matches(str(op), list(OPERATORS), n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                raise ValueError(f"{at}: unknown test '{op}'{hint} (valid: {', '.join(OPERATORS)})")
+            if op in ("in", "not_in"):
+                if not isinstance(value, list) or not value or not all(_scalar(v) for v in value):
+                    raise ValueError(f"{at}.{op}: expected a non-empty list of values, such as [ios, android]")
+            elif not _scalar(value):
+                raise ValueError(f"{at}.{op}: expected one value (text, a number or true/false), got {value!r}")
+            elif op in _ORDERED and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+                raise ValueError(f"{at}.{op}: compares with a number or a text, got {value!r}")
+
+
+def _tests(flt: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    """(property, operator, value) of a filter, in the order written."""
+    out = []
+    for prop, test in flt.items():
+        tests = test if isinstance(test, dict) else {"in" if isinstance(test, list) else "eq": test}
+        out += [(prop, op, value) for op, value in tests.items()]
+    return out
+
+
+def _literal_test(col: ir.Value, op: str, value: Any) -> ir.BooleanValue:
+    """One test of a property column against a params value, bound as an engine literal. Text
+    columns compare as numbers when the value is a number (JSON and CSV properties are often text);
+    other columns compare as text when the value is text."""
+    values = value if isinstance(value, list) else [value]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    boolean = all(isinstance(v, bool) for v in values)
+    dtype = col.type()
+    if numeric and not dtype.is_numeric():
+        col = col.cast("string").try_cast("float64")
+    elif boolean and dtype.is_boolean():
+        pass
+    elif not numeric and not (boolean and dtype.is_boolean()):
+        col = col if dtype.is_string() else col.cast("string")
+        values = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+    lits = [ibis.literal(v) for v in values]
+    if op == "in":
+        return col.isin(lits)
+    if op == "not_in":
+        return ~col.isin(lits)
+    lit = lits[0]
+    return {"eq": col == lit, "ne": col != lit, "gt": col > lit, "gte": col >= lit, "lt": col < lit,
+            "lte": col <= lit}[op]
+
+
+def where_expr(flt: Mapping[str, Any], table: ir.Table) -> ir.BooleanValue:
+    """A property filter as a boolean expression over event rows: ``table`` has one column per
+    property, named as ``data.properties`` lists it. Every test must hold; a row whose property
+    is missing (null) passes no test but ``ne`` and ``not_in`` (it is not the value), so a filter
+    never keeps a row by accident of a null. Values are engine literals, never SQL text.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"amount": [10.0, 60.0, None], "platform": ["ios", "web", "ios"]})
+    >>> t.filter(where_expr({"amount": {"gte": 50}}, t)).amount.to_list()
+    [60.0]
+    >>> t.filter(where_expr({"platform": ["ios", "android"]}, t)).count().execute()
+    2
+    """
+    out: ir.BooleanValue = ibis.literal(True)
+    for prop, op, value in _tests(flt):
+        if prop not in table.columns:
+            raise ValueError(f"property '{prop}' is not a column of the event rows; list it under data.properties")
+        test = _literal_test(table[prop], op, value)
+        # SQL's three-valued logic: a null property fails "= x" but passes "!= x" and "not in"
+        out = out & (test.fill_null(op in ("ne", "not_in")))
+    return out
+
+
+def describe_where(flt: Mapping[str, Any]) -> str:
+    """A property filter in words.
+
+    Examples
+    --------
+    >>> describe_where({"amount": {"gte": 50}, "platform": ["ios", "android"]})
+    'amount >= 50 and platform in (ios, android)'
+    """
+    def show(v: Any) -> str:
+        if isinstance(v, list):
+            return "(" + ", ".join(show(x) for x in v) + ")"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    return " and ".join(f"{p} {OPERATORS[op]} {show(v)}" for p, op, v in _tests(flt))
+
+
+def leaf_key(leaf: Condition) -> str:
+    """The name of an event condition's counter: the event name for a plain event (so a table of
+    per-event counters keyed by name serves every condition without a filter), else the event
+    and its filter written canonically.
+
+    Examples
+    --------
+    >>> leaf_key({"event": "buy", "min": 2}), leaf_key({"event": "buy", "where": {"amount": {"gte": 50}}})
+    ('buy', 'buy where {"amount": {"gte": 50}}')
+    """
+    if "where" not in leaf:
+        return str(leaf["event"])
+    return f"{leaf['event']} where {json.dumps(leaf['where'], sort_keys=True)}"
+
+
+def leaves(*conds: Condition) -> list[dict[str, Any]]:
+    """The distinct event conditions of the trees (``event`` and ``where``; ``min`` dropped), by
+    :func:`leaf_key`.
+
+    Examples
+    --------
+    >>> leaves({"all": [{"event": "buy", "min": 2}, {"event": "buy", "where": {"plan": "pro"}}]})
+    [{'event': 'buy'}, {'event': 'buy', 'where': {'plan': 'pro'}}]
+    """
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(c: Condition) -> None:
+        if "event" in c:
+            leaf = {"event": c["event"], **({"where": c["where"]} if "where" in c else {})}
+            found.setdefault(leaf_key(leaf), leaf)
+        for key in ("all", "any"):
+            for sub in c.get(key, ()):
+                walk(sub)
+        if "previous" in c:
+            walk(c["previous"])
+
+    for c in conds:
+        walk(c)
+    return [found[k] for k in sorted(found)]
+
+
+def properties(*conds: Condition) -> list[str]:
+    """The properties the trees' filters read (sorted, unique).
+
+    Examples
+    --------
+    >>> properties({"any": [{"event": "buy", "where": {"amount": {"gte": 50}}}, {"active_days": 2}]})
+    ['amount']
+    """
+    return sorted({p for leaf in leaves(*conds) for p in leaf.get("where", {})})
+
+
 def compile(cond: Condition, table: ir.Table, columns: Mapping[str, str]) -> ir.BooleanValue:  # noqa: A001
     """The condition as a boolean expression over ``table``.
 
     ``table`` has one row per user and period with an ``active_days`` column and one count column
-    per event of the condition, named by ``columns`` (event name -> column name: event names are
-    free text and stay out of the schema); for ``previous``, the same columns prefixed with
-    :data:`PREVIOUS_PREFIX` hold the user's previous period.
+    per event condition, named by ``columns`` (:func:`leaf_key` -> column name, which is the event
+    name for a condition without a filter: event names are free text and stay out of the
+    schema); for ``previous``, the same columns prefixed with :data:`PREVIOUS_PREFIX` hold the
+    user's previous period.
     """
 
     def walk(c: Condition, prefix: str) -> ir.BooleanValue:
@@ -112,7 +300,7 @@ def compile(cond: Condition, table: ir.Table, columns: Mapping[str, str]) -> ir.
         if "previous" in c:
             return walk(c["previous"], PREVIOUS_PREFIX)
         if "event" in c:
-            return table[prefix + columns[c["event"]]] >= int(c.get("min", 1))
+            return table[prefix + columns[leaf_key(c)]] >= int(c.get("min", 1))
         return table[prefix + "active_days"] >= int(c["active_days"])
 
     return walk(cond, "")
@@ -134,7 +322,8 @@ def describe(cond: Condition) -> str:
     if "previous" in cond:
         return f"previous period: {describe(cond['previous'])}"
     if "event" in cond:
-        return f"{cond['event']} >= {cond.get('min', 1)}"
+        text = f"{cond['event']} >= {cond.get('min', 1)}"
+        return f"{text} where {describe_where(cond['where'])}" if "where" in cond else text
     return f"active days >= {cond['active_days']}"
 
 

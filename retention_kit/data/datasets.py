@@ -49,6 +49,7 @@ PLANTED = {
     "activity_proxies": ("view_note", "app_open"),
     "ladder": ("Visitor", "Saver", "Creator", "Sharer"),
     "system_events": ("push_sent",),
+    "segment": ("plan", "pro"),  # pro users retain better (pro is likelier for engaged users)
 }
 
 # engagement types: one-day, casual, regular, core
@@ -152,6 +153,10 @@ def _simulate(n_users: int, seed: int, start: str, days: int) -> tuple[pd.DataFr
             "revenue": revenue[order],
         }
     )
+    # the platform each user's events come from, drawn from its own stream after every other draw,
+    # so the rest of the log (and every export that does not read it) is as before
+    platform = np.random.default_rng([seed, 13]).choice(["ios", "android", "web"], n_users, p=[0.4, 0.35, 0.25])
+    events["platform"] = pd.array(platform[u[order]], dtype="string")
     plan = np.where(kind >= 2, rng.choice(["free", "pro"], n_users, p=[0.5, 0.5]), rng.choice(["free", "pro"], n_users, p=[0.9, 0.1]))
     channel = rng.choice(["organic", "ads", "referral"], n_users, p=[0.5, 0.3, 0.2])
     users = pd.DataFrame(
@@ -180,13 +185,14 @@ def make_demo_log(n_users: int = 6000, *, seed: int = 7, start: str = "2024-01-0
     Returns
     -------
     DataFrame with ``user_id``, ``timestamp``, ``event``, ``revenue`` (money for ``purchase`` and
-    negative for ``refund``, else NaN). A fresh copy each call.
+    negative for ``refund``, else NaN), ``platform`` (ios/android/web, one per user, independent of
+    everything: a ``first.platform`` breakdown finds no difference). A fresh copy each call.
 
     Examples
     --------
     >>> log = make_demo_log(500, seed=1)
     >>> sorted(log.columns)
-    ['event', 'revenue', 'timestamp', 'user_id']
+    ['event', 'platform', 'revenue', 'timestamp', 'user_id']
     """
     if n_users < 1 or days < 1:
         raise ValueError("n_users and days must be positive")

@@ -128,6 +128,8 @@ def _open(params: Params, source: Any, con: Any, text_columns: tuple[str, ...]) 
         column(raw, c, "data.event")
     for c in _revenue_columns(data):
         column(raw, c, "data.revenue")
+    for c in data.properties:
+        column(raw, c, "data.properties")
     user = first_of(users)
     if not (user.type().is_string() or user.type().is_integer()):
         raise DataError(f"column '{data.user_label}' (data.user) has type {user.type()}; "
@@ -177,6 +179,8 @@ def _valid_events(raw: ir.Table, cols: _Columns, data: DataParams, valid: ir.Boo
     sel: dict[str, Any] = {"user_id": cols.user, "ts": r.ts, "event": r.event, "active": active}
     if cols.revenue is not None:
         sel["revenue"] = cols.revenue
+    for c in data.properties:  # kept as read (numbers stay numbers) for filters and breakdowns
+        sel[c] = column(raw, c, "data.properties")
     events = raw.filter(valid).select(**sel)
     return events.mutate(day=events.ts.date())
 

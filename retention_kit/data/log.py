@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from ..core import conditions
 from ..core.cadence import day_gaps
 from ..core.periods import Granularity, complete_range
 from ..errors import NotEnoughDataError
@@ -94,7 +95,9 @@ class EventLog:
     ----------
     events : ibis Table
         Valid rows: ``user_id``, ``ts`` (naive local timestamp), ``day`` (local date), ``event``,
-        ``active`` (bool), plus ``revenue`` when ``data.revenue`` is set.
+        ``active`` (bool), plus ``revenue`` when ``data.revenue`` is set, plus one column per
+        ``data.properties`` entry, named as listed (for property filters and ``first.<property>``
+        breakdowns).
     daily : ibis Table
         Cached aggregate: one row per ``user_id``, ``day``, ``event`` with ``n`` (events),
         ``active`` and, with revenue, ``revenue`` (sum).
@@ -222,6 +225,27 @@ class EventLog:
                             first_active=g.first_day, last_active=g.last_day)
 
         return self.memoized(("log.user_cadence",), build)
+
+    def keyed_events(self) -> ir.Table:
+        """:attr:`events` with ``user_id`` holding the same ids as :attr:`daily` (the dense
+        integer key when the source's ids are text), so event rows join the derived tables."""
+        if self.user_keys is None:
+            return self.events
+        e, k = self.events, self.user_keys.view()
+        j = e.join(k, e.user_id == k.user_id)
+        return j.select(*[k.key.name("user_id") if c == "user_id" else e[c] for c in e.columns])
+
+    def filtered_daily(self, leaf: Mapping[str, Any]) -> ir.Table:
+        """Per user and day, the events of a filtered event condition
+        (``{event: purchase, where: {amount: {gte: 50}}}``, :mod:`retention_kit.core.conditions`):
+        ``user_id``, ``day``, ``n``; built once per log and leaf from the event rows (the only
+        read of raw rows after loading, so it is memoized)."""
+        def build() -> ir.Table:
+            e = self.keyed_events()
+            e = e.filter((e.event == ibis.literal(str(leaf["event"]))) & conditions.where_expr(leaf["where"], e))
+            return e.group_by(["user_id", "day"]).aggregate(n=e.count())
+
+        return self.memoized(("log.filtered_daily", conditions.leaf_key(leaf)), build)
 
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""

@@ -33,11 +33,16 @@ __all__ = [
     "LadderParams",
     "Rung",
     "LifecycleParams",
+    "BreakdownParams",
+    "BehaviourCohort",
+    "RESERVED_PROPERTIES",
     "load_params",
     "params_from_dict",
 ]
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Columns of the kit's event rows (``EventLog.events``): a property may not take their names.
+RESERVED_PROPERTIES = frozenset({"user_id", "ts", "day", "event", "active", "revenue", "n"})
 
 
 class _Model(BaseModel):
@@ -110,7 +115,9 @@ def _nonempty(v: Any, what: str) -> Any:
 
 class UsersParams(_Model):
     """Optional users table: one row per user with a signup time and attributes. Column names
-    may be dotted paths into nested fields (``user_properties.plan``)."""
+    may be dotted paths into nested fields (``user_properties.plan``). ``signup_time`` is
+    optional: left out, the column ``signup_time`` is used when the table has one, else users
+    start on their first active day (a table of attributes alone); ``null`` never reads one."""
 
     source: Union[str, SourceSpec]
     user: str = "user_id"
@@ -152,6 +159,18 @@ class DataParams(_Model):
     max_dropped_share: float = Field(0.05, ge=0, le=1)
     revenue: str | list[str] | None = None  # a column, or columns multiplied (e.g. [quantity, price])
     purchase_events: list[str] | None = None
+    properties: list[str] = Field(default_factory=list)  # event columns kept for filters and breakdowns
+
+    @field_validator("properties")
+    @classmethod
+    def _properties(cls, v: list[str]) -> list[str]:
+        if any(not isinstance(c, str) or not c.strip() for c in v):
+            raise ValueError("give each property as a column name or a dotted path (properties.plan)")
+        clash = sorted(set(v) & RESERVED_PROPERTIES)
+        if clash:
+            raise ValueError(f"'{clash[0]}' is a column of the kit's own event rows; a property cannot take its "
+                             "name (the event, user, time and revenue are read from their own keys)")
+        return list(dict.fromkeys(v))
 
     @model_validator(mode="before")
     @classmethod
@@ -271,6 +290,65 @@ class RetentionParams(_Model):
         return v
 
 
+def _no_previous(cond: dict[str, Any], where: str) -> None:
+    if conditions.uses_previous(cond):
+        raise ValueError(f"{where}: 'previous' looks at a period before; a behaviour cohort counts one window "
+                         "since the start")
+
+
+class BehaviourCohort(_Model):
+    """A behaviour cohort: the users for whom ``when`` (a condition of
+    :mod:`retention_kit.core.conditions`) holds over their first ``window_days`` days, counted from
+    their start day (day 0 to day window_days - 1), e.g.
+    ``{name: invited_3, when: {event: invite_friend, min: 3}, window_days: 7}``."""
+
+    name: str = Field(min_length=1, max_length=80)
+    when: dict[str, Any]
+    window_days: int = Field(7, gt=0, le=3660)
+
+    @model_validator(mode="after")
+    def _cond(self) -> "BehaviourCohort":
+        where = f"cohort '{self.name}'.when"
+        conditions.validate(self.when, where)
+        _no_previous(self.when, where)
+        if self.name.startswith("first.") or self.name.startswith("("):
+            raise ValueError(f"cohort name '{self.name}': names starting with 'first.' or '(' are taken")
+        return self
+
+
+class BreakdownParams(_Model):
+    """A breakdown: every analysis split by one segment (docs/segments.md).
+
+    ``by``: a users-table attribute (listed in ``data.users.attributes``), ``first.<property>``
+    (the property of the user's first event; listed in ``data.properties``) or the name of a
+    behaviour cohort of ``cohorts``. ``top``: the most common segments by users are kept, the rest
+    become ``(other)``. ``min_segment_size``: the smallest segment a comparison may headline (or
+    every user, when there are fewer); null: the section's ``min_cohort_size``. At the top level
+    it applies to every report; a report's own section (``stickiness.breakdown``, ...) may
+    override any of its keys (``by: null`` turns it off for that report).
+    """
+
+    by: str | None = None
+    top: int = Field(8, gt=0, le=100)
+    cohorts: list[BehaviourCohort] = Field(default_factory=list)
+    min_segment_size: int | None = Field(None, gt=0)
+
+    @field_validator("by")
+    @classmethod
+    def _by(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("give an attribute, first.<property> or a behaviour cohort name, or null")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> "BreakdownParams":
+        names = [c.name for c in self.cohorts]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"cohorts: the name '{dup[0]}' is given twice; cohort names are unique")
+        return self
+
+
 class StickinessParams(_Model):
     """Options of the stickiness notebook.
 
@@ -287,6 +365,7 @@ class StickinessParams(_Model):
     min_cohort_size: int = Field(100, gt=0)
     retention: RetentionParams = Field(default_factory=RetentionParams)
     trailing_days: list[int] = Field(default_factory=lambda: [7, 28])
+    breakdown: BreakdownParams | None = None  # overrides the top-level breakdown for this report
 
     @field_validator("retention_mode", mode="before")
     @classmethod
@@ -315,6 +394,7 @@ class KeyBehaviorParams(_Model):
     power_user_days: int = Field(8, gt=0, le=28)
     segment_attributes: list[str] = Field(default_factory=list)
     window_scan: list[int] = Field(default_factory=lambda: [1, 3, 7, 10, 14])
+    breakdown: BreakdownParams | None = None  # overrides the top-level breakdown for this report
 
     @model_validator(mode="after")
     def _windows(self) -> "KeyBehaviorParams":
@@ -360,6 +440,7 @@ class LadderParams(_Model):
     rungs: list[Rung] | None = None
     recent_periods: int = Field(8, gt=0)
     min_cohort_size: int = Field(100, gt=0)
+    breakdown: BreakdownParams | None = None  # overrides the top-level breakdown for this report
 
     @model_validator(mode="after")
     def _unique(self) -> "LadderParams":
@@ -388,6 +469,7 @@ class LifecycleParams(_Model):
     churned_days: int | None = Field(None, gt=0)
     at_risk_factor: float = Field(2.0, gt=0)
     min_cohort_size: int = Field(100, gt=0)
+    breakdown: BreakdownParams | None = None  # overrides the top-level breakdown for this report
 
     @model_validator(mode="after")
     def _order(self) -> "LifecycleParams":
@@ -410,6 +492,7 @@ class Params(_Model):
     key_behaviors: KeyBehaviorParams = Field(default_factory=KeyBehaviorParams)
     ladder: LadderParams = Field(default_factory=LadderParams)
     lifecycle: LifecycleParams = Field(default_factory=LifecycleParams)
+    breakdown: BreakdownParams | None = None  # every report split by a segment (docs/segments.md)
     base_dir: str = "."
 
     @field_validator("product")
@@ -425,6 +508,64 @@ class Params(_Model):
     @property
     def display_title(self) -> str:
         return self.title or self.product
+
+    def breakdown_for(self, section: str | None = None) -> BreakdownParams | None:
+        """The breakdown in force for a report's ``section`` (``stickiness``, ``key_behaviors``,
+        ``ladder``, ``lifecycle``): the top-level ``breakdown`` with the keys the section's own
+        ``breakdown`` sets in their place (its cohorts added to the top level's, replacing those
+        of the same name); None when no ``by`` is in force.
+
+        Examples
+        --------
+        >>> params.breakdown_for("stickiness") is None  # the demo sets no breakdown
+        True
+        """
+        top = self.breakdown or BreakdownParams()
+        own = getattr(getattr(self, section, None), "breakdown", None) if section else None
+        if own is not None:
+            merged = top.model_dump()
+            merged.update({k: getattr(own, k) for k in own.model_fields_set if k != "cohorts"})
+            if "cohorts" in own.model_fields_set:
+                mine = {c.name for c in own.cohorts}
+                merged["cohorts"] = [c for c in top.cohorts if c.name not in mine] + list(own.cohorts)
+            else:
+                merged["cohorts"] = list(top.cohorts)
+            top = BreakdownParams.model_validate(
+                {**merged, "cohorts": [c if isinstance(c, dict) else c.model_dump() for c in merged["cohorts"]]})
+        return top if top.by is not None else None
+
+    def _conditions(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every condition the params hold, with its key: rungs and behaviour cohorts (top level and
+        sections)."""
+        out: list[tuple[str, dict[str, Any]]] = [(f"ladder.rungs['{r.name}'].when", dict(r.when))
+                                                 for r in self.ladder.rungs or ()]
+        for where, bp in (("breakdown", self.breakdown), *((f"{s}.breakdown", getattr(self, s).breakdown)
+                                                            for s in _SECTIONS)):
+            for c in bp.cohorts if bp is not None else ():
+                out.append((f"{where}.cohorts['{c.name}'].when", dict(c.when)))
+        return out
+
+    @model_validator(mode="after")
+    def _cross(self) -> "Params":
+        props = set(self.data.properties)
+        for key, cond in self._conditions():
+            for prop in conditions.properties(cond):
+                if prop not in props:
+                    raise ValueError(f"{key}: the filter reads property '{prop}', which is not listed in "
+                                     f"data.properties (listed: {', '.join(sorted(props)) or 'none'}); add it there")
+        attrs = list(self.data.users.attributes) if self.data.users is not None else []
+        for section in (None, *_SECTIONS):
+            bp = self.breakdown_for(section)
+            if bp is None:
+                continue
+            where = f"{section}.breakdown.by" if section and getattr(self, section).breakdown is not None \
+                and "by" in getattr(self, section).breakdown.model_fields_set else "breakdown.by"
+            for c in bp.cohorts:
+                if c.name in attrs:
+                    raise ValueError(f"{where}: cohort '{c.name}' has the name of a users-table attribute; rename it")
+            check_breakdown(bp.by, attributes=attrs, properties=list(props), cohorts=[c.name for c in bp.cohorts],
+                            key=where)
+        return self
 
     def event_names(self) -> list[tuple[str, list[str]]]:
         """Every event name the params use, with the key that names it: activity, exclusions,
@@ -450,10 +591,10 @@ class Params(_Model):
                            ("key_behaviors.exclude", self.key_behaviors.exclude)):
             if names:
                 out.append((key, list(names)))
-        for rung in self.ladder.rungs or ():
-            names = conditions.events(rung.when)
+        for key, cond in self._conditions():
+            names = conditions.events(cond)
             if names:
-                out.append((f"ladder.rungs['{rung.name}'].when", names))
+                out.append((key, names))
         return out
 
     def resolve(self, path: str) -> str:
@@ -462,6 +603,38 @@ class Params(_Model):
             return path
         p = Path(path).expanduser()
         return str(p if p.is_absolute() else (Path(self.base_dir) / p).resolve())
+
+
+_SECTIONS = ("stickiness", "key_behaviors", "ladder", "lifecycle")
+
+
+def check_breakdown(by: str, *, attributes: list[str], properties: list[str], cohorts: list[str], key: str) -> None:
+    """Raise ``ValueError`` unless ``by`` names a users-table attribute, ``first.<property>`` of a
+    listed property, or a behaviour cohort; the message lists what it could name.
+
+    Examples
+    --------
+    >>> check_breakdown("first.platform", attributes=["plan"], properties=["platform"], cohorts=[], key="breakdown.by")
+    >>> check_breakdown("pln", attributes=["plan"], properties=[], cohorts=["invited_3"], key="breakdown.by")
+    Traceback (most recent call last):
+    ...
+    ValueError: breakdown.by: 'pln' is no users-table attribute, first-event property or behaviour cohort; did you mean 'plan'? (it can be: plan, invited_3)
+    """
+    if by.startswith("first."):
+        prop = by[len("first."):]
+        if prop in properties:
+            return
+        raise ValueError(f"{key}: '{by}' splits by the first event's '{prop}', which is not listed in data.properties "
+                         f"(listed: {', '.join(properties) or 'none'}); add it there")
+    if by in attributes or by in cohorts:
+        return
+    options = [*attributes, *(f"first.{p}" for p in properties), *cohorts]
+    near = difflib.get_close_matches(by, options, n=1, cutoff=0.5)
+    hint = f"; did you mean '{near[0]}'?" if near else ""
+    why = "" if options else ": list attributes under data.users.attributes, properties under data.properties, " \
+                             "or define cohorts under breakdown.cohorts"
+    raise ValueError(f"{key}: '{by}' is no users-table attribute, first-event property or behaviour cohort{hint}"
+                     + (f" (it can be: {', '.join(options)})" if options else why))
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:

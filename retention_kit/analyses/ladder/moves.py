@@ -20,6 +20,8 @@ Outputs (periods and cohorts as the period's first day):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,9 @@ from ...data.log import EventLog
 from ...data.params import LadderParams
 from .rungs import first_cohort, ladder_rungs, period_dates, rung_table
 from ...core.portable import count_true
+
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
 
 __all__ = [
     "composition",
@@ -57,7 +62,7 @@ def _complete(df: pd.DataFrame, keys: list[str], ladder: LadderParams) -> pd.Dat
     return out
 
 
-def composition(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataFrame:
+def composition(log: EventLog, *, ladder: LadderParams | None = None, by: Segments | None = None) -> pd.DataFrame:
     """Rung composition per complete period, among all acquired users and among recent ones.
 
     For period p, scope ``all`` counts every user whose start period is <= p, scope ``recent``
@@ -78,6 +83,8 @@ def composition(log: EventLog, *, ladder: LadderParams | None = None) -> pd.Data
     >>> bool(comp.groupby(["period", "scope"]).share.sum().round(9).eq(1).all())
     True
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: composition(sub, ladder=ladder))
     ladder = ladder or LadderParams()
     t = rung_table(log, ladder=ladder)
     n = ladder.recent_periods
@@ -165,7 +172,7 @@ def at_or_above(cohort_ladder: pd.DataFrame) -> pd.DataFrame:
     return c[["cohort", "age", "rung", "rung_order", "users", "share", "cohort_users"]].reset_index(drop=True)
 
 
-def transitions(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataFrame:
+def transitions(log: EventLog, *, ladder: LadderParams | None = None, by: Segments | None = None) -> pd.DataFrame:
     """Rung-to-rung moves between consecutive complete periods, pooled over all period pairs.
 
     Each user-period with a next complete period counts once, from its rung to the same user's
@@ -186,6 +193,8 @@ def transitions(log: EventLog, *, ladder: LadderParams | None = None) -> pd.Data
     >>> bool(tr.groupby("from_rung").share.sum().round(9).eq(1).all())
     True
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: transitions(sub, ladder=ladder))
     ladder = ladder or LadderParams()
     t = rung_table(log, ladder=ladder)
     m = t.filter(t.next_rung.notnull())

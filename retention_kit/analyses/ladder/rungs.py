@@ -153,17 +153,25 @@ def _build(log: EventLog, ladder: LadderParams) -> ir.Table:
     period, ws = ladder.period, log.params.week_start
     first, last = log.complete_periods(period, hint="; use a shorter ladder.period or a longer log")
     rungs = ladder_rungs(ladder)
-    events = condition_events(ladder)
+    leaves = conditions.leaves(*(r.when for r in rungs if r.when is not None))
     # generated column names keep event names (free text) out of the schema
-    cols = {e: f"e{i}" for i, e in enumerate(events)}
+    cols = {conditions.leaf_key(lf): f"e{i}" for i, lf in enumerate(leaves)}
 
     d = log.daily
     d = d.mutate(period=period_index(d.day, period, ws))
     d = d.filter(d.period <= last)
     aggs: dict[str, Any] = {"active_days": d.day.nunique(where=d.active)}
-    for e, c in cols.items():
-        aggs[c] = d.n.sum(where=d.event == e)
+    for lf in leaves:
+        if "where" not in lf:
+            aggs[cols[conditions.leaf_key(lf)]] = d.n.sum(where=d.event == lf["event"])
     counts = d.group_by(["user_id", "period"]).aggregate(**aggs)
+    for lf in leaves:
+        if "where" in lf:  # a property filter: counted on the event rows (data.properties)
+            c = cols[conditions.leaf_key(lf)]
+            f = log.filtered_daily(lf)
+            f = f.mutate(period=period_index(f.day, period, ws))
+            f = f.filter(f.period <= last).group_by(["user_id", "period"]).aggregate(**{c: ibis._.n.sum()})
+            counts = counts.left_join(f, ["user_id", "period"]).select(*counts.columns, c)
 
     s = log.starts()
     s = s.select("user_id", cohort=period_index(s.start_day, period, ws))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ..spec import Column as C
-from ..spec import Export, ReportSpec
+from ..spec import Export, ReportSpec, with_segment_exports
 
 __all__ = ["SPEC"]
 
 _RUNG = (C("rung", "rung name (Inactive, Active (other) or a configured rung)"),
          C("rung_order", "0 = Inactive, rising with the rung"))
 
-SPEC = ReportSpec(
+_BASE = ReportSpec(
     name="ladder",
     title="Ladder of Engagement",
     order=40,
@@ -48,3 +48,6 @@ SPEC = ReportSpec(
                   C("user_periods_with_next", "user-periods that have a next complete period"))),
     ),
 )
+
+#: by segment (docs/segments.md)
+SPEC = with_segment_exports(_BASE, ("ladder_composition", "ladder_transitions"))

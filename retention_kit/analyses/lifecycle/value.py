@@ -23,6 +23,8 @@ Definitions (all in the product's timezone, calendar days/weeks/months, see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 
 import ibis
@@ -45,6 +47,9 @@ from ...core.periods import (
     period_start,
 )
 from ...core.portable import count_true
+
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
 
 __all__ = [
     "has_revenue",
@@ -111,7 +116,7 @@ def _periods(log: EventLog, granularity: Granularity) -> pd.DataFrame:
     })
 
 
-def value_by_period(log: EventLog, *, granularity: Granularity = "month") -> pd.DataFrame:
+def value_by_period(log: EventLog, *, granularity: Granularity = "month", by: Segments | None = None) -> pd.DataFrame:
     """Revenue per active and per paying user, per calendar period.
 
     Per period: ``active_users`` (distinct users with an active day in it), ``paying_users``
@@ -139,6 +144,8 @@ def value_by_period(log: EventLog, *, granularity: Granularity = "month") -> pd.
     >>> bool(v.loc[~v.complete, "revenue"].isna().all())  # the partial first week: empty, not 0
     True
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: value_by_period(sub, granularity=granularity))
     _need_revenue(log)
     ws = log.params.week_start
     a = log.active_days()

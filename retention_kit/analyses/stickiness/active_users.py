@@ -16,7 +16,7 @@ Definitions in force for the whole stickiness family (:mod:`.power_users`, :mod:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ibis
 import pandas as pd
@@ -25,10 +25,13 @@ from ...core.periods import day_index, period_index_py, period_start
 from ...data.engine import fetch
 from ...data.log import EventLog
 
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
+
 __all__ = ["active_users", "ratio_by_month"]
 
 
-def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataFrame:
+def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28, by: Segments | None = None) -> pd.DataFrame:
     """Daily, weekly and monthly active users with the stickiness ratios, for every day of the
     data range.
 
@@ -65,6 +68,8 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
     >>> bool(((full.dau <= full.wau) & (full.wau <= full.mau)).all())
     True
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: active_users(sub, mau_window=mau_window))
     if mau_window not in (28, 30):
         raise ValueError(f"mau_window must be 28 or 30, got {mau_window!r}")
     first, last = log.first_day, log.last_day

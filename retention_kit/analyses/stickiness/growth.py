@@ -22,7 +22,7 @@ unknown, so the first complete period's "new" also holds users who were active b
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ibis
 import numpy as np
@@ -34,12 +34,16 @@ from ...core.periods import period_start
 from .retention import return_periods
 from ...core.portable import count_true
 
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
+
 __all__ = ["growth_accounting"]
 
 _STATUSES = ("new", "retained", "resurrected")
 
 
-def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "month"] = "month") -> pd.DataFrame:
+def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "month"] = "month",
+                      by: Segments | None = None) -> pd.DataFrame:
     """Growth accounting per complete calendar day, week or month (PostHog's "lifecycle").
 
     Definition: see the module docstring (active, new, retained, resurrected, churned, quick
@@ -69,6 +73,8 @@ def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "mon
     >>> len(daily) == (log.last_day - log.first_day).days + 1
     True
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: growth_accounting(sub, granularity=granularity))
     if granularity not in ("day", "week", "month"):
         raise ValueError(f"granularity must be 'day', 'week' or 'month', got {granularity!r}")
     ws = log.params.week_start

@@ -8,6 +8,7 @@ used: a partial month would push every curve to the left.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 import math
 from collections.abc import Sequence
 
@@ -19,6 +20,9 @@ from ...core.periods import period_days, period_index, period_index_py, period_s
 from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError
+
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
 
 __all__ = ["power_user_curve", "power_user_curve_by_cohort", "trailing_power_user_curve", "trailing_activity", "curve_shape"]
 
@@ -54,7 +58,7 @@ def _user_month_days(log: EventLog, months: list[int]) -> ibis.Table:
     return a.group_by(["user_id", "m"]).aggregate(active_days=a.count())
 
 
-def power_user_curve(log: EventLog) -> pd.DataFrame:
+def power_user_curve(log: EventLog, *, by: Segments | None = None) -> pd.DataFrame:
     """The Power User Curve (L-curve) of each complete calendar month.
 
     Definition: for each calendar month lying wholly in the data range, among the users active at
@@ -79,6 +83,8 @@ def power_user_curve(log: EventLog) -> pd.DataFrame:
     >>> len(june), int(june.active_days.max()), round(float(june.share.sum()), 9)
     (30, 30, 1.0)
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: power_user_curve(sub))
     months = _complete_months(log)
     per = _user_month_days(log, months)
     counts = fetch(per.group_by(["m", "active_days"]).aggregate(users=per.count()))

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -66,6 +66,9 @@ from ...data.names import require_events
 from ...data.params import StickinessParams
 from ...errors import NotEnoughDataError
 from ...core.portable import flag
+
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
 
 __all__ = [
     "cohort_retention",
@@ -205,7 +208,7 @@ def _new_cohort_index(log: EventLog, granularity: Granularity, cohort_type: Coho
 def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes: tuple[Mode, ...] = ("on", "on_or_after"),
                      cohort_type: CohortType = "first", start_event: Sequence[str] | None = None,
                      return_event: Sequence[str] | None = None, latest_cohorts: int | None = None,
-                     max_period: int | None = None) -> pd.DataFrame:
+                     max_period: int | None = None, by: Segments | None = None) -> pd.DataFrame:
     """Retention triangle: one row per cohort, mode and complete period k.
 
     Definition: see the module docstring (cohorts, start and return events, "on" and "on or
@@ -261,6 +264,10 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
     >>> d.cohort.nunique(), int(d.period.max()), d.start_event.iloc[0], d.return_event.iloc[0]
     (30, 7, 'save_note', 'app_open')
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: cohort_retention(sub, granularity=granularity, modes=modes, cohort_type=cohort_type,
+                                                start_event=start_event, return_event=return_event,
+                                                latest_cohorts=latest_cohorts, max_period=max_period))
     _check(log, granularity, cohort_type, start_event, return_event)
     bad = set(modes) - {"on", "on_or_after"}
     if bad:

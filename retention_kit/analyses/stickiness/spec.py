@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..spec import Column as C
-from ..spec import Export, ReportSpec
+from ..spec import Export, ReportSpec, with_segment_exports
 
 __all__ = ["SPEC"]
 
-SPEC = ReportSpec(
+_BASE = ReportSpec(
     name="stickiness",
     title="Stickiness",
     order=20,
@@ -88,3 +88,23 @@ SPEC = ReportSpec(
         ), extra=(C("as_of", "the window's last day: the last day of data"),)),
     ),
 )
+
+
+SPEC = with_segment_exports(_BASE, ("active_users", "power_user_curve", "growth_accounting", "retention"), Export(
+    "segment_comparisons", "Each segment against the rest of the users, per period (written when breakdown.by is "
+                           "set; docs/segments.md).", (
+        C("analysis", "what is compared: retention_<granularity> (average retention of the new cohorts shown)"),
+        C("period", "k: periods since the cohort's start"),
+        C("segment", "the segment (as in the by-segment files)"),
+        C("value", "the segment's share (retention)"),
+        C("rest_value", "the same share over every other user of the breakdown"),
+        C("difference", "value - rest_value"),
+        C("ci_low", "Newcombe hybrid score 95% interval of the difference, low end"),
+        C("ci_high", "Newcombe hybrid score 95% interval of the difference, high end"),
+        C("p_value", "two-sided two-proportion z-test (pooled)"),
+        C("q_value", "Benjamini-Hochberg over every row of the file"),
+    ), extra=(
+        C("users", "the segment's users in the cell (cohort users)"),
+        C("rest_users", "the other users in the cell"),
+        C("small", "true when users < the minimum segment size: shown greyed, never named"),
+    )))

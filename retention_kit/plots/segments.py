@@ -1,0 +1,35 @@
+"""Charts of a breakdown: one line per segment on a shared axis, 95% intervals as bands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from .common import finish, new_ax, percent_axis
+
+__all__ = ["segment_curves"]
+
+
+def segment_curves(curves: pd.DataFrame, *, order: Sequence[str] | None = None, small: Sequence[str] = (),
+                   title: str = "", xlabel: str = "", ylabel: str = "", ax: Axes | None = None) -> Axes:
+    """Average retention per segment: ``curves`` has ``segment``, ``period``, ``retention``,
+    ``ci_low``, ``ci_high``; segments in ``small`` (under the minimum size) are drawn grey and
+    dashed, so the eye does not read them as findings."""
+    ax = new_ax(ax)
+    names = list(order) if order is not None else list(dict.fromkeys(curves["segment"]))
+    palette = sns.color_palette("tab10", n_colors=max(1, len(names)))
+    for i, name in enumerate(names):
+        c = curves[curves["segment"] == name].sort_values("period")
+        if c.empty:
+            continue
+        grey = name in small
+        colour = "0.65" if grey else palette[i % len(palette)]
+        ax.fill_between(c["period"], c["ci_low"], c["ci_high"], color=colour, alpha=0.12 if grey else 0.18, lw=0)
+        ax.plot(c["period"], c["retention"], color=colour, ls="--" if grey else "-", lw=1.6,
+                marker="o" if len(c) <= 40 else None, ms=3, label=str(name))
+    ax.set_ylim(0, 1.02)
+    percent_axis(ax)
+    return finish(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=True)

@@ -1,0 +1,269 @@
+"""Segments: hand-worked logs per segment kind, (other) grouping, a one-user segment, the
+comparison worked out by hand, and an independent pandas check on the Stack Exchange log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from retention_kit import DataError, ParamsError, load_events, load_params
+from retention_kit.analyses import stickiness as stk
+from retention_kit.analyses.segments import (MISSING, NOT_OVER, OTHER, compare_segments, comparison_summary,
+                                             segments, stickiness_breakdown)
+from retention_kit.data import fetch
+from retention_kit.data.params import BreakdownParams
+
+from tests.factories import D0, REPO, day_events, load, make_params
+
+
+def _assignment(seg) -> dict[str, str]:
+    df = fetch(seg.log.original_ids(seg.table))
+    return dict(zip(df["user_id"], df["segment"]))
+
+
+# ---- users-table attribute -----------------------------------------------------------------------
+
+# Weekly log (Monday D0). a1, a2 (pro) start in week 0, a1 returns in week 1; b1, b2, b3 (free)
+# start in week 0, none returns; c1 has no users-table row. Week 2 closes the data.
+ROWS = [("a1", 0, "open", 1), ("a1", 8, "open", 1), ("a2", 1, "open", 1),
+        ("b1", 0, "open", 1), ("b2", 2, "open", 1), ("b3", 3, "open", 1), ("c1", 4, "open", 1),
+        ("b1", 20, "push", 1)]
+USERS = pd.DataFrame({"user_id": ["a1", "a2", "b1", "b2", "b3"], "plan": ["pro", "pro", "free", "free", "free"]})
+
+
+def _attr_log():
+    return load(day_events(ROWS), users=USERS, params=make_params(users={"source": "(given)", "attributes": ["plan"]}))
+
+
+def test_attribute_segments_by_hand():
+    log = _attr_log()
+    seg = segments(log, BreakdownParams(by="plan"))
+    assert seg.kind == "attribute"
+    assert _assignment(seg) == {"a1": "pro", "a2": "pro", "b1": "free", "b2": "free", "b3": "free", "c1": MISSING}
+    assert seg.names == ("free", "pro", MISSING) and seg.sizes == {"free": 3, "pro": 2, MISSING: 1}
+
+
+def test_retention_by_attribute_by_hand_and_base_columns():
+    log = _attr_log()
+    seg = segments(log, BreakdownParams(by="plan"))
+    r = stk.cohort_retention(log, granularity="week", modes=("on",), by=seg)
+    base = stk.cohort_retention(log, granularity="week", modes=("on",))
+    assert r.columns.tolist() == ["breakdown", "segment", *base.columns]
+    w1 = r[(r["period"] == 1)].set_index("segment")
+    # pro: a1 of {a1, a2} back in week 1; free: nobody of 3; (missing): c1 alone, not back
+    assert (w1.loc["pro", "active"], w1.loc["pro", "cohort_size"]) == (1, 2)
+    assert (w1.loc["free", "active"], w1.loc["free", "cohort_size"]) == (0, 3)
+    assert (w1.loc[MISSING, "active"], w1.loc[MISSING, "cohort_size"]) == (0, 1)
+    # the segments add up to the whole log's cell
+    whole = base[base["period"] == 1].iloc[0]
+    assert w1["active"].sum() == whole["active"] and w1["cohort_size"].sum() == whole["cohort_size"]
+    assert set(r["breakdown"]) == {"plan"}
+
+
+def test_top_groups_the_rest_as_other():
+    log = _attr_log()
+    seg = segments(log, BreakdownParams(by="plan", top=1))
+    assert seg.names == ("free", OTHER) and seg.sizes == {"free": 3, OTHER: 3}
+    assert _assignment(seg)["a1"] == OTHER and _assignment(seg)["c1"] == OTHER
+
+
+def test_an_attribute_the_users_table_lacks_is_a_clear_error():
+    with pytest.raises(ParamsError, match=r"breakdown.by: 'plna'.*did you mean 'plan'"):
+        make_params(users={"source": "(given)", "attributes": ["plan"]}, top={"breakdown": {"by": "plna"}})
+    log = load(day_events(ROWS))  # no users table
+    with pytest.raises(DataError, match="no users table"):
+        segments(log, BreakdownParams(by="plan"))
+
+
+# ---- first-event property ------------------------------------------------------------------------
+
+def test_first_event_property_by_hand():
+    # u1's first event is on web (an earlier row in time, though listed last), u2's on ios; u3's first event
+    # has no platform: (missing)
+    ev = pd.DataFrame({
+        "user_id": ["u1", "u1", "u2", "u2", "u3"],
+        "timestamp": pd.to_datetime(["2024-01-02 10:00", "2024-01-01 09:00", "2024-01-01 08:00", "2024-01-03 08:00",
+                                     "2024-01-01 07:00"]),
+        "event": ["open", "open", "open", "open", "open"],
+        "platform": ["ios", "web", "ios", "android", None]})
+    log = load(ev, params=make_params(properties=["platform"]))
+    seg = segments(log, BreakdownParams(by="first.platform"))
+    assert seg.kind == "first_property"
+    assert _assignment(seg) == {"u1": "web", "u2": "ios", "u3": MISSING}
+
+
+def test_first_property_must_be_listed():
+    with pytest.raises(ParamsError, match=r"'first.platform'.*not listed in data.properties"):
+        make_params(top={"breakdown": {"by": "first.platform"}})
+
+
+# ---- behaviour cohort ----------------------------------------------------------------------------
+
+def test_behaviour_cohort_by_hand_with_a_property_filter():
+    # invited_2: at least 2 invite events with amount >= 5 in the first 3 days (days 0..2 since the start).
+    # u1: 2 qualifying invites on days 0 and 2 -> in; u2: 2 invites but one has amount 1 -> not;
+    # u3: 2 qualifying invites but the second on day 3 (outside the window) -> not;
+    # u4 starts 1 day before the last day of data: its window is not over.
+    def at(d, h=10):
+        return pd.Timestamp(D0 + dt.timedelta(days=d)) + pd.Timedelta(hours=h)
+    rows = [("u1", at(0), "invite", 5.0), ("u1", at(2), "invite", 9.0),
+            ("u2", at(0), "invite", 5.0), ("u2", at(1), "invite", 1.0),
+            ("u3", at(0), "invite", 6.0), ("u3", at(3), "invite", 6.0),
+            ("u4", at(9), "invite", 7.0), ("u1", at(10), "open", None)]
+    ev = pd.DataFrame(rows, columns=["user_id", "timestamp", "event", "amount"])
+    cohort = {"name": "invited_2", "when": {"event": "invite", "min": 2, "where": {"amount": {"gte": 5}}},
+              "window_days": 3}
+    params = make_params(properties=["amount"], top={"breakdown": {"by": "invited_2", "cohorts": [cohort]}})
+    log = load(ev, params=params)
+    seg = segments(log, params.breakdown_for("stickiness"))
+    assert seg.kind == "cohort"
+    assert _assignment(seg) == {"u1": "invited_2", "u2": "not invited_2", "u3": "not invited_2", "u4": NOT_OVER}
+
+
+# ---- a one-user segment and the comparison -------------------------------------------------------
+
+def test_a_one_user_segment_is_computed_greyed_and_never_named():
+    log = _attr_log()
+    params = make_params(users={"source": "(given)", "attributes": ["plan"]},
+                         stickiness={"granularity": "week", "min_cohort_size": 2},
+                         top={"breakdown": {"by": "plan"}})
+    bd = stickiness_breakdown(log, params.stickiness, params.breakdown_for("stickiness"))
+    c = bd.comparisons[bd.comparisons["period"] == 1].set_index("segment")
+    one = c.loc[MISSING]
+    # (missing) holds c1 alone: 0 of 1 back in week 1, against 1 of 5 for the rest
+    assert (one["users"], one["value"], one["rest_value"]) == (1, 0.0, 0.2) and bool(one["small"])
+    text = comparison_summary(bd.comparisons, bd.segments, granularity="week", min_size=bd.min_size).text
+    assert "(missing) (" not in text and "Too small to compare (under 2 users): (missing)" in text
+
+
+def test_comparison_interval_and_p_value_by_hand():
+    # 5/10 against 2/10, z = 1.959964. Wilson: center (p + z^2/2n) / (1 + z^2/n), half-width
+    # z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n): 5/10 -> (0.236593, 0.763407); 2/10 -> (0.056682, 0.509838).
+    # Newcombe: low = 0.3 - sqrt((0.5 - 0.236593)^2 + (0.509838 - 0.2)^2) = 0.3 - 0.406672 = -0.106672
+    #           high = 0.3 + sqrt((0.763407 - 0.5)^2 + (0.2 - 0.056682)^2) = 0.3 + 0.299872 = 0.599872
+    # z-test: pooled p = 0.35, se = sqrt(0.35 * 0.65 * (1/10 + 1/10)) = 0.213307, z = 1.406422,
+    # p = 2 * (1 - Phi(1.406422)) = 0.159599; BH over the two equal p-values: q = p.
+    f = pd.DataFrame({"segment": ["a", "b"], "period": [1, 1], "active": [5, 2], "cohort_size": [10, 10]})
+    c = compare_segments(f, analysis="retention_week", min_size=10).set_index("segment")
+    a = c.loc["a"]
+    assert a["difference"] == pytest.approx(0.3)
+    assert a["ci_low"] == pytest.approx(-0.106672, abs=2e-6) and a["ci_high"] == pytest.approx(0.599872, abs=2e-6)
+    assert a["p_value"] == pytest.approx(0.159599, abs=2e-6) and a["q_value"] == pytest.approx(a["p_value"])
+    assert not a["small"] and c.loc["b", "difference"] == pytest.approx(-0.3)
+
+
+def test_bh_runs_over_every_cell_shown():
+    # three cells with p-values p1 <= p2 <= p3: q = min over j >= i of m p(j) / j
+    f = pd.DataFrame({"segment": ["a", "b", "a", "b", "a", "b"], "period": [1, 1, 2, 2, 3, 3],
+                      "active": [30, 10, 20, 12, 15, 14], "cohort_size": [50, 50, 50, 50, 50, 50]})
+    c = compare_segments(f, analysis="x", min_size=1)
+    p = c["p_value"].to_numpy()
+    m = len(p)
+    order = sorted(range(m), key=lambda i: p[i])
+    expected = [0.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, m * p[i] / rank)
+        expected[i] = running
+    assert c["q_value"].tolist() == pytest.approx(expected)
+
+
+# ---- the demo's planted effect and the exports ---------------------------------------------------
+
+@pytest.mark.slow  # the whole demo, twice (about 25 s)
+def test_demo_pro_users_retain_better():
+    demo = load_params(REPO / "params" / "demo_segments.yaml")
+    log = load_events(demo)
+    bd = stickiness_breakdown(log, demo.stickiness, demo.breakdown_for("stickiness"))
+    w1 = bd.comparisons[bd.comparisons["period"] == 1].set_index("segment")
+    assert w1.loc["pro", "difference"] > 0.2 and w1.loc["pro", "ci_low"] > 0 and w1.loc["pro", "q_value"] < 0.001
+    text = comparison_summary(bd.comparisons, bd.segments, granularity="week", min_size=bd.min_size).text
+    assert text.startswith("pro (")
+    # channel is drawn independently of everything: no segment differs beyond chance in week 1
+    ch = stickiness_breakdown(log, demo.stickiness, BreakdownParams(by="channel"))
+    assert "No segment of channel differs" in comparison_summary(ch.comparisons, ch.segments, granularity="week",
+                                                                 min_size=ch.min_size).text
+    for name, frame in bd.exports.items():
+        assert frame is not None and not frame.empty, name
+
+
+# ---- an independent check on a real log ----------------------------------------------------------
+
+@pytest.mark.slow  # nine segments of a real log (about 20 s)
+def test_stackexchange_retention_by_attribute_equals_pandas(shared_data):
+    """Monthly 'on' retention per reputation value (top 8, the rest (other)) against plain pandas."""
+    raw_users = pd.read_csv(shared_data / "stackexchange_martialarts" / "users.csv.gz")
+    raw_events = pd.read_csv(shared_data / "stackexchange_martialarts" / "events.csv.gz")
+    params = load_params(REPO / "params" / "stackexchange_martialarts.yaml")
+    params = params.model_copy(update={"data": params.data.model_copy(update={
+        "users": params.data.users.model_copy(update={"attributes": ["reputation"]})})})
+    log = load_events(params)
+    seg = segments(log, BreakdownParams(by="reputation", top=8))
+    kit = stk.cohort_retention(log, granularity="month", modes=("on",), by=seg)
+    kit = kit[kit["period"] >= 1]
+
+    # pandas: each user's segment, start month and active months, from the raw files
+    ev = raw_events.assign(ts=pd.to_datetime(raw_events["timestamp"]))
+    ev["m"] = ev["ts"].dt.year * 12 + ev["ts"].dt.month - 1
+    u = raw_users.assign(signup=pd.to_datetime(raw_users["created_at"]))
+    u["value"] = u["reputation"].astype("Int64").astype(str).where(u["reputation"].notna(), MISSING)
+    everyone = pd.Index(sorted(set(ev["user_id"]) | set(u["user_id"])), name="user_id")
+    value = u.set_index("user_id")["value"].reindex(everyone).fillna(MISSING)
+    sizes = value.value_counts()
+    sizes = sizes.sort_index().sort_values(ascending=False, kind="stable")  # by users, ties by name
+    keep = list(sizes.index[:8])
+    segment = value.where(value.isin(keep), OTHER)
+    start = u.set_index("user_id")["signup"].reindex(everyone)
+    first_event = ev.groupby("user_id")["ts"].min().reindex(everyone)
+    start = start.fillna(first_event)
+    start_m = (start.dt.year * 12 + start.dt.month - 1).astype("int64")
+    members = pd.DataFrame({"user_id": everyone, "segment": segment.to_numpy(), "c": start_m.to_numpy()})
+    pairs = ev[["user_id", "m"]].drop_duplicates()
+    j = members.merge(pairs, on="user_id")
+    back = j.assign(k=j["m"] - j["c"]).groupby(["segment", "c", "k"]).size()
+    size = members.groupby(["segment", "c"]).size()
+
+    checked = 0
+    for r in kit.itertuples():
+        c = r.cohort.year * 12 + r.cohort.month - 1
+        expected = (int(size.get((r.segment, c), 0)), int(back.get((r.segment, c, r.period), 0)))
+        assert (r.cohort_size, r.active) == expected, (r.segment, r.cohort, r.period)
+        checked += 1
+    assert checked > 500 and kit["segment"].nunique() == 9
+
+
+# ---- the ladder and value by segment -------------------------------------------------------------
+
+def test_value_by_segment_by_hand():
+    from retention_kit.analyses import lifecycle
+    from tests.factories import REVENUE_COLUMNS, events
+    # January 2024: a1 (pro) buys 10; b1 and b2 (free) buy 5 and 7; c1 (no row) only opens
+    ev = events([("a1", "2024-01-01 10:00", "buy", 10.0), ("b1", "2024-01-03 10:00", "buy", 5.0),
+                 ("b2", "2024-01-04 10:00", "buy", 7.0), ("c1", "2024-01-05 10:00", "open", None),
+                 ("a1", "2024-01-31 10:00", "open", None)], columns=REVENUE_COLUMNS)
+    log = load(ev, users=USERS, params=make_params(users={"source": "(given)", "attributes": ["plan"]},
+                                                   revenue="revenue", purchase_events=["buy"]))
+    seg = segments(log, BreakdownParams(by="plan"))
+    v = lifecycle.value_by_period(log, granularity="month", by=seg)
+    jan = v[v["period"] == pd.Timestamp("2024-01-01")].set_index("segment")
+    assert (jan.loc["pro", "revenue"], jan.loc["pro", "paying_users"], jan.loc["pro", "active_users"]) == (10.0, 1, 1)
+    assert (jan.loc["free", "revenue"], jan.loc["free", "paying_users"], jan.loc["free", "active_users"]) == (12.0, 2, 2)
+    assert (jan.loc[MISSING, "revenue"], jan.loc[MISSING, "paying_users"]) == (0.0, 0)
+
+
+def test_ladder_by_segment_partitions_the_users():
+    from retention_kit.analyses import ladder as L
+    log = _attr_log()
+    seg = segments(log, BreakdownParams(by="plan"))
+    lad = make_params(ladder={"period": "week"}).ladder
+    base = L.composition(log, ladder=lad)
+    by = L.composition(log, ladder=lad, by=seg)
+    keys = ["period", "scope", "rung"]
+    assert by.columns.tolist() == ["breakdown", "segment", *base.columns]
+    summed = by.groupby(keys)["users"].sum()
+    assert summed.to_dict() == base.set_index(keys)["users"].to_dict()
+    t = L.transitions(log, ladder=lad, by=seg)
+    assert t.groupby("segment")["users"].sum().sum() == L.transitions(log, ladder=lad)["users"].sum()
