@@ -23,16 +23,29 @@ def stickiness_core(log: EventLog, params: Params) -> None:
     stickiness.cohort_retention(log, granularity="week", modes=("on",))
 
 
+def stickiness_daily(log: EventLog, params: Params) -> None:
+    """The daily views the stickiness notebook adds (issue 12): daily growth accounting, day-N
+    retention of the last ``day_cohorts`` daily cohorts (D0..D``max_day``, both modes) and its
+    D1/D7/D30 headline, and day-bracket retention (Amplitude's standard brackets)."""
+    s = params.stickiness
+    stickiness.growth_accounting(log, granularity="day")
+    cells = stickiness.cohort_retention(log, granularity="day", modes=("on", "on_or_after"),
+                                        **stickiness.retention_options(s, "day"))
+    stickiness.retention_headline(cells[cells["mode"] == "on"], min_size=stickiness.minimum_cohort(log, s.min_cohort_size))
+    stickiness.retention_brackets(log, brackets=s.retention.brackets or [(1, 1), (2, 7), (8, 14), (15, 30)],
+                                  granularity="day", **stickiness.retention_options(s, "day", brackets=True))
+
+
 def stickiness_tables(log: EventLog, params: Params) -> None:
     s = params.stickiness
     stickiness.active_users(log, mau_window=s.mau_window)
     stickiness.power_user_curve(log)
     stickiness.power_user_curve_by_cohort(log)
-    stickiness.trailing_power_user_curve(log, days=7)
-    stickiness.trailing_power_user_curve(log, days=28)
+    stickiness.trailing_activity(log, days=s.trailing_days)
     for g in ("week", "month"):
         stickiness.growth_accounting(log, granularity=g)
-        stickiness.cohort_retention(log, granularity=g, modes=("on", "on_or_after"))
+        stickiness.cohort_retention(log, granularity=g, modes=("on", "on_or_after"), **stickiness.retention_options(s, g))
+    stickiness_daily(log, params)
     stickiness.cadence_profile(log)
 
 

@@ -16,6 +16,9 @@ Notation for a 2x2 table of a behaviour (did / not) against an outcome (retained
   q(i) = min over j >= i of min(1, m·p(j)/j).
 - **Mantel-Haenszel odds ratio** over strata i: OR_MH = Σ a_i d_i / n_i ÷ Σ b_i c_i / n_i, with the
   Robins-Breslow-Greenland variance of log OR_MH for its confidence interval.
+- **Cochran-Mantel-Haenszel test** of no association within strata: with E_i = (a_i+b_i)(a_i+c_i)/n_i
+  and V_i = (a_i+b_i)(c_i+d_i)(a_i+c_i)(b_i+d_i) / (n_i² (n_i-1)),
+  X² = (|Σ a_i - Σ E_i| - 1/2)² / Σ V_i on 1 degree of freedom.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as _st
 
-__all__ = ["wilson_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel", "headline_minimum"]
+__all__ = ["wilson_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel", "cmh_test", "headline_minimum"]
 
 Z95 = 1.959963984540054
 
@@ -130,10 +133,12 @@ def mantel_haenszel(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt
     OR_MH = ΣR / ΣS, and
     Var(log OR_MH) = ΣP R / (2 (ΣR)²) + Σ(P S + Q R) / (2 ΣR ΣS) + ΣQ S / (2 (ΣS)²).
 
-    Continuity handling: a stratum in which the behaviour or the outcome is constant (a zero
-    margin) carries no information and is dropped; in each remaining stratum with a zero cell,
-    0.5 is added to all four cells (Haldane-Anscombe), so that ΣR and ΣS stay positive. The result
-    is NaN when no stratum is informative.
+    Zero cells: a stratum in which the behaviour or the outcome is constant (a zero margin)
+    carries no information and is dropped. Zero cells in the other strata need no correction (the
+    estimator is made for many sparse strata: a stratum of two users still counts), unless ΣR or
+    ΣS is 0 (the estimate would be 0 or infinite): then 0.5 is added to all four cells of each
+    informative stratum with a zero cell (Haldane-Anscombe). The result is NaN when no stratum is
+    informative.
 
     Returns
     -------
@@ -147,9 +152,12 @@ def mantel_haenszel(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt
     """
     a, b, c, d = np.broadcast_arrays(*(np.asarray(x, dtype="float64") for x in (a, b, c, d)))
     informative = (a + b > 0) & (c + d > 0) & (a + c > 0) & (b + d > 0)
-    zero = informative & ((a == 0) | (b == 0) | (c == 0) | (d == 0))
-    a, b, c, d = (np.where(zero, x + 0.5, x) for x in (a, b, c, d))
     a, b, c, d = (np.where(informative, x, 0.0) for x in (a, b, c, d))
+    n = np.where(informative, a + b + c + d, 1.0)
+    # the sums without correction, per analysis: correct only analyses where one of them is 0
+    degenerate = ((a * d / n).sum(axis=-1) == 0) | ((b * c / n).sum(axis=-1) == 0)
+    zero = informative & degenerate[..., None] & ((a == 0) | (b == 0) | (c == 0) | (d == 0))
+    a, b, c, d = (np.where(zero, x + 0.5, x) for x in (a, b, c, d))
     n = a + b + c + d
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(informative, a * d / n, 0.0)
@@ -165,6 +173,36 @@ def mantel_haenszel(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt
         lo = np.where(ok, np.exp(np.log(or_mh) - z * se), np.nan)
         hi = np.where(ok, np.exp(np.log(or_mh) + z * se), np.nan)
     return or_mh, lo, hi
+
+
+def cmh_test(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt.ArrayLike) -> np.ndarray:
+    """Two-sided p-value of the Cochran-Mantel-Haenszel test (with continuity correction) that
+    behaviour and outcome are unrelated within every stratum.
+
+    Cells as in :func:`mantel_haenszel`: the LAST axis runs over strata, leading axes are separate
+    analyses. Only strata with two or more members and no zero margin inform the test (the others
+    have zero variance); the p-value is NaN when none does.
+
+    X² = (|Σ a_i - Σ E_i| - 1/2)² / Σ V_i with E_i = (a_i+b_i)(a_i+c_i)/n_i and
+    V_i = (a_i+b_i)(c_i+d_i)(a_i+c_i)(b_i+d_i) / (n_i² (n_i-1)); p = P(χ²₁ >= X²). The correction is
+    0 when |Σ a_i - Σ E_i| < 1/2 (then p = 1).
+
+    Examples
+    --------
+    >>> # E = 1.5 and 3.5, V = 525/900 each: X² = (|6 - 5| - 0.5)² / (7/6) = 0.2143
+    >>> round(float(cmh_test([[2, 4]], [[3, 1]], [[1, 3]], [[4, 2]])[0]), 4)
+    0.6434
+    """
+    a, b, c, d = np.broadcast_arrays(*(np.asarray(x, dtype="float64") for x in (a, b, c, d)))
+    n = a + b + c + d
+    informative = (a + b > 0) & (c + d > 0) & (a + c > 0) & (b + d > 0) & (n >= 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.where(informative, (a + b) * (a + c) / n, 0.0)
+        v = np.where(informative, (a + b) * (c + d) * (a + c) * (b + d) / (n**2 * (n - 1)), 0.0)
+        dev = np.where(informative, a, 0.0).sum(axis=-1) - e.sum(axis=-1)
+        var = v.sum(axis=-1)
+        x2 = np.maximum(np.abs(dev) - 0.5, 0.0) ** 2 / var
+        return np.where(var > 0, _st.chi2.sf(x2, 1), np.nan)
 
 
 def headline_minimum(min_size: int, population: int) -> int:

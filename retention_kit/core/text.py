@@ -2,18 +2,20 @@
 
 Narrative modules (each family's ``narrative``) build their sentences with :func:`fill`: the
 template is the kit's own Markdown, every value is data (event names, titles, rung names,
-attribute values) and is escaped, unless wrapped in :func:`code` (inline code) or :class:`Raw`
-(text already made safe). The notebook helpers (:mod:`retention_kit.reporting.report`) show the
-result.
+attribute values) and is escaped, unless wrapped in :func:`code` (a Markdown code span, literal
+by nature) or :class:`Raw` (text already made safe). The notebook helpers
+(:mod:`retention_kit.reporting.report`) show the result. :func:`pct` and :func:`num` format for
+the report language in force (:mod:`retention_kit.core.i18n`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import math
 import re
 from typing import Any
+
+from .i18n import num, pct  # numbers and percents for the locale in force
 
 __all__ = ["Raw", "esc", "code", "fill", "pct", "num"]
 
@@ -45,14 +47,27 @@ def esc(value: Any) -> str:
 
 
 def code(value: Any) -> Raw:
-    """A data value shown as inline code (e.g. an event name), escaped.
+    """A data value shown as inline code (e.g. an event name): a Markdown code span.
+
+    A code span, not an HTML ``<code>`` tag: nbconvert (with ``embed_images``, as the kit renders
+    pages) re-parses every inline HTML tag of Markdown on its own, so ``<code>`` came out as an
+    empty ``<code></code>`` before the value. A code span is rendered by the Markdown parser
+    itself, in JupyterLab and in nbconvert alike, and its content is literal: Markdown inside it
+    does nothing and the renderer escapes HTML. The fence is one backtick longer than the longest
+    run of backticks in the value (CommonMark), padded with a space when the value starts or
+    ends with a backtick.
 
     Examples
     --------
-    >>> code("a<b").text
-    '<code>a&lt;b</code>'
+    >>> code("invite_friend").text, code("a<b").text
+    ('`invite_friend`', '`a<b`')
+    >>> code("x`y").text, code("`x").text
+    ('``x`y``', '`` `x ``')
     """
-    return Raw(f"<code>{html.escape(' '.join(str(value).split()), quote=True)}</code>")
+    s = " ".join(str(value).split())
+    fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", s)), default=0))
+    pad = " " if s.startswith("`") or s.endswith("`") or not s else ""
+    return Raw(f"{fence}{pad}{s}{pad}{fence}")
 
 
 def fill(template: str, /, **values: Any) -> Raw:
@@ -61,36 +76,6 @@ def fill(template: str, /, **values: Any) -> Raw:
     Examples
     --------
     >>> fill("Users who did {event}: {share}", event=code("invite"), share=pct(0.25)).text
-    'Users who did <code>invite</code>: 25%'
+    'Users who did `invite`: 25%'
     """
     return Raw(template.format(**{k: v.text if isinstance(v, Raw) else esc(v) for k, v in values.items()}))
-
-
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def pct(x: float | None, digits: int = 0) -> str:
-    """A fraction as a percent string ('18%'); '–' when missing.
-
-    Examples
-    --------
-    >>> pct(0.1834), pct(0.1834, 1), pct(None)
-    ('18%', '18.3%', '–')
-    """
-    if _missing(x):
-        return "–"
-    return f"{100 * x:.{digits}f}%"
-
-
-def num(x: float | int | None, digits: int = 0) -> str:
-    """A number with thousands separators; '–' when missing.
-
-    Examples
-    --------
-    >>> num(12345), num(2.5, 1), num(float("nan"))
-    ('12,345', '2.5', '–')
-    """
-    if _missing(x):
-        return "–"
-    return f"{x:,.{digits}f}"

@@ -52,7 +52,7 @@ from .sources import source_files
 __all__ = ["ProductCache", "FileInfo", "PIECE_ROWS", "fingerprint", "FORMAT"]
 
 #: Bump when what a piece holds changes: older folders are then rebuilt, never misread.
-FORMAT = 3
+FORMAT = 4
 #: About this many source rows go into one piece (one scan query; one unit of rescanning).
 PIECE_ROWS = 8_000_000
 _EDGE = 1 << 16

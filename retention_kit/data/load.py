@@ -40,11 +40,12 @@ import pandas as pd
 
 from ..errors import DataError, SourceError
 from .cache import FORMAT, FileInfo, ProductCache, ReadHold, group_pieces, params_key, shared_days, source_ident
-from .keys import collisions, hash_key, hashed, integer_keys, ranked_keys, with_keys
-from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats, check_event_names
+from .keys import collisions, hash_key, hashed, integer_keys
+from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats
+from .names import check_names, require_params_events
 from .params import DataParams, Params
 from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
-from .scan import PieceStats, duplicates_by_day, piece_stats, scan_rows, valid_rows
+from .scan import PieceStats, piece_stats, scan_rows, valid_rows
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
 
@@ -317,7 +318,7 @@ def _load_once(params: Params, *, source: Any, users: Any, con: Any, text_column
                        files_scanned=0, cache="miss")
     log = EventLog(daily=daily, users=users_t, quality=quality, params=data, con=con, user_keys=keys,
                    events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_)
-    log.prefill(("log.event_names",), names)
+    log.prefill(("names.events",), names)
     return _checked(params, log)
 
 
@@ -417,8 +418,9 @@ def _check_counts(reader: _Reader, counts: dict[str, Any], data: DataParams, unt
 
 def _describe(daily: ir.Table, users_t: ir.Table | None, keys: ir.Table | None, data: DataParams,
               counts: dict[str, Any], dropped: dict[str, int], *,
-              mixed_sources: bool = False) -> tuple[DataQuality, frozenset[str]]:
-    """The data quality of the loaded log and its event names (those of excluded rows too)."""
+              mixed_sources: bool = False) -> tuple[DataQuality, tuple[str, ...]]:
+    """The data quality of the loaded log and its event names (after ``data.exclude_events``,
+    sorted: what :func:`.names.event_names` gives)."""
     kept = counts["kept"]
     if kept == 0:
         raise DataError(
@@ -429,7 +431,8 @@ def _describe(daily: ir.Table, users_t: ir.Table | None, keys: ir.Table | None, 
     present = set(daily.select("event").distinct().execute()["event"])
     first_active = counts["first_active_day"]
     if first_active is None:  # no event counts as activity: only a wrong data.active_events can do that
-        check_event_names([("data.active_events", data.active_events or [])], present, data.event_label)
+        check_names(data.active_events, present, key="data.active_events",
+                    where=f"in column '{data.event_label}' of the {_fmt(kept)} valid rows")
         raise DataError(f"none of the {_fmt(kept)} valid rows counts as activity, so no user is ever active; "
                         "check data.active_events")
     summary = _summarise(daily)
@@ -451,8 +454,7 @@ def _describe(daily: ir.Table, users_t: ir.Table | None, keys: ir.Table | None, 
         excluded_events={name: excluded_events.get(name, 0) for name in data.exclude_events},
         notes=tuple(_notes(daily, users_t, keys, data, first_active, before, mixed_sources=mixed_sources)),
     )
-    names = frozenset(present | {e for e, n in excluded_events.items() if n})
-    return quality, names
+    return quality, tuple(sorted(str(e) for e in present))
 
 
 def _digest(*parts: Any) -> str:
@@ -573,10 +575,10 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
     summary = m.get("summary") or {}
     if summary.get("sig") == sig:
         quality = _quality_from(summary["quality"], counts, dropped, data)
-        names = frozenset(summary["names"])
+        names = tuple(summary["names"])
     else:
         quality, names = _describe(daily, users_k, keys, data, counts, dropped)
-        m["summary"] = {"sig": sig, "quality": _quality_json(quality), "names": sorted(names)}
+        m["summary"] = {"sig": sig, "quality": _quality_json(quality), "names": list(names)}
     keep = set(_files_named(m)) | set(_files_named(old))
     store.write_manifest(m)
     store.sweep(keep)
@@ -586,7 +588,7 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
     progress({"stage": "done", "cache": cache, "rows_scanned": scanned_rows})
     log = EventLog(daily=daily, users=users_k, quality=quality, params=data, con=con, user_keys=keys,
                    events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_)
-    log.prefill(("log.event_names",), names)
+    log.prefill(("names.events",), names)
     return _checked(params, log)
 
 
@@ -656,7 +658,7 @@ def _source_rows(raw: ir.Table, cols: _Columns, valid: ir.BooleanValue) -> ir.Ta
 
 def _checked(params: Params, log: EventLog) -> EventLog:
     """The log, once every event name the params use is known to match an event of it."""
-    log.require_events(params.event_names())
+    require_params_events(log, params.event_names())
     return log
 
 

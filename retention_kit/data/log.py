@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import ibis
@@ -38,32 +37,16 @@ import pandas as pd
 
 from ..core.cadence import day_gaps
 from ..core.periods import Granularity, complete_range
-from ..errors import DataError, NotEnoughDataError
+from ..errors import NotEnoughDataError
 from .params import DataParams
 
-__all__ = ["EventLog", "DataQuality", "LoadStats", "check_event_names", "SOURCE_KEY"]
+__all__ = ["EventLog", "DataQuality", "LoadStats", "SOURCE_KEY"]
 
 #: Columns added to :attr:`EventLog.source_rows`: the kit's reading of the row's user, local
 #: time and event (the source may name them with dotted paths, lists or a constant).
 SOURCE_KEY = ("__rk_user", "__rk_ts", "__rk_event")
 
 T = TypeVar("T")
-
-
-def check_event_names(wanted: Sequence[tuple[str, Sequence[str]]], present: frozenset[str] | set[str],
-                      column: str) -> None:
-    """Raise :class:`DataError` naming every name (under its params key) that is not in
-    ``present``, with the nearest existing names; ``column`` is the source's event column."""
-    problems = []
-    for key, names in wanted:
-        for name in dict.fromkeys(names):
-            if name not in present:
-                near = difflib.get_close_matches(name, sorted(present), n=3, cutoff=0.5)
-                hint = f"nearest: {', '.join(repr(n) for n in near)}" if near else f"{len(present):,} event names exist"
-                problems.append(f"{key}: {name!r} matches no event ({hint})")
-    if problems:
-        raise DataError("; ".join(problems[:8]) + f"; check the names in the params (case matters) against "
-                        f"column '{column}' of the source")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,29 +271,6 @@ class EventLog:
                             first_active=g.first_day, last_active=g.last_day)
 
         return self.memoized(("log.user_cadence",), build)
-
-    def event_names(self) -> frozenset[str]:
-        """Every event name of the source's valid rows, those of ``data.exclude_events`` included."""
-        def build() -> frozenset[str]:
-            d = self.daily
-            kept = set(d.select("event").distinct().execute()["event"])
-            return frozenset(kept | {e for e, n in self.quality.excluded_events.items() if n})
-
-        return self.memoized(("log.event_names",), build)
-
-    def require_events(self, wanted: Sequence[tuple[str, Sequence[str]]]) -> None:
-        """Raise :class:`DataError` when a name listed under a params key (``wanted``: pairs of
-        key and names) matches no event of the log, naming each and the nearest existing names.
-
-        Examples
-        --------
-        >>> log.require_events([("data.purchase_events", ["purchase"])])
-        >>> log.require_events([("data.purchase_events", ["purchse"])])
-        Traceback (most recent call last):
-        ...
-        retention_kit.errors.DataError: data.purchase_events: 'purchse' matches no event (nearest: 'purchase'...); ...
-        """
-        check_event_names(wanted, self.event_names(), self.params.event_label)
 
     def original_ids(self, table: ir.Table) -> ir.Table:
         """``table`` with its ``user_id`` column turned back into the source's own user ids."""

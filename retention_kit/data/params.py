@@ -28,6 +28,7 @@ __all__ = [
     "UsersParams",
     "EventConstant",
     "StickinessParams",
+    "RetentionParams",
     "KeyBehaviorParams",
     "LadderParams",
     "Rung",
@@ -206,19 +207,93 @@ class DataParams(_Model):
         return self
 
 
+class RetentionParams(_Model):
+    """How the stickiness report builds cohorts and counts returns (``stickiness.retention``).
+
+    ``start_event``: events that start a cohort (null: the user's start, i.e. signup from the
+    users table, else first active day). ``return_event``: events that count as a return (null:
+    any active event; when set, start events count only if listed). ``cohorts``: ``first`` puts
+    each user once, in the period of their start; ``recurring`` puts a user in the cohort of every
+    period in which they did a start event (with ``start_event`` null: every period in which they
+    were active). ``day_cohorts``: daily cohorts kept (those starting in the last N days of data);
+    ``max_day``: daily cells kept (D0..D<max_day>). ``brackets``: day ranges since the start,
+    inclusive, e.g. ``[[1, 1], [2, 7], [8, 14], [15, 30]]``; null: no bracket retention.
+    """
+
+    start_event: list[str] | None = None
+    return_event: list[str] | None = None
+    cohorts: Literal["first", "recurring"] = "first"
+    day_cohorts: int = Field(90, gt=0, le=3660)
+    max_day: int = Field(90, gt=0, le=3660)
+    brackets: list[tuple[int, int]] | None = None
+
+    @field_validator("start_event", "return_event", mode="before")
+    @classmethod
+    def _one_name(cls, v: Any) -> Any:
+        # `start_event: signup` is one event, as a list of one
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("start_event", "return_event")
+    @classmethod
+    def _names(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("give at least one event name, or null for the default")
+        if any(not n.strip() for n in v):
+            raise ValueError("event names must not be blank")
+        return list(dict.fromkeys(v))
+
+    @field_validator("brackets")
+    @classmethod
+    def _brackets(cls, v: list[tuple[int, int]] | None) -> list[tuple[int, int]] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("give at least one bracket such as [1, 1], or null for none")
+        prev = 0
+        for lo, hi in v:
+            if lo < 1 or hi < lo:
+                raise ValueError(f"bracket [{lo}, {hi}]: give [first_day, last_day] with 1 <= first_day <= last_day "
+                                 "(days since the start; day 0 is the start itself, always 100%)")
+            if lo <= prev:
+                raise ValueError(f"bracket [{lo}, {hi}] overlaps or precedes the one before it; list brackets in "
+                                 "order, without overlaps, e.g. [[1, 1], [2, 7], [8, 14]]")
+            prev = hi
+        return v
+
+
 class StickinessParams(_Model):
-    """Options of the stickiness notebook."""
+    """Options of the stickiness notebook.
+
+    ``granularity``: the growth and retention views the page leads with (every granularity is
+    exported). ``min_cohort_size``: the smallest cohort a headline may quote (or every user, when
+    the log has fewer). ``trailing_days``: the windows of the active-days histogram ending on the
+    last day of data (L7, L28, any n).
+    """
 
     mau_window: Literal[28, 30] = 28
-    granularity: Literal["week", "month"] = "week"
+    granularity: Literal["day", "week", "month"] = "week"
     retention_mode: Literal["on", "on_or_after"] = "on"
     periods_shown: int = Field(12, gt=0, le=520)
+    min_cohort_size: int = Field(100, gt=0)
+    retention: RetentionParams = Field(default_factory=RetentionParams)
+    trailing_days: list[int] = Field(default_factory=lambda: [7, 28])
 
     @field_validator("retention_mode", mode="before")
     @classmethod
     def _yaml_on(cls, v: Any) -> Any:
         # YAML 1.1 reads a bare `on` as true
         return "on" if v is True else v
+
+    @field_validator("trailing_days")
+    @classmethod
+    def _windows(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("give at least one window length in days, e.g. [7, 28]")
+        if any(n < 1 or n > 3660 for n in v):
+            raise ValueError("window lengths are whole days from 1 to 3660")
+        return sorted(set(v))
 
 
 class KeyBehaviorParams(_Model):
@@ -320,6 +395,7 @@ class Params(_Model):
 
     product: str
     title: str = ""
+    language: Literal["en", "zh-TW", "zh-CN"] = "en"  # the report's language (retention_kit.core.i18n)
     data: DataParams
     show_user_ids: bool = False
     stickiness: StickinessParams = Field(default_factory=StickinessParams)
@@ -344,9 +420,10 @@ class Params(_Model):
 
     def event_names(self) -> list[tuple[str, list[str]]]:
         """Every event name the params use, with the key that names it: activity, exclusions,
-        purchases, the key-behaviour exclusions and the ladder's conditions. Loading checks each
-        against the log (:meth:`retention_kit.data.EventLog.require_events`): a name that matches
-        no event is an error, never a silent zero.
+        purchases, retention's start and return events, the key-behaviour exclusions and the
+        ladder's conditions. Loading checks each against the log
+        (:func:`retention_kit.data.names.require_params_events`): a name that matches no event is
+        an error, never a silent zero.
 
         Examples
         --------
@@ -360,6 +437,8 @@ class Params(_Model):
             excluded = []  # the preset's bookkeeping calls: an export need not hold every one of them
         for key, names in (("data.active_events", d.active_events), ("data.exclude_events", excluded),
                            ("data.purchase_events", d.purchase_events),
+                           ("stickiness.retention.start_event", self.stickiness.retention.start_event),
+                           ("stickiness.retention.return_event", self.stickiness.retention.return_event),
                            ("key_behaviors.exclude", self.key_behaviors.exclude)):
             if names:
                 out.append((key, list(names)))

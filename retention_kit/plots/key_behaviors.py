@@ -14,8 +14,9 @@ from .common import finish, new_ax, percent_axis
 
 __all__ = ["ranked_findings", "threshold_curves", "window_heatmap", "adoption_by_segment", "engagement_matrix"]
 
-_VERDICT_COLOURS = {"baseline": "#718096", "beyond activity": "#2b6cb0", "activity proxy": "#dd6b20",
-                    "not significant": "#a0aec0", "too few users": "#e2e8f0"}
+# keyed by the verdict values of key_behaviors.csv; legends print them with spaces
+_VERDICT_COLOURS = {"baseline": "#718096", "beyond_activity": "#2b6cb0", "activity_proxy": "#dd6b20",
+                    "not_significant": "#a0aec0", "too_few_users": "#e2e8f0"}
 
 
 def _label(event: str, k: int) -> str:
@@ -39,7 +40,7 @@ def ranked_findings(findings: pd.DataFrame, *, top: int = 15, ax: Axes | None = 
     ax.invert_yaxis()
     for v, c in _VERDICT_COLOURS.items():
         if v in set(d["verdict"]):
-            ax.barh([np.nan], [np.nan], color=c, label=v)
+            ax.barh([np.nan], [np.nan], color=c, label=v.replace("_", " "))
     ax.set_xlim(0, max(1.5, float(np.nanmax(d["lift"].to_numpy(dtype=float), initial=1.0)) * 1.25))
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return finish(ax, title="Early behaviours ranked (best threshold per event)",

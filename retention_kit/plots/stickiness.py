@@ -1,5 +1,6 @@
-"""Plots of the stickiness family: active users and ratios, power-user curves, growth accounting,
-the retention triangle and average curve, usage cadence."""
+"""Plots of the stickiness family: active users and ratios, power-user curves and trailing
+activity, growth accounting, the retention triangle and average curve (days, weeks, months),
+bracket retention, usage cadence."""
 
 from __future__ import annotations
 
@@ -16,29 +17,39 @@ __all__ = [
     "power_user_curve",
     "power_user_curve_by_cohort",
     "trailing_power_user_curve",
+    "trailing_activity",
     "growth_accounting",
     "retention_heatmap",
     "average_retention",
+    "retention_brackets",
     "cadence",
 ]
 
+_ADJ = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
+_FMT = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
 _COLORS = {"dau": "#2b6cb0", "wau": "#dd6b20", "mau": "#38a169", "new": "#3182ce", "retained": "#38a169",
            "resurrected": "#d69e2e", "churned": "#e53e3e"}
 
 
 def active_users(data: pd.DataFrame, *, mau_window: int = 28, ax: Axes | None = None) -> Axes:
-    """DAU, WAU and MAU per day (three lines)."""
+    """DAU, WAU and MAU per day (three lines; WAU and MAU start where their window is complete)."""
     ax = new_ax(ax)
-    for c, label in (("mau", f"MAU ({mau_window}-day)"), ("wau", "WAU (7-day)"), ("dau", "DAU")):
-        ax.plot(data["date"], data[c], label=label, color=_COLORS[c], lw=1.2)
+    shown = []
+    for c, label, word in (("mau", f"MAU ({mau_window}-day)", "monthly"), ("wau", "WAU (7-day)", "weekly"),
+                           ("dau", "DAU", "daily")):
+        y = pd.to_numeric(data[c], errors="coerce").astype("float64")
+        if y.notna().any():
+            ax.plot(data["date"], y, label=label, color=_COLORS[c], lw=1.2, marker="." if len(data) < 40 else None)
+            shown.insert(0, word)
     ax.set_ylim(bottom=0)
-    return finish(ax, title="Daily, weekly and monthly active users", xlabel="Day",
-                  ylabel="Active users (count)", legend=True)
+    words = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return finish(ax, title=f"{words.capitalize()} active users", xlabel="Day", ylabel="Active users (count)", legend=True)
 
 
 def stickiness_ratios(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """DAU/MAU and WAU/MAU per day, in percent."""
     ax = new_ax(ax)
+    data = data[data["dau_mau"].notna() | data["wau_mau"].notna()]
     ax.plot(data["date"], data["wau_mau"], label="WAU/MAU", color=_COLORS["wau"], lw=1.2)
     ax.plot(data["date"], data["dau_mau"], label="DAU/MAU", color=_COLORS["dau"], lw=1.2)
     ax.set_ylim(0, max(0.05, float(np.nanmax(data[["wau_mau", "dau_mau"]].to_numpy(dtype=float), initial=0)) * 1.1))
@@ -89,6 +100,12 @@ def trailing_power_user_curve(data: pd.DataFrame, *, ax: Axes | None = None) -> 
                   xlabel=f"Active days in the last {n} days (days)", ylabel="Share of active users (%)")
 
 
+def trailing_activity(data: pd.DataFrame, *, days: int, ax: Axes | None = None) -> Axes:
+    """One window of the trailing activity table (``days`` = 7 for L7): users by active days (bars)."""
+    d = data[data["days"] == days].rename(columns={"days": "window_days"})
+    return trailing_power_user_curve(d, ax=ax)
+
+
 def growth_accounting(data: pd.DataFrame, *, periods: int = 12, ax: Axes | None = None) -> Axes:
     """Stacked bars of new, retained and resurrected users above zero, churned below zero, and the
     quick ratio on a second axis."""
@@ -102,7 +119,7 @@ def growth_accounting(data: pd.DataFrame, *, periods: int = 12, ax: Axes | None 
     ax.bar(x, -d["churned"], color=_COLORS["churned"], label="churned")
     ax.axhline(0, color="0.2", lw=0.8)
     gran = str(d["granularity"].iloc[0]) if len(d) else "period"
-    fmt = "%Y-%m-%d" if gran == "week" else "%b %Y"
+    fmt = _FMT.get(gran, "%Y-%m-%d")
     ax.set_xticks(x, [f"{pd.Timestamp(p):{fmt}}" for p in d["period"]], rotation=45, ha="right")
     ax2 = ax.twinx()
     ax2.plot(x, d["quick_ratio"], color="0.15", marker="o", lw=1.5, label="quick ratio")
@@ -127,7 +144,7 @@ def retention_heatmap(cells: pd.DataFrame, *, cohorts: int = 12, periods: int = 
     d = d[d["cohort"].isin(keep)]
     gran = str(cells["granularity"].iloc[0]) if len(cells) else "period"
     mode = str(cells["mode"].iloc[0]) if len(cells) else "on"
-    fmt = "%Y-%m-%d" if gran == "week" else "%b %Y"
+    fmt = _FMT.get(gran, "%Y-%m-%d")
     table = d.pivot(index="cohort", columns="period", values="retention").reindex(columns=range(0, periods + 1))
     sizes = d.groupby("cohort")["cohort_size"].first()
     table.index = [f"{pd.Timestamp(c):{fmt}} (n={int(sizes[c]):,})" for c in table.index]
@@ -136,21 +153,38 @@ def retention_heatmap(cells: pd.DataFrame, *, cohorts: int = 12, periods: int = 
     sns.heatmap(table, ax=ax, cmap="crest", vmin=0, vmax=max(0.05, float(np.nanmax(table.iloc[:, 1:].to_numpy(dtype=float), initial=0))),
                 annot=annot, fmt="", cbar_kws={"label": "Retention (% of cohort)", "format": "{x:.0%}"},
                 linewidths=0.5, linecolor="white", annot_kws={"size": 8})
-    words = "active in" if mode == "on" else "active in or after"
-    return finish(ax, title=f"{gran.capitalize()}ly retention by cohort ({words} period k; empty = incomplete)",
-                  xlabel=f"{gran.capitalize()}s since the cohort's {gran} (k)", ylabel=f"Cohort ({gran} of start)")
+    words = "a return in" if mode == "on" else "a return in or after"
+    return finish(ax, title=f"{_ADJ.get(gran, gran.capitalize())} retention by cohort ({words} period k; empty = incomplete)",
+                  xlabel=f"{gran.capitalize()}s since the cohort's {gran} (k{'; D1 = the next day' if gran == 'day' else ''})",
+                  ylabel=f"Cohort ({gran} of start)")
 
 
 def average_retention(avg: pd.DataFrame, *, granularity: str = "week", label: str = "weighted average", ax: Axes | None = None) -> Axes:
     """The weighted average retention curve with its 95% Wilson band."""
     ax = new_ax(ax)
     ax.fill_between(avg["period"], avg["ci_low"], avg["ci_high"], color="#2b6cb0", alpha=0.2, label="95% interval")
-    ax.plot(avg["period"], avg["retention"], color="#2b6cb0", marker="o", lw=1.6, label=label)
+    ax.plot(avg["period"], avg["retention"], color="#2b6cb0", marker="o" if len(avg) <= 40 else ".", lw=1.6, label=label)
     ax.set_ylim(0, 1.02)
     percent_axis(ax)
-    return finish(ax, title="Average retention curve (cohort-size weighted)",
+    return finish(ax, title=f"Average {_ADJ.get(granularity, granularity).lower()} retention curve (cohort-size weighted)",
                   xlabel=f"{granularity.capitalize()}s since the cohort's {granularity} (k)",
                   ylabel="Retention (% of cohort)", legend=True)
+
+
+def retention_brackets(avg: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Pooled bracket retention (one granularity of :func:`retention_kit.analyses.stickiness.average_brackets`):
+    a bar per bracket with its 95% Wilson interval."""
+    ax = new_ax(ax)
+    x = np.arange(len(avg))
+    r = avg["retention"].to_numpy(dtype=float)
+    err = np.vstack([r - avg["ci_low"].to_numpy(dtype=float), avg["ci_high"].to_numpy(dtype=float) - r])
+    ax.bar(x, r, color="#2b6cb0", yerr=err, capsize=4, ecolor="0.3")
+    ax.set_xticks(x, [f"days {b}" if a != z else f"day {a}" for b, a, z in zip(avg["bracket"], avg["first_day"], avg["last_day"])])
+    ax.set_ylim(0, max(0.05, float(np.nanmax(avg["ci_high"].to_numpy(dtype=float), initial=0)) * 1.15))
+    percent_axis(ax)
+    gran = str(avg["granularity"].iloc[0]) if len(avg) else "day"
+    return finish(ax, title=f"Bracket retention ({_ADJ.get(gran, gran).lower()} cohorts pooled; 95% intervals)",
+                  xlabel="Days since each user's start", ylabel="Users with a return in the bracket (% of cohort)")
 
 
 def cadence(dist: pd.DataFrame, *, typical_gap: float | None = None, ax: Axes | None = None) -> Axes:

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import ReportSpec, report_spec
+from ..core import i18n
 from ..core.text import Raw, code, esc, fill, num, pct
 from ..data import EventLog, Params, load_events, load_params
 from ..errors import NotEnoughDataError
@@ -92,12 +93,13 @@ def show_table(df: pd.DataFrame, *, percent: tuple[str, ...] | list[str] = (), d
     out = df.head(max_rows).copy()
     out.columns.name = None  # a pivot's column-index name would print as a stray header
     for c in out.columns:
+        # nullable columns hold pd.NA where a figure does not exist: a dash, like NaN
         if c in percent:
-            out[c] = out[c].map(lambda v: pct(v, digits))
+            out[c] = out[c].map(lambda v: pct(v, digits) if pd.notna(v) else "–")
         elif pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: num(v, 2))
+            out[c] = out[c].map(lambda v: num(v, 2) if pd.notna(v) else "–")
         elif pd.api.types.is_integer_dtype(out[c]):
-            out[c] = out[c].map(num)
+            out[c] = out[c].map(lambda v: num(v) if pd.notna(v) else "–")
         elif pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
     body = out.to_html(index=False, escape=True, border=0, classes="rk-table", na_rep="–")
@@ -115,12 +117,14 @@ def definitions(items: Mapping[str, str], *, title: str = "Definitions in force"
 
 
 @contextlib.contextmanager
-def guard(section: str) -> Iterator[None]:
-    """Run a report section; thin data (:class:`NotEnoughDataError`) becomes a note, not a crash."""
+def guard(section: str, *, quiet: bool = False) -> Iterator[None]:
+    """Run a report section; thin data (:class:`NotEnoughDataError`) becomes a note, not a crash.
+    ``quiet``: no note either (a table computed for the CSV export only, not shown on the page)."""
     try:
         yield
     except NotEnoughDataError as e:
-        note(f"{section}: not enough data. {e}", kind="warning")
+        if not quiet:
+            note(f"{section}: not enough data. {e}", kind="warning")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,6 +255,7 @@ def start(params_path: str | os.PathLike[str] | None = None, *, notebook: str,
     report_spec(notebook)  # an unknown name fails here, before the data is loaded
     if params is None:
         params = load_params(Path(params_path) if params_path else DEMO_PARAMS, overrides=overrides)
+    i18n.use(params.language)  # every message and number of this report, from here on
     if log is None:
         log = load_events(params, cache_dir=cache_dir)
     return Report(params=params, log=log, notebook=notebook,

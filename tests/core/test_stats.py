@@ -146,3 +146,43 @@ def test_mh_many_candidates_at_once_match_one_by_one():
         a, b, c, d = cells[:, i, :]
         n = a + b + c + d
         assert got[i] == pytest.approx((a * d / n).sum() / (b * c / n).sum())
+
+
+def test_mh_sparse_strata_need_no_correction():
+    # strata (a, b, c, d) = (1, 0, 0, 1) and (2, 1, 1, 2): R = 1/2 + 4/6, S = 0 + 1/6 -> OR = 7;
+    # the zero cells of the first stratum are left alone because ΣS > 0
+    or_, _, _ = stats.mantel_haenszel([[1, 2]], [[0, 1]], [[0, 1]], [[1, 2]])
+    assert or_[0] == pytest.approx((1 / 2 + 4 / 6) / (1 / 6))
+
+
+# ------------------------------------------------------------------ Cochran-Mantel-Haenszel test
+
+def _chi2_1_sf(x):
+    # P(chi-square with 1 df >= x) = P(|Z| >= sqrt(x)) = erfc(sqrt(x / 2))
+    return math.erfc(math.sqrt(x / 2))
+
+
+def test_cmh_two_strata_by_hand():
+    # stratum 1: a,b,c,d = 2,3,1,4 (n 10): E = 5·3/10 = 1.5, V = 5·5·3·7 / (100·9) = 525/900
+    # stratum 2: 4,1,3,2: E = 5·7/10 = 3.5, V = 5·5·7·3 / 900 = 525/900
+    # X² = (|6 - 5| - 1/2)² / (1050/900)
+    p = stats.cmh_test([[2, 4]], [[3, 1]], [[1, 3]], [[4, 2]])
+    assert p[0] == pytest.approx(_chi2_1_sf(0.25 / (1050 / 900)))
+
+
+def test_cmh_one_stratum_is_the_corrected_chi_square():
+    # one 2x2 table: CMH = Yates' chi-square times (n - 1) / n; a,b,c,d = 10,5,7,40, n = 62
+    a, b, c, d, n = 10, 5, 7, 40, 62
+    yates = n * (abs(a * d - b * c) - n / 2) ** 2 / ((a + b) * (c + d) * (a + c) * (b + d))
+    assert yates == pytest.approx(st.chi2_contingency([[a, b], [c, d]], correction=True)[0])
+    # the (|dev| - 1/2) correction of CMH equals Yates' (|ad - bc| - n/2) / n on one table
+    assert stats.cmh_test([[a]], [[b]], [[c]], [[d]])[0] == pytest.approx(_chi2_1_sf(yates * (n - 1) / n))
+
+
+def test_cmh_uninformative_strata_and_no_deviation():
+    # a stratum with a zero margin, or of one user, adds nothing
+    alone = stats.cmh_test([[2]], [[3]], [[1]], [[4]])[0]
+    assert stats.cmh_test([[2, 0, 1]], [[3, 0, 0]], [[1, 6, 0]], [[4, 9, 0]])[0] == pytest.approx(alone)
+    assert np.isnan(stats.cmh_test([[0]], [[0]], [[5]], [[5]])[0])
+    # independent within each stratum (ad = bc): no deviation, p = 1
+    assert stats.cmh_test([[1, 2]], [[2, 4]], [[3, 1]], [[6, 2]])[0] == 1.0

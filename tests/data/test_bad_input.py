@@ -253,14 +253,14 @@ def test_empty_after_filters(tmp_path, capsys):
 def test_no_active_event_present(tmp_path, capsys):
     src = _csv(tmp_path, HEADER + _rows())
     _bad(capsys, ["check", str(_params(tmp_path, src, "  active_events: [E0, open]\n"))],
-         "data.active_events: 'E0' matches no event (nearest: 'e0'", "'open' matches no event", "case matters")
+         "data.active_events: 'E0' matches no event (nearest: 'e0'", "'open' matches no event", "case-sensitive")
 
 
 def test_purchase_events_that_match_no_event(tmp_path, capsys):
     # "order" is not an event of the log: 0 paying users would follow; check says so and exits 2
     src = _csv(tmp_path, HEADER + _rows())
     _bad(capsys, ["check", str(_params(tmp_path, src, "  purchase_events: [order]\n  revenue: null\n"))],
-         "data.purchase_events: 'order' matches no event", "check the names in the params")
+         "data.purchase_events: 'order' matches no event", "case-sensitive")
 
 
 def test_exact_duplicate_rows_counted_and_reported(tmp_path, capsys):

@@ -103,3 +103,39 @@ def test_source_spec_needs_one_kind():
 def test_shipped_params_files_are_valid():
     for f in sorted(PARAMS.glob("*.yaml")):
         assert load_params(f).product
+
+
+def test_stickiness_retention_keys_and_their_defaults():
+    # issue 12: every key optional, the defaults keep the old behaviour
+    s = params_from_dict(BASE).stickiness
+    assert (s.granularity, s.retention_mode, s.periods_shown, s.min_cohort_size, s.trailing_days) == ("week", "on", 12, 100, [7, 28])
+    r = s.retention
+    assert (r.start_event, r.return_event, r.cohorts, r.day_cohorts, r.max_day, r.brackets) == (None, None, "first", 90, 90, None)
+    s = params_from_dict({**BASE, "stickiness": {"granularity": "day", "trailing_days": [28, 7, 14], "retention": {
+        "start_event": "signup", "return_event": ["purchase", "purchase"], "cohorts": "recurring",
+        "brackets": [[1, 1], [2, 7], [8, 14], [15, 30]]}}}).stickiness
+    # one name is a list of one; a name given twice counts once; windows sorted
+    assert s.retention.start_event == ["signup"] and s.retention.return_event == ["purchase"]
+    assert s.retention.brackets == [(1, 1), (2, 7), (8, 14), (15, 30)] and s.trailing_days == [7, 14, 28]
+
+
+@pytest.mark.parametrize("retention, words", [
+    ({"brackets": [[0, 1]]}, "1 <= first_day <= last_day"),
+    ({"brackets": [[3, 2]]}, "1 <= first_day <= last_day"),
+    ({"brackets": [[1, 7], [5, 14]]}, "overlaps or precedes"),
+    ({"brackets": []}, "at least one bracket"),
+    ({"start_event": []}, "at least one event name"),
+    ({"return_event": [" "]}, "must not be blank"),
+    ({"cohorts": "all"}, "'first' or 'recurring'"),
+    ({"max_day": 0}, "greater than 0"),
+    ({"cohort": "first"}, "did you mean 'cohorts'"),
+])
+def test_bad_retention_params_name_the_key(retention, words):
+    msg = _err({**BASE, "stickiness": {"retention": retention}})
+    assert "stickiness.retention." in msg and words in msg
+
+
+def test_bad_stickiness_windows_and_minimum():
+    assert "stickiness.granularity" in _err({**BASE, "stickiness": {"granularity": "year"}})
+    assert "stickiness.trailing_days" in _err({**BASE, "stickiness": {"trailing_days": [0, 7]}})
+    assert "stickiness.min_cohort_size" in _err({**BASE, "stickiness": {"min_cohort_size": 0}})

@@ -66,10 +66,31 @@ def test_stickiness_tables_agree(logs):
     _, duck, spark = logs
     _same(stickiness.active_users(duck), stickiness.active_users(spark), ["date"])
     _same(stickiness.power_user_curve(duck), stickiness.power_user_curve(spark), ["month", "active_days"])
-    for g in ("week", "month"):
+    _same(stickiness.trailing_activity(duck, days=[7, 28, 45]), stickiness.trailing_activity(spark, days=[7, 28, 45]),
+          ["days", "active_days"])
+    for g in ("day", "week", "month"):
         _same(stickiness.growth_accounting(duck, granularity=g), stickiness.growth_accounting(spark, granularity=g), ["period"])
-        _same(stickiness.cohort_retention(duck, granularity=g), stickiness.cohort_retention(spark, granularity=g),
+        opts = {"latest_cohorts": 30, "max_period": 20} if g == "day" else {}
+        _same(stickiness.cohort_retention(duck, granularity=g, **opts), stickiness.cohort_retention(spark, granularity=g, **opts),
               ["mode", "cohort", "period"])
+
+
+#: Issue 12's options: recurring cohorts from one event to another, and brackets.
+TERMS = {"cohort_type": "recurring", "start_event": ["create_note"], "return_event": ["share", "save_note"]}
+
+
+def test_retention_terms_agree(logs):
+    _, duck, spark = logs
+    for g, opts in (("day", {"latest_cohorts": 30, "max_period": 14}), ("week", {}), ("month", {})):
+        for terms in (TERMS, {"start_event": ["create_note"], "return_event": ["share"]}):
+            _same(stickiness.cohort_retention(duck, granularity=g, **terms, **opts),
+                  stickiness.cohort_retention(spark, granularity=g, **terms, **opts), ["mode", "cohort", "period"])
+    spans = [(1, 1), (2, 7), (8, 14)]
+    for g, latest in (("day", 60), ("week", None)):
+        for terms in ({}, TERMS):
+            _same(stickiness.retention_brackets(duck, brackets=spans, granularity=g, latest_cohorts=latest, **terms),
+                  stickiness.retention_brackets(spark, brackets=spans, granularity=g, latest_cohorts=latest, **terms),
+                  ["cohort", "first_day"])
 
 
 def test_key_behavior_tables_agree(logs):

@@ -18,16 +18,26 @@ Definitions (calendar days in the product's timezone):
   n_did, share_did = n_did / n_eligible, retained_did = a / n_did, retained_not = c / (n - n_did),
   lift = retained_did / retained_not, phi, precision (= retained_did), recall = a / (a + c),
   Wilson 95% intervals, Fisher's exact two-sided p-value, Benjamini-Hochberg q-value over all
-  candidates of the same split, and the activity-adjusted (Mantel-Haenszel) odds ratio within
-  strata of distinct active days in the window. ``supported``: at least max(25, 1% of eligible)
-  users on each side (did and not).
+  candidates of the same split. ``supported``: at least max(25, 1% of eligible) users on each
+  side (did and not).
+- **Activity strata**: users with the same number of distinct active days in the window and the
+  same *event volume* (events of all candidate types in the window, counted exactly up to 31 and
+  in bins of 1/8 of a doubling, under 9% wide, from 32 on: :func:`volume_stratum`).
+- **Activity-adjusted** figures compare doers with non-doers within activity strata: the
+  Mantel-Haenszel odds ratio with its Robins-Breslow-Greenland 95% CI
+  (``adjusted_odds_ratio``, ``adjusted_or_low/high``), the Cochran-Mantel-Haenszel p-value
+  (``adjusted_p_value``) and its Benjamini-Hochberg q-value over the split's behaviour candidates
+  (``adjusted_q_value``). Empty for the baseline, which is activity itself. Why both days and
+  volume: with days alone, "did X at least k times" measures how many events a user has on
+  those days, so any frequent event passes for a behaviour (see docs/key_behaviors.md, *The
+  null*).
 - **Splits**: ``all`` eligible users; ``discovery`` = those who started on or before the day at
   which the cumulative count of eligible users (by start day) reaches two thirds; ``validation``
   = the later ones.
 
 Counting happens in the engine: per (user, event) counts within the window are aggregated to a
-grid of (split, event, count capped at max_threshold, active-day stratum) -> users, retained, and
-cumulative sums over the count give every ">= k" candidate at once.
+grid of (split, event, count capped at max_threshold, active days, volume stratum) -> users,
+retained, and cumulative sums over the count give every ">= k" candidate at once.
 """
 
 from __future__ import annotations
@@ -46,13 +56,17 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...data.params import KeyBehaviorParams
 from ...errors import NotEnoughDataError, ParamsError
-from .spec import SPEC
+from .findings import judge
+from .spec import ACTIVE_DAYS, SPEC
 
-__all__ = ["ACTIVE_DAYS", "SPLITS", "check_windows", "eligible_users", "min_support", "candidate_stats"]
+__all__ = ["ACTIVE_DAYS", "SPLITS", "check_windows", "eligible_users", "min_support", "volume_stratum",
+           "volume_stratum_py", "candidate_stats"]
 
-ACTIVE_DAYS = "__active_days__"
 SPLITS = ("all", "discovery", "validation")
 MIN_SUPPORT = 25
+#: Event volumes below this are strata of their own; above, bins of 1/VOLUME_BINS of a doubling.
+EXACT_VOLUME = 32
+VOLUME_BINS = 8
 
 
 def check_windows(*, window_days: int, outcome_start: int, outcome_end: int, max_threshold: int = 10) -> None:
@@ -68,6 +82,31 @@ def check_windows(*, window_days: int, outcome_start: int, outcome_end: int, max
 def min_support(n_eligible: int | np.ndarray) -> np.ndarray:
     """Smallest number of users needed on each side of a candidate: max(25, ceil(1% of eligible))."""
     return np.maximum(MIN_SUPPORT, np.ceil(0.01 * np.asarray(n_eligible, dtype="float64")))
+
+
+def volume_stratum(v: ir.IntegerValue) -> ir.IntegerValue:
+    """The volume stratum of ``v`` events in the window (an engine expression): ``v`` itself below
+    32, else ``32 + floor(8 · log2(v / 32))``, so each bin is 1/8 of a doubling (under 9% wide).
+
+    Exact small counts matter most (a user with 3 events is not one with 4); above 31 the bins are
+    narrow enough that retention barely changes within one, and their number grows with the log
+    of the largest volume, which keeps the candidate grid small on any log.
+    """
+    vf = v.cast("float64")
+    # the epsilon keeps bin edges that are exact powers of two in the upper bin on every engine
+    binned = EXACT_VOLUME + (VOLUME_BINS * (vf / EXACT_VOLUME).log2() + 1e-9).floor().cast("int64")
+    return ibis.ifelse(v < EXACT_VOLUME, v.cast("int64"), binned)
+
+
+def volume_stratum_py(v: int) -> int:
+    """:func:`volume_stratum` for one count, in Python.
+
+    Examples
+    --------
+    >>> [volume_stratum_py(v) for v in (0, 31, 32, 34, 35, 64, 1000)]
+    [0, 31, 32, 32, 33, 40, 71]
+    """
+    return v if v < EXACT_VOLUME else EXACT_VOLUME + int(np.floor(VOLUME_BINS * np.log2(v / EXACT_VOLUME) + 1e-9))
 
 
 def eligible_users(log: EventLog, *, window_days: int = 7, outcome_start: int = 14, outcome_end: int = 28) -> tuple[ir.Table, dict[str, int]]:
@@ -143,7 +182,8 @@ def _eligible(log: EventLog, window_days: int, outcome_start: int, outcome_end: 
 
 def window_counts(log: EventLog, users: ir.Table, *, window_days: int, exclude: Sequence[str],
                    events: Sequence[str] | None = None) -> ir.Table:
-    """Per (user, event): ``cnt`` = events of that type in the behaviour window (engine table)."""
+    """Per (user, event): ``cnt`` = events of that type in the behaviour window (engine table);
+    ``users`` needs ``user_id`` and ``start_i``."""
     d = log.daily
     if exclude:
         d = d.filter(~d.event.isin(list(exclude)))
@@ -155,55 +195,74 @@ def window_counts(log: EventLog, users: ir.Table, *, window_days: int, exclude: 
     return j.group_by(["user_id", "event"]).aggregate(cnt=j.n.sum())
 
 
-def candidate_grid(log: EventLog, users: ir.Table, *, window_days: int, max_threshold: int, exclude: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def candidate_grid(log: EventLog, *, window_days: int, outcome_start: int, outcome_end: int, max_threshold: int,
+                   exclude: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The small tables everything else is computed from.
 
-    grid: split, event, c (count capped at max_threshold, >= 1), s (active-day stratum), users,
-    retained. totals: split, s, users, retained (all eligible users, including those with no
-    events of any candidate type).
+    grid: split, event, c (count capped at max_threshold, >= 1), s (active days in the window),
+    v (volume stratum, :func:`volume_stratum`), users, retained. totals: split, s, v, users,
+    retained (all eligible users, including those with no events of any candidate type).
     """
     k = max_threshold
-    uc = window_counts(log, users, window_days=window_days, exclude=exclude)
-    uc = uc.join(users.select("user_id", "split", "retained", "active_w"), "user_id")
+    users, _ = eligible_users(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
+    # per (user, event) counts, read three times below: cached in the engine for this log
+    uc = log.memoized(("behaviors.window_counts", window_days, outcome_start, outcome_end, tuple(exclude)),
+                      lambda: window_counts(log, users, window_days=window_days, exclude=exclude))
+    vol = uc.group_by("user_id").aggregate(volume=uc.cnt.sum())
+    u = users.left_join(vol, "user_id").select(users.user_id, users.split, users.retained, users.active_w, "volume")
+    u = u.mutate(s=u.active_w, v=volume_stratum(u.volume.fill_null(0)))
+    uc = uc.join(u.select("user_id", "split", "retained", "s", "v"), "user_id")
     uc = uc.mutate(c=ibis.least(uc.cnt, k).cast("int64"))
-    g = uc.group_by(["split", "event", "c", uc.active_w.name("s")]).aggregate(
-        users=uc.count(), retained=uc.retained.cast("int64").sum())
-    base = users.filter(users.active_w > 0)
+    g = uc.group_by(["split", "event", "c", "s", "v"]).aggregate(users=uc.count(), retained=uc.retained.cast("int64").sum())
+    base = u.filter(u.active_w > 0)
     base = base.mutate(event=ibis.literal(ACTIVE_DAYS), c=ibis.least(base.active_w, k).cast("int64"))
-    gb = base.group_by(["split", "event", "c", base.active_w.name("s")]).aggregate(
+    gb = base.group_by(["split", "event", "c", "s", "v"]).aggregate(
         users=base.count(), retained=base.retained.cast("int64").sum())
-    grid = fetch(g.union(gb), sort=["split", "event", "c", "s"])
-    totals = fetch(users.group_by(["split", users.active_w.name("s")]).aggregate(
-        users=users.count(), retained=users.retained.cast("int64").sum()), sort=["split", "s"])
+    grid = fetch(g.union(gb), sort=["split", "event", "c", "s", "v"])
+    totals = fetch(u.group_by(["split", "s", "v"]).aggregate(users=u.count(), retained=u.retained.cast("int64").sum()),
+                   sort=["split", "s", "v"])
     return grid, totals
 
 
-def stratified_cells(grid: pd.DataFrame, totals: pd.DataFrame, split: str, max_threshold: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """2x2 cells per (event, k, stratum) for one split ('all' sums both halves).
+def stratified_cells(grid: pd.DataFrame, totals: pd.DataFrame, split: str, max_threshold: int, *,
+                     strata: Sequence[str] = ("s", "v")) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """2x2 cells per (event, k, stratum) for one split ('all' sums both halves); a stratum is one
+    combination of the ``strata`` columns (none: one stratum).
 
     Returns events and arrays a, b, c, d of shape (events, max_threshold, strata).
     """
     if split != "all":
         grid = grid[grid["split"] == split]
         totals = totals[totals["split"] == split]
-    strata = np.sort(totals["s"].unique())
+    cols = list(strata)
+    keys = totals[cols].drop_duplicates().sort_values(cols) if cols else pd.DataFrame(index=[0])
+    s_index = pd.MultiIndex.from_frame(keys) if cols else None
     events = sorted(grid["event"].unique())
     e_ix = {e: i for i, e in enumerate(events)}
-    s_ix = {s: i for i, s in enumerate(strata)}
-    u = np.zeros((len(events), max_threshold + 1, len(strata)))
+    u = np.zeros((len(events), max_threshold + 1, len(keys)))
     r = np.zeros_like(u)
     ei = grid["event"].map(e_ix).to_numpy()
     ci = grid["c"].to_numpy()
-    si = grid["s"].map(s_ix).to_numpy()
+
+    def s_of(frame: pd.DataFrame) -> np.ndarray:
+        if s_index is None:
+            return np.zeros(len(frame), dtype="int64")
+        ix = s_index.get_indexer(pd.MultiIndex.from_frame(frame[cols]))
+        if (ix < 0).any():
+            raise ValueError("a candidate's stratum is missing from the totals")
+        return ix
+
+    si = s_of(grid)
     np.add.at(u, (ei, ci, si), grid["users"].to_numpy())
     np.add.at(r, (ei, ci, si), grid["retained"].to_numpy())
     # users with at least k events = sum over capped counts c >= k
     did = np.cumsum(u[:, ::-1, :], axis=1)[:, ::-1, :][:, 1:, :]
     a = np.cumsum(r[:, ::-1, :], axis=1)[:, ::-1, :][:, 1:, :]
-    t_u = np.zeros(len(strata))
-    t_r = np.zeros(len(strata))
-    np.add.at(t_u, totals["s"].map(s_ix).to_numpy(), totals["users"].to_numpy())
-    np.add.at(t_r, totals["s"].map(s_ix).to_numpy(), totals["retained"].to_numpy())
+    t_u = np.zeros(len(keys))
+    t_r = np.zeros(len(keys))
+    ti = s_of(totals)
+    np.add.at(t_u, ti, totals["users"].to_numpy())
+    np.add.at(t_r, ti, totals["retained"].to_numpy())
     b = did - a
     c = t_r[None, None, :] - a
     d = (t_u - t_r)[None, None, :] - b
@@ -241,8 +300,17 @@ def stats_frame(events: list[str], a: np.ndarray, b: np.ndarray, c: np.ndarray, 
     out["p_value"] = stats.fisher_exact_p(A, B, C, D)
     out["q_value"] = stats.bh_qvalues(out["p_value"].to_numpy())
     if adjusted:
-        mh, lo, hi = stats.mantel_haenszel(*(x.reshape(ne * nk, -1) for x in (a, b, c, d)))
+        cells = [x.reshape(ne * nk, -1) for x in (a, b, c, d)]
+        mh, lo, hi = stats.mantel_haenszel(*cells)
         out["adjusted_odds_ratio"], out["adjusted_or_low"], out["adjusted_or_high"] = mh, lo, hi
+        adj_p = stats.cmh_test(*cells)
+        base = out["event"].to_numpy() == ACTIVE_DAYS
+        # the baseline is activity itself: nothing to adjust, and not one of the tests
+        for col in ("adjusted_odds_ratio", "adjusted_or_low", "adjusted_or_high"):
+            out.loc[base, col] = np.nan
+        adj_p = np.where(base, np.nan, adj_p)
+        out["adjusted_p_value"] = adj_p
+        out["adjusted_q_value"] = stats.bh_qvalues(adj_p)
     m = min_support(n)
     out["supported"] = (n_did >= m) & (n_not >= m)
     return out
@@ -256,9 +324,11 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
     the ``key_behaviors.csv`` export: event, threshold, window_days, outcome_start, outcome_end,
     split (all|discovery|validation), n_eligible, n_did, share_did, retained_did, retained_not,
     lift, phi, ci_did_low, ci_did_high, ci_not_low, ci_not_high, p_value, q_value (BH within the
-    split), adjusted_odds_ratio (Mantel-Haenszel within strata of distinct active days in the
-    window; NaN for the baseline, which is activity itself), plus n_not, precision, recall,
-    odds_ratio, adjusted_or_low/high and supported.
+    split), adjusted_odds_ratio (Mantel-Haenszel within activity strata: active days and event
+    volume in the window; NaN for the baseline, which is activity itself), plus n_not, precision,
+    recall, odds_ratio, adjusted_or_low/high, supported, adjusted_p_value, adjusted_q_value and
+    ``verdict`` (on each event's chosen threshold row of the ``all`` split, empty elsewhere:
+    :func:`.findings.judge`).
 
     Returns
     -------
@@ -274,8 +344,9 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
     >>> bool((table.query("split == 'all'").n_eligible == counts["eligible"]).all())
     True
     """
-    users, counts = eligible_users(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
-    grid, totals = candidate_grid(log, users, window_days=window_days, max_threshold=max_threshold, exclude=exclude)
+    _, counts = eligible_users(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
+    grid, totals = candidate_grid(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end,
+                                  max_threshold=max_threshold, exclude=exclude)
     frames = []
     for split in SPLITS:
         if split != "all" and not (totals["split"] == split).any():
@@ -283,11 +354,9 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
         events, a, b, c, d = stratified_cells(grid, totals, split, max_threshold)
         if not events:
             continue
-        f = stats_frame(events, a, b, c, d)
-        f.loc[f["event"] == ACTIVE_DAYS, ["adjusted_odds_ratio", "adjusted_or_low", "adjusted_or_high"]] = np.nan
-        frames.append(f.assign(split=split))
+        frames.append(stats_frame(events, a, b, c, d).assign(split=split))
     if not frames:
         raise NotEnoughDataError("no eligible user did anything in the behaviour window")
     out = pd.concat(frames, ignore_index=True)
     out = out.assign(window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
-    return SPEC.export("key_behaviors").frame(out), counts
+    return SPEC.export("key_behaviors").frame(judge(out)), counts

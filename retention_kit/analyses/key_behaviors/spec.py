@@ -5,7 +5,20 @@ from __future__ import annotations
 from ..spec import Column as C
 from ..spec import Export, ReportSpec
 
-__all__ = ["SPEC"]
+__all__ = ["ACTIVE_DAYS", "VERDICTS", "SPEC"]
+
+#: The baseline candidate's event name: active on at least k distinct days in the window.
+ACTIVE_DAYS = "__active_days__"
+#: The values of ``key_behaviors.csv``'s ``verdict`` column, with what each means.
+VERDICTS = {
+    "baseline": "the active-days baseline every behaviour is compared with",
+    "beyond_activity": "significant, and still significant and away from 1 among users with the same active days "
+                       "and event volume in the window",
+    "activity_proxy": "significant, but explained by activity: not significant, or near 1, once active days and "
+                      "event volume are held equal",
+    "not_significant": "no significant link with staying (q >= 0.05)",
+    "too_few_users": "fewer than max(25, 1% of eligible) users on one side at every threshold",
+}
 
 SPEC = ReportSpec(
     name="key_behaviors",
@@ -35,12 +48,17 @@ SPEC = ReportSpec(
             C("ci_not_high", "95% Wilson interval of retained_not, high"),
             C("p_value", "Fisher's exact two-sided p-value"),
             C("q_value", "Benjamini-Hochberg q-value within the split"),
-            C("adjusted_odds_ratio", "Mantel-Haenszel odds ratio within strata of active days (empty for the baseline)"),
+            C("adjusted_odds_ratio", "Mantel-Haenszel odds ratio within strata of active days and event volume in the "
+                                     "window (empty for the baseline)"),
         ), extra=(
             C("n_not", "users who did not"), C("precision", "= retained_did"), C("recall", "share of retained users who did it"),
             C("odds_ratio", "crude odds ratio"), C("adjusted_or_low", "95% interval of the adjusted odds ratio, low"),
             C("adjusted_or_high", "95% interval of the adjusted odds ratio, high"),
             C("supported", "at least max(25, 1% of eligible) users on each side"),
+            C("adjusted_p_value", "Cochran-Mantel-Haenszel p-value within the same strata (empty for the baseline)"),
+            C("adjusted_q_value", "Benjamini-Hochberg q-value of adjusted_p_value within the split"),
+            C("verdict", "on each event's chosen threshold row of split all (empty elsewhere): baseline, "
+                         "beyond_activity, activity_proxy, not_significant or too_few_users"),
         )),
         Export("behavior_segments", "Breadth and depth of every event in every segment.", (
             C("segment", "power / occasional, <attribute>=<value>, retained / churned"),

@@ -60,11 +60,11 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
     for p in parts[1:]:
         expr = expr.union(p)
     grid = fetch(expr, sort=["w", "event", "c"])
-    tot = fetch(u.aggregate(users=u.count(), retained=u.retained.cast("int64").sum())).assign(split="all", s=0)
+    tot = fetch(u.aggregate(users=u.count(), retained=u.retained.cast("int64").sum())).assign(split="all")
     frames = []
     for w in sorted(set(windows)):
-        g = grid[grid["w"] == w].assign(split="all", s=0)
-        ev, a, b, c, d = stratified_cells(g, tot, "all", max_threshold)
+        g = grid[grid["w"] == w].assign(split="all")
+        ev, a, b, c, d = stratified_cells(g, tot, "all", max_threshold, strata=())
         if ev:
             frames.append(stats_frame(ev, a, b, c, d, adjusted=False).assign(window_days=w))
     out = pd.concat(frames, ignore_index=True).assign(outcome_start=o_start, outcome_end=o_end)

@@ -9,6 +9,8 @@ Definitions in force for the whole stickiness family (:mod:`.power_users`, :mod:
   (``data.active_events`` / ``data.exclude_events``).
 - The **data range** runs from the first to the last day with any event. A metric whose window
   or period does not lie wholly inside it is not reported (empty), never reported as zero.
+- Day-N retention counts calendar days in the product's timezone: day 1 is the local calendar day
+  after the start day, whatever the hour of either event (and across a daylight-saving change).
 """
 
 from __future__ import annotations
@@ -22,20 +24,21 @@ import pandas as pd
 from ...core.periods import day_index, period_index_py, period_start
 from ...data.engine import fetch
 from ...data.log import EventLog
-from ...errors import NotEnoughDataError
 
 __all__ = ["active_users", "ratio_by_month"]
 
 
 def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataFrame:
-    """Daily, weekly and monthly active users with the stickiness ratios.
+    """Daily, weekly and monthly active users with the stickiness ratios, for every day of the
+    data range.
 
     Definition: DAU(d) = distinct users active on local day d; WAU(d) = distinct users active on
     any of the 7 days d-6..d; MAU(d) = distinct users active on any of the ``mau_window`` days
-    ending on d (d-27..d, or d-29..d). ``dau_mau`` = DAU/MAU and ``wau_mau`` = WAU/MAU (fractions,
-    NaN where MAU is 0). A day is reported only if its whole MAU window lies in the data range,
-    so the first row is ``first_day + mau_window - 1``; days without activity inside the range are
-    real zeros.
+    ending on d (d-27..d, or d-29..d). ``dau_mau`` = DAU/MAU and ``wau_mau`` = WAU/MAU (fractions).
+    There is a row for every day of the data range: DAU on every day; WAU from the 7th day of data
+    on and MAU from the ``mau_window``-th, empty (``<NA>``) before, where their window is not
+    wholly inside the data range; each ratio only where both of its parts exist and MAU is above
+    0. Days without activity inside the range are real zeros.
 
     The trailing distinct counts need no window-by-window join: each active day of a user opens
     an interval that keeps the user counted until ``day + window`` or the user's next active day
@@ -45,12 +48,8 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        ``date``, ``dau``, ``wau``, ``mau``, ``dau_mau``, ``wau_mau``, one row per reported day.
-
-    Raises
-    ------
-    NotEnoughDataError
-        When the data range is shorter than ``mau_window`` days.
+        ``date``, ``dau`` (int64), ``wau``, ``mau`` (nullable Int64), ``dau_mau``, ``wau_mau``
+        (float, NaN where not defined), one row per day of the data range.
 
     Examples
     --------
@@ -58,20 +57,17 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
     >>> au = active_users(log, mau_window=28)
     >>> au.columns.tolist()
     ['date', 'dau', 'wau', 'mau', 'dau_mau', 'wau_mau']
-    >>> au.date.iloc[0].date() == log.first_day + dt.timedelta(days=27), au.date.iloc[-1].date() == log.last_day
+    >>> au.date.iloc[0].date() == log.first_day, au.date.iloc[-1].date() == log.last_day
     (True, True)
-    >>> bool(((au.dau <= au.wau) & (au.wau <= au.mau)).all())
+    >>> int(au.wau.first_valid_index()), int(au.mau.first_valid_index())  # the 7th and the 28th day
+    (6, 27)
+    >>> full = au.dropna()
+    >>> bool(((full.dau <= full.wau) & (full.wau <= full.mau)).all())
     True
     """
     if mau_window not in (28, 30):
         raise ValueError(f"mau_window must be 28 or 30, got {mau_window!r}")
     first, last = log.first_day, log.last_day
-    span = (last - first).days + 1
-    if span < mau_window:
-        raise NotEnoughDataError(
-            f"The data covers {span} days; DAU/WAU/MAU needs at least {mau_window} days so that one "
-            f"day has its whole {mau_window}-day window in the data"
-        )
     a = log.active_days()
     a = a.select(di=day_index(a.day), user_id=a.user_id)
     nxt = a.di.lead().over(ibis.window(group_by="user_id", order_by="di"))
@@ -93,21 +89,26 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28) -> pd.DataF
     df = fetch(per_day, sort=["d"])
     d0, d1 = period_index_py(first, "day"), period_index_py(last, "day")
     counts = df.set_index("d")[["dau", "wau", "mau"]].reindex(range(min(d0, int(df["d"].min())), d1 + 1), fill_value=0).cumsum()
-    counts = counts.loc[d0 + mau_window - 1 : d1].astype("int64")
+    counts = counts.loc[d0:d1].astype("int64")
     out = pd.DataFrame({"date": pd.to_datetime([period_start(int(i), "day") for i in counts.index]).astype("datetime64[ns]")})
-    for c in ("dau", "wau", "mau"):
-        out[c] = counts[c].to_numpy()
-    mau = out["mau"].where(out["mau"] > 0)
-    out["dau_mau"] = out["dau"] / mau
-    out["wau_mau"] = out["wau"] / mau
+    out["dau"] = counts["dau"].to_numpy()
+    age = counts.index.to_numpy() - d0  # 0 on the first day of data
+    for c, width in (("wau", 7), ("mau", mau_window)):
+        # a window that starts before the data would count only part of its days
+        out[c] = pd.array(counts[c].to_numpy(), dtype="Int64")
+        out.loc[age < width - 1, c] = pd.NA
+    mau = out["mau"].astype("float64").where(out["mau"].fillna(0) > 0)
+    out["dau_mau"] = (out["dau"] / mau).astype("float64")
+    out["wau_mau"] = (out["wau"].astype("float64") / mau).astype("float64")
     return out
-
 
 
 def ratio_by_month(active: pd.DataFrame) -> pd.DataFrame:
     """Mean of the daily DAU/MAU and WAU/MAU ratios per calendar month, for months whose every
-    day is reported: ``month``, ``days``, ``dau_mau``, ``wau_mau``."""
-    d = active.assign(month=active["date"].dt.to_period("M").dt.to_timestamp())
+    day has its MAU (its whole MAU window lies in the data): ``month``, ``days``, ``dau_mau``,
+    ``wau_mau``."""
+    d = active[active["mau"].notna()]
+    d = d.assign(month=d["date"].dt.to_period("M").dt.to_timestamp())
     g = d.groupby("month", as_index=False).agg(days=("date", "size"), dau_mau=("dau_mau", "mean"), wau_mau=("wau_mau", "mean"))
     full = g["month"].dt.days_in_month
     return g[g["days"] == full].reset_index(drop=True)

@@ -1,6 +1,7 @@
 """Growth accounting: where each period's active users come from and where last period's went.
 
-Definitions (calendar periods in the product's timezone, weeks starting on ``data.week_start``):
+Definitions (calendar days, weeks or months in the product's timezone, weeks starting on
+``data.week_start``):
 
 - active(t): distinct users active at least once in period t;
 - new(t): active in t, and t is the period of their first-ever activity in the data;
@@ -29,22 +30,24 @@ import pandas as pd
 
 from ...data.engine import fetch
 from ...data.log import EventLog
-from ...core.periods import period_index, period_start
+from ...core.periods import period_start
+from .retention import return_periods
 
 __all__ = ["growth_accounting"]
 
 _STATUSES = ("new", "retained", "resurrected")
 
 
-def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = "month") -> pd.DataFrame:
-    """Growth accounting per complete calendar week or month.
+def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "month"] = "month") -> pd.DataFrame:
+    """Growth accounting per complete calendar day, week or month (PostHog's "lifecycle").
 
     Definition: see the module docstring (active, new, retained, resurrected, churned, quick
     ratio). Each user's distinct active periods are ordered; the gap to the previous one (LAG)
     classifies the period as new / retained / resurrected, the gap to the next one (LEAD) says
     whether the user churns in the following period. Periods run from the first to the last
-    complete one (entirely within the data range); a period with no activity is a real zero. The
-    first row's churned counts users active in the (partial) period before it, when there is one.
+    complete one (entirely within the data range; every day of it, for days); a period with no
+    activity is a real zero (and still has a row, with its churned users). The first row's
+    churned counts users active in the (partial) period before it, when there is one.
 
     Returns
     -------
@@ -61,13 +64,15 @@ def growth_accounting(log: EventLog, *, granularity: Literal["week", "month"] = 
     True
     >>> bool((ga.churned == ga.churned_new + ga.churned_retained + ga.churned_resurrected).all())
     True
+    >>> daily = growth_accounting(log, granularity="day")  # a row for every day of the data
+    >>> len(daily) == (log.last_day - log.first_day).days + 1
+    True
     """
-    if granularity not in ("week", "month"):
-        raise ValueError(f"granularity must be 'week' or 'month', got {granularity!r}")
+    if granularity not in ("day", "week", "month"):
+        raise ValueError(f"granularity must be 'day', 'week' or 'month', got {granularity!r}")
     ws = log.params.week_start
     lo, hi = log.complete_periods(granularity)
-    a = log.active_days()
-    up = a.select("user_id", p=period_index(a.day, granularity, ws)).distinct()
+    up = return_periods(log, granularity)  # distinct (user, period) of activity, shared with retention
     w = ibis.window(group_by="user_id", order_by="p")
     up = up.mutate(prev=up.p.lag().over(w), nxt=up.p.lead().over(w))
     up = up.mutate(

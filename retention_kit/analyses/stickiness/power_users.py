@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 import ibis
 import numpy as np
@@ -19,7 +20,7 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError
 
-__all__ = ["power_user_curve", "power_user_curve_by_cohort", "trailing_power_user_curve", "curve_shape"]
+__all__ = ["power_user_curve", "power_user_curve_by_cohort", "trailing_power_user_curve", "trailing_activity", "curve_shape"]
 
 
 def _complete_months(log: EventLog) -> list[int]:
@@ -161,6 +162,43 @@ def trailing_power_user_curve(log: EventLog, *, days: int = 28) -> pd.DataFrame:
     out.insert(0, "as_of", pd.Timestamp(log.last_day))
     out["as_of"] = out["as_of"].astype("datetime64[ns]")
     return out
+
+
+def trailing_activity(log: EventLog, *, days: Sequence[int] = (7, 28)) -> pd.DataFrame:
+    """The active-days histogram over each trailing window of ``days`` (``stickiness.trailing_days``:
+    L7, L28, any n), as of the last day of data (PostHog's stickiness over a chosen range).
+
+    Definition: for a window of n days ending on the last day of data, among users active at least
+    once in it, ``users`` with exactly ``active_days`` = 1..n distinct active days in it and their
+    ``share`` (sums to 1 per window); :func:`trailing_power_user_curve`. Windows longer than the
+    data range are left out (they would count days before the data as inactive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``days`` (window length), ``active_days``, ``users``, ``share``, ``as_of`` (the last day).
+
+    Raises
+    ------
+    NotEnoughDataError
+        When every window is longer than the data range.
+
+    Examples
+    --------
+    >>> t = trailing_activity(log, days=[7, 28])
+    >>> t.groupby("days").active_days.max().to_dict(), t.groupby("days").share.sum().round(9).tolist()
+    ({7: 7, 28: 28}, [1.0, 1.0])
+    """
+    span = (log.last_day - log.first_day).days + 1
+    fit = sorted({int(n) for n in days if 0 < int(n) <= span})
+    if not fit:
+        raise NotEnoughDataError(
+            f"The data covers {span} days; the shortest trailing window asked for (stickiness.trailing_days: "
+            f"{', '.join(str(int(n)) for n in sorted(days))}) needs {min(int(n) for n in days)}"
+        )
+    parts = [trailing_power_user_curve(log, days=n) for n in fit]
+    out = pd.concat(parts, ignore_index=True).rename(columns={"window_days": "days"})
+    return out[["days", "active_days", "users", "share", "as_of"]].astype({"days": "int64"})
 
 
 def curve_shape(active_days: pd.Series, share: pd.Series) -> dict[str, object]:

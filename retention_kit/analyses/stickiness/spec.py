@@ -15,13 +15,13 @@ SPEC = ReportSpec(
     section="stickiness",
     docs="docs/stickiness.md",
     exports=(
-        Export("active_users", "DAU, WAU, MAU and their ratios per day whose whole MAU window lies in the data.", (
-            C("date", "local day (ISO)"),
+        Export("active_users", "DAU, WAU, MAU and their ratios for every day of the data range.", (
+            C("date", "local day (ISO); every day of the data range"),
             C("dau", "distinct users active on the day"),
-            C("wau", "distinct users active in the 7 days ending on it"),
-            C("mau", "distinct users active in the mau_window days ending on it"),
-            C("dau_mau", "dau / mau (fraction; empty where mau is 0)"),
-            C("wau_mau", "wau / mau (fraction; empty where mau is 0)"),
+            C("wau", "distinct users active in the 7 days ending on it; empty before the 7th day of data"),
+            C("mau", "distinct users active in the mau_window days ending on it; empty before the mau_window-th day"),
+            C("dau_mau", "dau / mau (fraction; empty where mau is empty or 0)"),
+            C("wau_mau", "wau / mau (fraction; empty where wau or mau is empty, or mau is 0)"),
         )),
         Export("power_user_curve", "Users by distinct active days, per complete calendar month.", (
             C("month", "first day of the month"),
@@ -29,8 +29,8 @@ SPEC = ReportSpec(
             C("users", "users active on exactly that many days"),
             C("share", "users / the month's active users (a month's shares sum to 1)"),
         ), extra=(C("days_in_month", "days in the month"),)),
-        Export("growth_accounting", "Where each complete week's and month's active users came from.", (
-            C("granularity", "week or month (both are exported)"),
+        Export("growth_accounting", "Where each complete day's, week's and month's active users came from.", (
+            C("granularity", "day, week or month (all three are exported)"),
             C("period", "first day of the period"),
             C("active", "distinct users active in the period"),
             C("new", "active, first-ever activity in the period"),
@@ -45,16 +45,46 @@ SPEC = ReportSpec(
             C("churned_retained", "churned users who were retained the period before"),
             C("churned_resurrected", "churned users who were resurrected the period before"),
         )),
-        Export("retention", "Cohort retention cells whose period is complete, weekly and monthly, both modes.", (
-            C("granularity", "week or month"),
-            C("mode", "on (active in period k) or on_or_after (in k or later)"),
+        Export("retention", "Cohort retention cells whose period is complete: daily (within day_cohorts and max_day), "
+                            "weekly and monthly, both modes, for the configured cohorts and events.", (
+            C("granularity", "day, week or month"),
+            C("mode", "on (a return in period k) or on_or_after (in k or later)"),
             C("cohort", "first day of the cohort's period (the users' start)"),
-            C("period", "k: periods since the cohort's own (0 = the cohort period, always 100%)"),
-            C("cohort_size", "users who started in the cohort period"),
-            C("active", "cohort users counted in period k"),
+            C("period", "k: periods since the cohort's own (0 = the cohort period, always 100%; day k = D<k>)"),
+            C("cohort_size", "users in the cohort (recurring cohorts: users who did a start event in the period)"),
+            C("active", "cohort users with a return in period k (on) or in k or later (on_or_after)"),
             C("retention", "active / cohort_size"),
             C("ci_low", "95% Wilson interval, low end"),
             C("ci_high", "95% Wilson interval, high end"),
-        ), extra=(C("new_cohort", "false for a left-censored cohort or one that started before the data"),)),
+            C("new_cohort", "false for a left-censored cohort or one that started before the data"),
+            C("cohort_type", "first (each user once, at their start) or recurring (every period with a start event)"),
+            C("start_event", "stickiness.retention.start_event, comma-separated; empty: the user's start"),
+            C("return_event", "stickiness.retention.return_event, comma-separated; empty: any active event"),
+        )),
+        Export("retention_brackets", "Bracket retention (share of a cohort with a return within days a..b of its "
+                                     "start), complete brackets only; written when stickiness.retention.brackets is set.", (
+            C("granularity", "the cohorts' granularity: day (within day_cohorts), week or month"),
+            C("cohort", "first day of the cohort's period"),
+            C("bracket", "the bracket as first_day-last_day, e.g. 2-7"),
+            C("first_day", "first day of the bracket, in days since each user's start"),
+            C("last_day", "last day of the bracket (inclusive)"),
+            C("cohort_size", "users in the cohort"),
+            C("active", "cohort users with a return on a day of the bracket"),
+            C("retention", "active / cohort_size"),
+            C("ci_low", "95% Wilson interval, low end"),
+            C("ci_high", "95% Wilson interval, high end"),
+        ), extra=(
+            C("new_cohort", "false for a left-censored cohort"),
+            C("cohort_type", "first or recurring, as in retention.csv"),
+            C("start_event", "as in retention.csv"),
+            C("return_event", "as in retention.csv"),
+        )),
+        Export("trailing_activity", "Users by distinct active days in each trailing window ending on the last day "
+                                    "(stickiness.trailing_days; windows longer than the data are left out).", (
+            C("days", "window length in days (7 = L7, 28 = L28)"),
+            C("active_days", "distinct active days in the window, 1..days"),
+            C("users", "users active on exactly that many days of the window"),
+            C("share", "users / the window's active users (a window's shares sum to 1)"),
+        ), extra=(C("as_of", "the window's last day: the last day of data"),)),
     ),
 )
