@@ -28,14 +28,18 @@ which is read afresh each load) and the kit's cache format; any difference disca
 contents. With ``data.valid_until`` unset the window ends tomorrow, so it moves every day: a
 piece that dropped rows as too late is rescanned, one that did not is unaffected.
 
-**Concurrency.** A load takes the folder's lock exclusively while it updates the folder, then
-holds it shared for as long as the log lives (a log reads its pieces lazily); another process's
-update waits until no log of this folder is alive. Files are written under temporary names and
-renamed into place; files a load no longer needs are deleted by the next update.
+**Concurrency.** A load first looks under the folder's lock held shared: when the folder holds
+everything (a hit, as for every notebook of a run after the first load), it writes nothing and
+kernels load side by side. Otherwise it takes the lock exclusively while it updates the folder.
+Either way the log then holds the lock shared for as long as it lives (a log reads its pieces
+lazily), so another process's update waits until no log of this folder is alive. Files are
+written under temporary names and renamed into place; files a load no longer needs are deleted
+by the next update.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -49,7 +53,7 @@ from .params import Params, SourceSpec
 from .scan import PieceStats
 from .sources import source_files
 
-__all__ = ["ProductCache", "FileInfo", "PIECE_ROWS", "fingerprint", "FORMAT"]
+__all__ = ["ProductCache", "Stale", "FileInfo", "PIECE_ROWS", "fingerprint", "FORMAT"]
 
 #: Bump when what a piece holds changes: older folders are then rebuilt, never misread.
 FORMAT = 4
@@ -179,6 +183,17 @@ class _FolderLock:
                 self._flock(fcntl.LOCK_SH)
             self.shared += 1
 
+    def shared_now(self) -> "contextlib.AbstractContextManager[None]":
+        """The lock held shared for a block."""
+        @contextlib.contextmanager
+        def block():
+            self.acquire_shared()
+            try:
+                yield
+            finally:
+                self.release_shared()
+        return block()
+
     def release_shared(self) -> None:
         import fcntl
 
@@ -203,11 +218,17 @@ class ReadHold:
         self._finalizer()
 
 
+class Stale(Exception):
+    """A load that only reads the folder found something to write: it must update it."""
+
+
 @dataclasses.dataclass
 class ProductCache:
-    """One product's cache folder (see the module docstring)."""
+    """One product's cache folder (see the module docstring). A ``readonly`` handle (a load
+    under the shared lock) raises :class:`Stale` instead of writing."""
 
     folder: Path
+    readonly: bool = False
 
     @classmethod
     def for_params(cls, cache_dir: str | os.PathLike[str], params: Params) -> "ProductCache":
@@ -231,6 +252,8 @@ class ProductCache:
         self.write_json("manifest.json", manifest)
 
     def write_json(self, name: str, value: Any) -> None:
+        if self.readonly:
+            raise Stale(name)
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=str), encoding="utf-8")
@@ -249,6 +272,8 @@ class ProductCache:
 
     def write_parquet(self, expr: Any, name: str) -> Path:
         """Write an Ibis expression's rows to ``name`` (aside, then renamed into place)."""
+        if self.readonly:
+            raise Stale(name)
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.{os.getpid()}.tmp"
         expr.to_parquet(str(tmp), compression="zstd")
@@ -258,7 +283,7 @@ class ProductCache:
     def sweep(self, keep: set[str]) -> None:
         """Delete the folder's data files that the manifest no longer names (under the exclusive
         lock: no log of another process reads them), and leftovers of interrupted writes."""
-        if not self.folder.exists():
+        if self.readonly or not self.folder.exists():
             return
         for p in self.folder.iterdir():
             if p.name in ("manifest.json", "stored.json", ".lock") or p.name in keep:

@@ -39,7 +39,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ..errors import DataError, SourceError
-from .cache import FORMAT, FileInfo, ProductCache, ReadHold, group_pieces, params_key, shared_days, source_ident
+from .cache import FORMAT, FileInfo, ProductCache, ReadHold, Stale, group_pieces, params_key, shared_days, source_ident
 from .keys import collisions, hash_key, hashed, integer_keys
 from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats
 from .names import check_names, require_params_events
@@ -280,12 +280,22 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, store: ProductCa
 
         con = connect(timezone=params.data.timezone)
     lock = store.lock()
-    lock.exclusive()
-    try:
-        log = _load_cached(params, store, found, con, text_columns, progress, t0)
-        hold = ReadHold(lock)
-    finally:
-        lock.release_exclusive()
+    log = None
+    with lock.shared_now():
+        try:
+            # a hit writes nothing: kernels of one run load side by side under the shared lock
+            log = _load_cached(params, dataclasses.replace(store, readonly=True), found, con, text_columns,
+                               progress, t0)
+            hold = ReadHold(lock)
+        except Stale:
+            pass
+    if log is None:
+        lock.exclusive()
+        try:
+            log = _load_cached(params, store, found, con, text_columns, progress, t0)
+            hold = ReadHold(lock)
+        finally:
+            lock.release_exclusive()
     object.__setattr__(log, "_hold", hold)
     return log
 
@@ -506,6 +516,7 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
     current = {f.path: f for f in files}
 
     live: dict[str, dict[str, Any]] = {}
+    m_pieces_before = list(m["pieces"])
     for pid, piece in m["pieces"].items():
         ok = all(p in current and current[p].fp == fp for p, fp in piece["files"].items())
         moved = data.valid_until is None and piece.get("until") != until.isoformat()
@@ -517,6 +528,8 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
     to_scan = [f for f in files if f.path not in covered]
     if to_scan and not multi:
         to_scan, live = list(files), {}  # read whole: one piece, scanned again when any file changes
+    if to_scan and store.readonly:
+        raise Stale("scan")
     groups = (group_pieces(to_scan) if multi else [to_scan]) if to_scan else []
     if kind == "files" and to_scan:
         check_gzip(params, [f.path for f in to_scan])
@@ -580,9 +593,12 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
         quality, names = _describe(daily, users_k, keys, data, counts, dropped)
         m["summary"] = {"sig": sig, "quality": _quality_json(quality), "names": list(names)}
     keep = set(_files_named(m)) | set(_files_named(old))
-    store.write_manifest(m)
+    if not store.readonly or json.loads(json.dumps(m, sort_keys=True, default=str)) != old:
+        store.write_manifest(m)  # a readonly handle raises Stale here: the load is redone exclusively
     store.sweep(keep)
-    cache = "hit" if not groups else ("partial" if len(live) > len(groups) else "miss")
+    # hit: nothing scanned and nothing gone; miss: nothing reused
+    gone = set(m_pieces_before) - set(live)
+    cache = "miss" if len(live) == len(groups) else ("hit" if not groups and not gone else "partial")
     stats_ = LoadStats(seconds=round(time.perf_counter() - t0, 3), rows_scanned=scanned_rows,
                        files_scanned=len(to_scan) if kind == "files" else 0, cache=cache)
     progress({"stage": "done", "cache": cache, "rows_scanned": scanned_rows})
@@ -670,6 +686,12 @@ def _nested_hint(data: DataParams, rule: str) -> str:
     return f" (no row has a value at {', '.join(nested)}: check the path's spelling and case)" if nested else ""
 
 
+def _count_if(cond: ir.BooleanValue) -> ir.IntegerScalar:
+    """Rows where ``cond`` holds, written without a boolean-to-integer cast (PostgreSQL has
+    none)."""
+    return ibis.ifelse(cond, 1, 0).sum()
+
+
 def _summarise(daily: ir.Table) -> pd.Series:
     return daily.aggregate(users=daily.user_id.nunique(), active_users=daily.user_id.nunique(where=daily.active)
                            ).execute().iloc[0]
@@ -690,7 +712,7 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
     id_table = keys if keys is not None else daily  # the source's own ids (daily may hold integer keys)
     if id_table.user_id.type().is_string():
         ids = id_table.select("user_id").distinct()
-        kinds = ids.aggregate(numeric=ids.user_id.re_search(r"^[0-9]+$").cast("int64").sum(),
+        kinds = ids.aggregate(numeric=_count_if(ids.user_id.re_search(r"^[0-9]+$")),
                               total=ids.count()).execute().iloc[0]
         numeric, total = int(kinds["numeric"] or 0), int(kinds["total"])
         if 0 < numeric < total:
@@ -704,9 +726,9 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
         log_users = daily.select(lid=daily.user_id).distinct()
         table_users = users.select(tid=users.user_id)
         j = table_users.outer_join(log_users, table_users.tid == log_users.lid)
-        c = j.aggregate(only_users=(j.tid.notnull() & j.lid.isnull()).cast("int64").sum(),
-                        only_events=(j.lid.notnull() & j.tid.isnull()).cast("int64").sum(),
-                        n_table=j.tid.notnull().cast("int64").sum()).execute().iloc[0]
+        c = j.aggregate(only_users=_count_if(j.tid.notnull() & j.lid.isnull()),
+                        only_events=_count_if(j.lid.notnull() & j.tid.isnull()),
+                        n_table=_count_if(j.tid.notnull())).execute().iloc[0]
         only_users, only_events, n_table = int(c["only_users"]), int(c["only_events"]), int(c["n_table"])
         if only_users:
             why = ("the events were passed as source= but the users table is data.users, read whole: pass users= "
