@@ -364,13 +364,16 @@ def _activity_cache(out_dir: Path, cache_dir: str | os.PathLike[str] | None) -> 
     every kernel of the run: the raw log is scanned once per product per run, and a later run
     scans only files that are new or changed. It outlives the run (that is its point); each
     product's folder is trusted only for the data params that built it."""
-    path = Path(cache_dir).resolve() if cache_dir is not None else out_dir / ".cache"
+    return Path(cache_dir).resolve() if cache_dir is not None else out_dir / ".cache"
+
+
+def _make_cache(path: Path) -> None:
+    """Create the cache folder once a product is about to use it (a run of bad params leaves none)."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"cannot create the activity cache folder {path}: {e.strerror or e}; choose another "
                           "folder with --cache-dir or fix its permissions") from None
-    return path
 
 
 def _private_dirs(params: Params) -> tuple[str, ...]:
@@ -500,6 +503,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 continue
             run_id = _run_id(out_dir / params.product)
             log.open_product(params.product, run_id, notebooks=len(wanted))
+            _make_cache(cache)
             with log.context(params.product):
                 log.write(params.product, None, "INFO", "runner", f"params {path}")
                 if check_data:
