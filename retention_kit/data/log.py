@@ -149,9 +149,6 @@ class EventLog:
     events_view: Callable[[], ir.Table] | None = dataclasses.field(default=None, repr=False, compare=False)
     source_rows_view: Callable[[], ir.Table] | None = dataclasses.field(default=None, repr=False, compare=False)
     load_stats: LoadStats | None = dataclasses.field(default=None, repr=False, compare=False)
-    #: a duplicate count that the loader can give piece by piece (see ``duplicates``)
-    duplicates_view: Callable[[], tuple[int, int]] | None = dataclasses.field(default=None, repr=False,
-                                                                               compare=False)
     _memo: dict[Hashable, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
     # the activity cache's read lock, held while the log lives (set by the loader)
     _hold: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)

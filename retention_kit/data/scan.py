@@ -28,7 +28,7 @@ from .keys import hash_key
 from .params import DataParams
 from .rules import DROP_RULES, Row
 
-__all__ = ["EXCLUDED", "scan_rows", "PieceStats", "piece_stats", "valid_rows", "duplicates_by_day"]
+__all__ = ["EXCLUDED", "scan_rows", "PieceStats", "piece_stats", "valid_rows"]
 
 #: The reason code of an ``exclude_events`` row (drop rules are 1 to len(DROP_RULES)).
 EXCLUDED = len(DROP_RULES) + 1
@@ -162,21 +162,3 @@ def piece_stats(piece: ir.Table, data: DataParams) -> PieceStats:
     return PieceStats(rows=rows, rules=rules, excluded=excluded, time_null=time_null, time_unusable=time_unusable,
                       kept=kept, first_day=first, last_day=last, first_active_day=first_active,
                       first_user=first_user, last_user=last_user)
-
-
-def duplicates_by_day(rows: ir.Table, key: list[str], ts: str) -> dict[str, tuple[int, int]]:
-    """Repeated rows of ``rows`` per local day (ISO date -> (exact, same_key); days without any
-    left out), as :func:`retention_kit.analyses.overview.duplicate_rows` defines them: ``exact``
-    rows equal another in every column, ``same_key`` rows share ``key`` (user, time, event) with
-    another but differ elsewhere. Repeats share their time, so they never span two days and the
-    counts of days add up."""
-    full = rows.group_by(list(rows.columns)).aggregate(c=rows.count())
-    per_key = full.group_by(key).aggregate(rows=full.c.sum(), variants=full.count())
-    by_day = per_key.group_by(day=per_key[ts].date()).aggregate(
-        key_extra=(per_key.rows - 1).sum(), variants=per_key.variants.sum(), rows=per_key.rows.sum())
-    by_day = by_day.filter(by_day.key_extra > 0)
-    out = {}
-    for rec in by_day.execute().itertuples(index=False):
-        exact = int(rec.rows) - int(rec.variants)
-        out[pd.Timestamp(rec.day).date().isoformat()] = (exact, int(rec.key_extra) - exact)
-    return out

@@ -84,10 +84,6 @@ def duplicate_rows(log: EventLog) -> Duplicates:
     >>> d.exact >= 0 and d.same_key >= 0
     True
     """
-    if log.duplicates_view is not None:
-        # the loader counts them piece by piece of its activity cache (the same definition)
-        exact, same_key = log.memoized(("overview.duplicates",), log.duplicates_view)
-        return Duplicates(exact=exact, same_key=same_key)
     rows = log.source_rows if log.source_rows is not None else log.events
     key = list(SOURCE_KEY) if log.source_rows is not None else ["user_id", "ts", "event"]
     full = rows.group_by(list(rows.columns)).aggregate(c=rows.count())
