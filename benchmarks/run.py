@@ -339,7 +339,7 @@ Machine: {machine()}.
 Load average (1, 5, 15 min) at the start: {lb[0]:.1f}, {lb[1]:.1f}, {lb[2]:.1f}; at the end: {la[0]:.1f}, {la[1]:.1f}, {la[2]:.1f}
 (above 2 means other work shared the 2 cores: every figure is slower than on a quiet machine,
 and ratios measured in this one run are the figures to compare).
-Run: `python -m benchmarks.run --sizes {args.sizes} --repeats {args.repeats} --incremental-size {args.incremental_size}` on {dt.date.today()}.
+Run: `python -m benchmarks.run --sizes {args.sizes} --repeats {args.repeats} --pandas-max {args.pandas_max}{'' if args.demo else ' --no-demo'} --incremental-size {args.incremental_size}` on {dt.date.today()}.
 Times are medians over {args.repeats} repeats, in seconds; in-process peaks are the process's
 resident-memory high-water mark during the stage. Synthetic logs from the demo generator
 (benchmarks/generate.py).
