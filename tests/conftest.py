@@ -25,3 +25,18 @@ def shared_data() -> Path:
     if not SHARED.exists():
         pytest.skip(f"real data not found at {SHARED}")
     return SHARED
+
+
+#: The products every end-to-end comparison uses: the demo and the shared real logs.
+REFERENCE_PRODUCTS = ["demo.yaml", "stackexchange_martialarts.yaml", "online_retail.yaml", "online_retail_loyalty.yaml"]
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory, shared_data):
+    """One DuckDB run of every report for :data:`REFERENCE_PRODUCTS`, shared by the page checks
+    and the warehouse comparisons (a run costs about a minute)."""
+    from retention_kit.reporting.runner import run
+
+    out = tmp_path_factory.mktemp("reference") / "out"
+    res = run([PARAMS / p for p in REFERENCE_PRODUCTS], out=out, jobs=2, progress=False)
+    return res, out

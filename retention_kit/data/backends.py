@@ -27,14 +27,20 @@ def spark_session(options: dict[str, Any] | None = None, *, timezone: str = "UTC
     import tempfile
 
     # tables the kit creates (tests, frames) go to a scratch warehouse, not the working directory
+    # no console progress bars: a run's console is the kit's progress lines, and its log
     conf = {"spark.sql.session.timeZone": timezone, "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
             "spark.sql.shuffle.partitions": "8", "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="rk-spark-"),
             **opts.pop("config", {})}
     for k, v in conf.items():
         builder = builder.config(k, str(v))
     if opts:
         raise ValueError(f"unknown pyspark options: {', '.join(sorted(opts))} (use master, app_name, config)")
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    # Spark's own advice (e.g. "No Partition Defined for Window operation") is for Spark
+    # developers; errors still surface as exceptions
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def connect_source(spec: SourceSpec, *, timezone: str = "UTC") -> Any:

@@ -48,6 +48,7 @@ from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, ro
 from .scan import PieceStats, piece_stats, scan_rows, valid_rows
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
+from ..core.portable import count_true
 
 __all__ = ["load_events"]
 
@@ -170,6 +171,10 @@ def _row_expressions(raw: ir.Table, data: DataParams, decimal: str | None = None
             # a column the reader left as text: 1.234,5 is 1234.5 (a point groups thousands)
             v = v.replace(".", "").replace(",", ".")
         revenue = v.cast("float64") if revenue is None else revenue * v.cast("float64")
+    if revenue is not None:
+        # a NaN is no amount: DuckDB reads a pandas NaN as null, Spark keeps it as NaN, and one
+        # NaN would make every sum it enters NaN
+        revenue = ibis.ifelse(revenue.isnan(), ibis.null("float64"), revenue)
     # ids are used exactly as written: trimming every id costs a second per 10M rows per pass
     user = first_of([column(raw, c, "data.user") for c in data.user_columns])
     time_raw = column(raw, data.time, "data.time", want="number" if data.time_unit else "any")
@@ -686,12 +691,6 @@ def _nested_hint(data: DataParams, rule: str) -> str:
     return f" (no row has a value at {', '.join(nested)}: check the path's spelling and case)" if nested else ""
 
 
-def _count_if(cond: ir.BooleanValue) -> ir.IntegerScalar:
-    """Rows where ``cond`` holds, written without a boolean-to-integer cast (PostgreSQL has
-    none)."""
-    return ibis.ifelse(cond, 1, 0).sum()
-
-
 def _summarise(daily: ir.Table) -> pd.Series:
     return daily.aggregate(users=daily.user_id.nunique(), active_users=daily.user_id.nunique(where=daily.active)
                            ).execute().iloc[0]
@@ -712,7 +711,7 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
     id_table = keys if keys is not None else daily  # the source's own ids (daily may hold integer keys)
     if id_table.user_id.type().is_string():
         ids = id_table.select("user_id").distinct()
-        kinds = ids.aggregate(numeric=_count_if(ids.user_id.re_search(r"^[0-9]+$")),
+        kinds = ids.aggregate(numeric=count_true(ids.user_id.re_search(r"^[0-9]+$")),
                               total=ids.count()).execute().iloc[0]
         numeric, total = int(kinds["numeric"] or 0), int(kinds["total"])
         if 0 < numeric < total:
@@ -726,9 +725,9 @@ def _notes(daily: ir.Table, users: ir.Table | None, keys: ir.Table | None, data:
         log_users = daily.select(lid=daily.user_id).distinct()
         table_users = users.select(tid=users.user_id)
         j = table_users.outer_join(log_users, table_users.tid == log_users.lid)
-        c = j.aggregate(only_users=_count_if(j.tid.notnull() & j.lid.isnull()),
-                        only_events=_count_if(j.lid.notnull() & j.tid.isnull()),
-                        n_table=_count_if(j.tid.notnull())).execute().iloc[0]
+        c = j.aggregate(only_users=count_true(j.tid.notnull() & j.lid.isnull()),
+                        only_events=count_true(j.lid.notnull() & j.tid.isnull()),
+                        n_table=count_true(j.tid.notnull())).execute().iloc[0]
         only_users, only_events, n_table = int(c["only_users"]), int(c["only_events"]), int(c["n_table"])
         if only_users:
             why = ("the events were passed as source= but the users table is data.users, read whole: pass users= "

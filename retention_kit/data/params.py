@@ -50,7 +50,9 @@ class SourceSpec(_Model):
     Exactly one of ``path`` (file, glob or folder), ``url`` (anything ``ibis.connect`` accepts),
     ``backend`` (an Ibis backend name such as ``duckdb`` or ``pyspark``, with ``options`` passed to
     its ``connect``) or ``demo`` (arguments of :func:`retention_kit.datasets.make_demo_log`).
-    ``table`` names the table for ``url`` and ``backend`` sources and for DuckDB database files.
+    ``table`` names the table for ``url`` and ``backend`` sources and for DuckDB database files;
+    ``backend`` with ``path`` instead has that engine read the files itself (Parquet or CSV, a file
+    or a folder: ``{backend: pyspark, path: events.parquet}``).
     ``format`` is the file format when the suffix does not say it; ``delimiter`` and ``decimal``
     (``","`` for ``11,77``) are a CSV file's; ``sheet`` (a name, or a number from 0) is an Excel
     workbook's (default: the first sheet). docs/sources.md describes every key.
@@ -70,6 +72,11 @@ class SourceSpec(_Model):
     @model_validator(mode="after")
     def _one_kind(self) -> "SourceSpec":
         kinds = [k for k in ("path", "url", "backend", "demo") if getattr(self, k) is not None]
+        if kinds == ["path", "backend"]:
+            # files the other engine reads itself ({backend: pyspark, path: events.parquet})
+            kinds = ["backend"]
+            if self.table:
+                raise ValueError("a backend source reads either 'path' (files) or 'table', not both")
         if len(kinds) != 1:
             raise ValueError(
                 "give exactly one of path, url, backend or demo "
@@ -77,8 +84,9 @@ class SourceSpec(_Model):
             )
         if self.demo is not None and self.table not in (None, "events", "users"):
             raise ValueError("a demo source's table is 'events' (default) or 'users'")
-        if (self.url or self.backend) and not self.table:
-            raise ValueError("a url or backend source needs 'table': the name of the events table")
+        if (self.url or self.backend) and not self.table and not (self.backend and self.path):
+            raise ValueError("a url or backend source needs 'table': the name of the events table "
+                             "(a backend source may name files with 'path' instead)")
         if self.decimal is not None and self.decimal == self.delimiter:
             raise ValueError(f"decimal and delimiter are both {self.decimal!r}; a file that writes 11,77 "
                              "separates its fields with another character, such as ';'")

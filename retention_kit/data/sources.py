@@ -431,10 +431,20 @@ def read_source(source: Any, *, base: Params | None = None, con: Any = None, wha
             from .backends import connect_source
 
             other = connect_source(spec, timezone=base.data.timezone if base else "UTC")
-            return other.table(spec.table), other
+            if spec.path is None:
+                return other.table(spec.table), other
+            path = base.resolve(spec.path) if base else str(Path(spec.path).resolve())
+            kind = spec.format or ("csv" if ".csv" in Path(path).name.lower() else "parquet")
+            if kind not in ("csv", "parquet"):
+                raise SourceError(f"{what}: {spec.backend} reads Parquet or CSV files, not {kind}")
+            reader = other.read_csv if kind == "csv" else other.read_parquet
+            return reader(path), other
+        except SourceError:
+            raise
         except Exception as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise SourceError(f"{what}: cannot open table '{spec.table}' on {spec.url or spec.backend}: {first}") from None
+            name = f"files {spec.path}" if spec.path else f"table '{spec.table}'"
+            raise SourceError(f"{what}: cannot open {name} on {spec.url or spec.backend}: {first}") from None
     path = base.resolve(spec.path) if base else str(Path(spec.path).resolve())
     files = source_files(path)
     if not files:

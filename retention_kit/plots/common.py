@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
+from ..core import i18n
+
 __all__ = ["use_style", "new_ax", "finish", "percent_axis", "cjk_fonts", "missing_glyphs", "PALETTE",
            "CJK_FAMILIES", "MISSING_GLYPHS_NOTE"]
 
@@ -72,7 +74,7 @@ _CJK_FILE = re.compile(r"cjk|sourcehan|source-han|pingfang|msjh|msyh|wqy|droidsa
 MISSING_GLYPHS_NOTE = ("Boxes in this chart stand for characters that the machine which made the report has "
                        "no font for (see README, Fonts); the page's text and tables show them in full.")
 _GID = "rk-missing-glyphs"
-_note = MISSING_GLYPHS_NOTE
+_note: str | None = None  # None: the report language's (i18n message plot.missing_glyphs)
 
 
 def _known_files() -> set[str]:
@@ -155,10 +157,11 @@ def use_style(*, language: str | None = None, missing_glyphs_note: str | None = 
     ----------
     language
         The report's language (``en``, ``zh-TW``, ``zh-CN``, ...): which regional glyph forms
-        come first. Data values in any script are drawn whatever the language.
+        come first; default the report language in force (:func:`retention_kit.core.i18n.current`).
+        Data values in any script are drawn whatever the language.
     missing_glyphs_note
-        The note a chart carries when a character has no font (default
-        :data:`MISSING_GLYPHS_NOTE`, English); used only where the fonts can draw it.
+        The note a chart carries when a character has no font (default: the report language's,
+        :data:`MISSING_GLYPHS_NOTE` in English); used only where the fonts can draw it.
 
     Examples
     --------
@@ -171,8 +174,9 @@ def use_style(*, language: str | None = None, missing_glyphs_note: str | None = 
     global _note
     sns.set_theme(style="whitegrid", context="notebook")
     plt.rcParams.update({"figure.figsize": (9, 4.2), "figure.dpi": 100, "axes.titleweight": "bold",
-                         "svg.fonttype": "path", "font.family": ["sans-serif", *cjk_fonts(language)]})
-    _note = missing_glyphs_note or MISSING_GLYPHS_NOTE
+                         "svg.fonttype": "path",
+                         "font.family": ["sans-serif", *cjk_fonts(language or i18n.current())]})
+    _note = missing_glyphs_note
 
 
 def new_ax(ax: Axes | None = None, *, figsize: tuple[float, float] | None = None) -> Axes:
@@ -184,8 +188,8 @@ def new_ax(ax: Axes | None = None, *, figsize: tuple[float, float] | None = None
 
 
 def percent_axis(ax: Axes, axis: str = "y", *, digits: int = 0) -> Axes:
-    """Show fractions (0..1) on an axis as percents."""
-    fmt = FuncFormatter(lambda v, _: f"{100 * v:.{digits}f}%")
+    """Show fractions (0..1) on an axis as percents (for the report language's locale)."""
+    fmt = FuncFormatter(lambda v, _: i18n.pct(v, digits))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
     return ax
 
@@ -237,7 +241,8 @@ def _mark_missing_glyphs(fig: Figure, title: str) -> None:
                  " ".join(missing[:40]) + (" ..." if len(missing) > 40 else ""))
     if any(t.get_gid() == _GID for t in fig.texts):
         return
-    note = _note if not missing_glyphs([_note]) else MISSING_GLYPHS_NOTE
+    wanted = _note if _note is not None else i18n.t("plot.missing_glyphs")
+    note = wanted if not missing_glyphs([wanted]) else MISSING_GLYPHS_NOTE
     height = fig.get_figheight()
     fig.text(0.01, 0.01, note, fontsize=8, color="#4a5568", ha="left", va="bottom", gid=_GID, wrap=True)
     fig.tight_layout(rect=(0, min(0.3, 0.32 / height), 1, 1))

@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from ..core.i18n import catalog, num, t
 from .common import finish, new_ax, percent_axis
 
 __all__ = ["ranked_findings", "threshold_curves", "window_heatmap", "adoption_by_segment", "engagement_matrix"]
@@ -20,7 +21,21 @@ _VERDICT_COLOURS = {"baseline": "#718096", "beyond_activity": "#2b6cb0", "activi
 
 
 def _label(event: str, k: int) -> str:
-    return f"active days ≥ {k}" if event == "__active_days__" else f"{event} ≥ {k}"
+    if event == "__active_days__":
+        return t("key_behaviors.plot.active_days_at_least", k=k)
+    return t("key_behaviors.plot.event_at_least", event=event, k=k)
+
+
+def _segment(segment: str) -> str:
+    """The kit's segments in the report language; attribute segments (``plan=pro``) are data."""
+    key = f"key_behaviors.segment.{segment}"
+    return t(key) if key in catalog("en") else segment
+
+
+def _period(period: str) -> str:
+    """The kit's comparison periods (``last 28 days``, ``behaviour window``) in the report language."""
+    key = f"key_behaviors.period.{period}"
+    return t(key) if key in catalog("en") else period
 
 
 def ranked_findings(findings: pd.DataFrame, *, top: int = 15, ax: Axes | None = None) -> Axes:
@@ -34,17 +49,17 @@ def ranked_findings(findings: pd.DataFrame, *, top: int = 15, ax: Axes | None = 
     ax.barh(y, d["lift"].fillna(0), color=colours, edgecolor="#4a5568", linewidth=0.4)
     for yi, (lift, ph) in enumerate(zip(d["lift"], d["phi"])):
         if np.isfinite(lift):
-            ax.text(lift, yi, f"  phi {ph:.2f}", va="center", fontsize=8)
+            ax.text(lift, yi, t("key_behaviors.plot.phi_note", phi=num(ph, 2)), va="center", fontsize=8)
     ax.axvline(1, color="#4a5568", lw=0.8, ls="--")
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     for v, c in _VERDICT_COLOURS.items():
         if v in set(d["verdict"]):
-            ax.barh([np.nan], [np.nan], color=c, label=v.replace("_", " "))
+            ax.barh([np.nan], [np.nan], color=c, label=t(f"key_behaviors.verdict.{v}"))
     ax.set_xlim(0, max(1.5, float(np.nanmax(d["lift"].to_numpy(dtype=float), initial=1.0)) * 1.25))
     ax.legend(frameon=False, fontsize=8, loc="lower right")
-    return finish(ax, title="Early behaviours ranked (best threshold per event)",
-                  xlabel="Lift: retained share of doers ÷ of the rest (×)", ylabel="Behaviour in the window")
+    return finish(ax, title=t("key_behaviors.plot.ranked.title"), xlabel=t("key_behaviors.plot.ranked.x"),
+                  ylabel=t("key_behaviors.plot.ranked.y"))
 
 
 def threshold_curves(table: pd.DataFrame, *, events: Sequence[str], metric: str = "retained_did",
@@ -52,29 +67,28 @@ def threshold_curves(table: pd.DataFrame, *, events: Sequence[str], metric: str 
     """``retained_did`` (share of doers retained) or ``share_did`` (share of eligible users who did
     it) against the threshold k, one line per event; unsupported points are hollow."""
     ax = new_ax(ax)
-    t = table[(table["split"] == split) & table["event"].isin(list(events))]
+    rows = table[(table["split"] == split) & table["event"].isin(list(events))]
     palette = sns.color_palette("tab10", len(events))
     for colour, ev in zip(palette, events):
-        e = t[t["event"] == ev].sort_values("threshold")
+        e = rows[rows["event"] == ev].sort_values("threshold")
         if e.empty:
             continue
-        name = "active days" if ev == "__active_days__" else ev
+        name = t("key_behaviors.plot.active_days") if ev == "__active_days__" else ev
         ax.plot(e["threshold"], e[metric], color=colour, lw=1.5, label=name)
         sup = e["supported"].astype(bool)
         ax.scatter(e.loc[sup, "threshold"], e.loc[sup, metric], color=colour, s=18, zorder=3)
         ax.scatter(e.loc[~sup, "threshold"], e.loc[~sup, metric], facecolor="white", edgecolor=colour, s=18, zorder=3)
-    if metric == "retained_did" and len(t):
-        r = t.iloc[0]
+    if metric == "retained_did" and len(rows):
+        r = rows.iloc[0]
         overall = (np.nan_to_num(r["retained_did"]) * r["n_did"] + np.nan_to_num(r["retained_not"]) * (r["n_eligible"] - r["n_did"])) / r["n_eligible"]
-        ax.axhline(overall, color="#4a5568", ls="--", lw=0.8, label="all eligible users")
+        ax.axhline(overall, color="#4a5568", ls="--", lw=0.8, label=t("key_behaviors.plot.curves.all_eligible"))
     percent_axis(ax, "y")
-    ax.set_xticks(sorted(t["threshold"].unique()))
+    ax.set_xticks(sorted(rows["threshold"].unique()))
     if metric == "retained_did":
-        title, ylabel = "Retained among users who did it, by threshold", "Retained in the outcome window (%)"
+        title, ylabel = t("key_behaviors.plot.curves.retained.title"), t("key_behaviors.plot.curves.retained.y")
     else:
-        title, ylabel = "Share of eligible users who did it, by threshold", "Users who did it (%)"
-    return finish(ax, title=title, xlabel="Threshold k (at least k times in the window)", ylabel=ylabel,
-                  legend=True)
+        title, ylabel = t("key_behaviors.plot.curves.share.title"), t("key_behaviors.plot.curves.share.y")
+    return finish(ax, title=title, xlabel=t("key_behaviors.plot.curves.x"), ylabel=ylabel, legend=True)
 
 
 def window_heatmap(scan: pd.DataFrame, *, event: str, ax: Axes | None = None) -> Axes:
@@ -85,11 +99,11 @@ def window_heatmap(scan: pd.DataFrame, *, event: str, ax: Axes | None = None) ->
     grid = s.assign(phi=s["phi"].where(s["supported"].astype(bool))).pivot(index="window_days", columns="threshold", values="phi")
     ax.grid(False)
     sns.heatmap(grid, ax=ax, cmap="crest", annot=True, fmt=".2f", annot_kws={"fontsize": 7},
-                cbar_kws={"label": "phi (correlation with retained)"})
+                cbar_kws={"label": t("key_behaviors.plot.scan.colour")})
     o = s[["outcome_start", "outcome_end"]].iloc[0] if len(s) else None
-    sub = f" (outcome: active in days {o['outcome_start']}-{o['outcome_end'] - 1})" if o is not None else ""
-    return finish(ax, title=f"{event}: phi by window and threshold{sub}", xlabel="Threshold k (at least k times)",
-                  ylabel="Window (first w days)")
+    title = (t("key_behaviors.plot.scan.title.outcome", event=event, o1=o["outcome_start"], o2=o["outcome_end"] - 1)
+             if o is not None else t("key_behaviors.plot.scan.title", event=event))
+    return finish(ax, title=title, xlabel=t("key_behaviors.plot.scan.x"), ylabel=t("key_behaviors.plot.scan.y"))
 
 
 def adoption_by_segment(segments: pd.DataFrame, *, pair: Sequence[str] = ("power", "occasional"),
@@ -100,12 +114,14 @@ def adoption_by_segment(segments: pd.DataFrame, *, pair: Sequence[str] = ("power
     order = (d[d["segment"] == pair[0]].sort_values("breadth", ascending=False)["event"].head(top).tolist())
     d = d[d["event"].isin(order)]
     ax = new_ax(ax, figsize=(9, max(3.0, 0.32 * len(order) + 1.2)))
-    sns.barplot(data=d, y="event", x="breadth", hue="segment", hue_order=list(pair), order=order, ax=ax, orient="h",
-                palette="crest")
+    # the legend names the kit's segments in the report language (the frame keeps its codes)
+    sns.barplot(data=d.assign(segment=d["segment"].map(_segment)), y="event", x="breadth", hue="segment",
+                hue_order=[_segment(x) for x in pair], order=order, ax=ax, orient="h", palette="crest")
     percent_axis(ax, "x")
-    period = d["period"].iloc[0] if len(d) else ""
-    return finish(ax, title=f"Adoption by segment: {' vs '.join(pair)} ({period})",
-                  xlabel="Breadth: share of the segment's users who did it (%)", ylabel="Event", legend=True)
+    period = _period(d["period"].iloc[0]) if len(d) else ""
+    return finish(ax, title=t("key_behaviors.plot.adoption.title", segments=t("key_behaviors.plot.versus").join(
+                      _segment(x) for x in pair), period=period),
+                  xlabel=t("key_behaviors.plot.adoption.x"), ylabel=t("key_behaviors.plot.adoption.y"), legend=True)
 
 
 def engagement_matrix(segments: pd.DataFrame, *, segment: str, label_top: int = 15, ax: Axes | None = None) -> Axes:
@@ -129,8 +145,7 @@ def engagement_matrix(segments: pd.DataFrame, *, segment: str, label_top: int = 
         ax.axhline(d["depth_median"].median(), color="#a0aec0", lw=0.8, ls="--")
     ax.set_xlim(0, 1.05)
     percent_axis(ax, "x")
-    period = d["period"].iloc[0] if len(d) else ""
-    more = f", top {label_top} of {len(d):,} labelled" if len(d) > label_top else ""
-    return finish(ax, title=f"Engagement matrix: {segment} users ({period}{more})",
-                  xlabel="Breadth: share of users who did it (%)",
-                  ylabel="Depth: median times per active week")
+    period = _period(d["period"].iloc[0]) if len(d) else ""
+    more = t("key_behaviors.plot.matrix.labelled", top=label_top, n=num(len(d))) if len(d) > label_top else ""
+    return finish(ax, title=t("key_behaviors.plot.matrix.title", segment=_segment(segment), period=period, more=more),
+                  xlabel=t("key_behaviors.plot.matrix.x"), ylabel=t("key_behaviors.plot.matrix.y"))

@@ -14,6 +14,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
+from ..core.i18n import current, pct, t
 from .common import PALETTE, finish, new_ax, percent_axis
 
 __all__ = [
@@ -48,25 +49,36 @@ def _whole_percents(ax: Axes) -> Axes:
     return percent_axis(ax, digits=1 if hi - lo < 0.04 else 0)
 
 
-def _unit(period: str) -> str:
+def _per(period: str) -> str:
     return "week" if period == "week" else "month"
 
 
-def composition(data: pd.DataFrame, *, scope: str = "all", period: str = "week", ax: Axes | None = None) -> Axes:
+def _rung(rung: str) -> str:
+    """A rung's name on a chart: the implicit rungs in the report language, the params' as they are."""
+    return {"Inactive": t("ladder.rung.inactive"), "Active (other)": t("ladder.rung.other")}.get(rung, rung)
+
+
+def composition(data: pd.DataFrame, *, scope: str = "all", period: str = "week", recent_periods: int | None = None,
+                ax: Axes | None = None) -> Axes:
     """Share of users on each rung per period (stacked areas), for one scope of
-    :func:`retention_kit.analyses.ladder.composition`."""
+    :func:`retention_kit.analyses.ladder.composition`; ``recent_periods`` (the ladder's) says in
+    the recent scope's title how many periods are recent."""
     ax = new_ax(ax)
     d = data[data["scope"] == scope]
     rungs = _rungs(d)
     wide = d.pivot_table(index="period", columns="rung", values="share", aggfunc="sum").reindex(columns=rungs).fillna(0)
     colors = rung_colors(rungs)
-    ax.stackplot(wide.index, *[wide[r] for r in rungs], labels=rungs, colors=[colors[r] for r in rungs], alpha=0.95)
+    ax.stackplot(wide.index, *[wide[r] for r in rungs], labels=[_rung(r) for r in rungs],
+                 colors=[colors[r] for r in rungs], alpha=0.95)
     ax.set_ylim(0, 1)
     ax.margins(x=0)
+    ax.tick_params(axis="x", rotation=30)  # dates a week apart would run into each other
     percent_axis(ax)
-    who = "all users acquired by then" if scope == "all" else "recently acquired users"
-    finish(ax, title=f"Ladder composition per {_unit(period)}: {who}", xlabel=f"{_unit(period).capitalize()} (first day)",
-           ylabel="Share of users (%)")
+    who = t("ladder.plot.composition.all") if scope == "all" else t("ladder.plot.composition.recent")
+    title = (t(f"ladder.plot.composition.recent_title.{_per(period)}", n=recent_periods)
+             if scope != "all" and recent_periods is not None else t(f"ladder.plot.composition.title.{_per(period)}", who=who))
+    finish(ax, title=title,
+           xlabel=t(f"ladder.plot.first_day.{_per(period)}"), ylabel=t("ladder.plot.share_of_users"))
     ax.legend(*[x[::-1] for x in ax.get_legend_handles_labels()], frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     ax.figure.tight_layout()
     return ax
@@ -85,21 +97,23 @@ def cohort_ladder(data: pd.DataFrame, *, age: int, period: str = "week", min_use
     x = np.arange(len(wide))
     bottom = np.zeros(len(wide))
     for r in rungs:
-        ax.bar(x, wide[r].to_numpy(), bottom=bottom, color=colors[r], label=r, width=0.85)
+        ax.bar(x, wide[r].to_numpy(), bottom=bottom, color=colors[r], label=_rung(r), width=0.85)
         bottom += wide[r].to_numpy()
     fmt = "%Y-%m" if period == "month" else "%Y-%m-%d"
     step = max(1, len(wide) // 12)
     ax.set_xticks(x[::step], [c.strftime(fmt) for c in wide.index[::step]], rotation=45, ha="right")
     ax.set_ylim(0, 1)
     percent_axis(ax)
-    finish(ax, title=f"Cohort ladder in the {_ord(age + 1)} {_unit(period)} after joining",
-           xlabel=f"Cohort ({_unit(period)} of start)", ylabel="Share of the cohort (%)")
+    finish(ax, title=t("ladder.plot.cohorts.title", their=t(f"ladder.nth.{_per(period)}", nth=_ord(age + 1))),
+           xlabel=t(f"ladder.plot.cohorts.x.{_per(period)}"), ylabel=t("ladder.plot.share_of_cohort"))
     ax.legend(*[h[::-1] for h in ax.get_legend_handles_labels()], frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     ax.figure.tight_layout()
     return ax
 
 
 def _ord(n: int) -> str:
+    if current() != "en":  # the language's template says the ordinal (第{nth}週)
+        return str(n)
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
@@ -121,9 +135,9 @@ def at_or_above(data: pd.DataFrame, *, rung: str, period: str = "week", min_user
         ax.plot(g["age"], g["share"], marker="o", ms=3, color=col, label=pd.Timestamp(c).strftime(fmt))
     ax.set_ylim(bottom=0)
     _whole_percents(ax)
-    finish(ax, title=f"Share of each cohort at {rung} or above, by age",
-           xlabel=f"Age ({_unit(period)}s since joining; 0 = joining {_unit(period)})", ylabel="Share of the cohort (%)")
-    ax.legend(frameon=False, title="Cohort", loc="center left", bbox_to_anchor=(1, 0.5))
+    finish(ax, title=t("ladder.plot.at_or_above.title", rung=_rung(rung)),
+           xlabel=t(f"ladder.plot.age.{_per(period)}"), ylabel=t("ladder.plot.share_of_cohort"))
+    ax.legend(frameon=False, title=t("ladder.plot.cohort"), loc="center left", bbox_to_anchor=(1, 0.5))
     ax.figure.tight_layout()
     return ax
 
@@ -136,25 +150,28 @@ def transition_matrix(data: pd.DataFrame, *, period: str = "week", ax: Axes | No
     order = _rungs(data, "to_rung", "to_order")
     rows = [r for r in order if r in set(data["from_rung"])]
     m = data.pivot_table(index="from_rung", columns="to_rung", values="share", aggfunc="sum").reindex(index=rows, columns=order)
-    sns.heatmap(m, ax=ax, cmap=PALETTE, vmin=0, vmax=1, annot=m.map(lambda v: f"{100 * v:.0f}%"), fmt="",
-                cbar_kws={"label": "Share of the row (%)"}, linewidths=0.5)
+    m = m.rename(index=_rung, columns=_rung)
+    sns.heatmap(m, ax=ax, cmap=PALETTE, vmin=0, vmax=1, annot=m.map(pct), fmt="",
+                cbar_kws={"label": t("ladder.plot.share_of_row")}, linewidths=0.5)
     cbar = ax.collections[0].colorbar
     cbar.set_ticks([0, 0.25, 0.5, 0.75, 1])
-    cbar.set_ticklabels(["0%", "25%", "50%", "75%", "100%"])
-    return finish(ax, title=f"Where users go the next {_unit(period)} (row shares, pooled)",
-                  xlabel=f"Rung next {_unit(period)}", ylabel=f"Rung this {_unit(period)}")
+    cbar.set_ticklabels([pct(v) for v in (0, 0.25, 0.5, 0.75, 1)])
+    ax.tick_params(axis="y", rotation=0)  # rung names read across, in any script
+    return finish(ax, title=t(f"ladder.plot.matrix.title.{_per(period)}"),
+                  xlabel=t(f"ladder.plot.rung_next.{_per(period)}"), ylabel=t(f"ladder.plot.rung_this.{_per(period)}"))
 
 
 def transition_rates(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
     """Climb and slide rates per period (lines) from :func:`retention_kit.analyses.ladder.transition_rates`;
     the rest of each period's users stayed on their rung."""
     ax = new_ax(ax)
-    ax.plot(data["period"], data["climb_rate"], label="climb (to a higher rung)", color="#2f855a")
-    ax.plot(data["period"], data["slide_rate"], label="slide (to a lower rung)", color="#c53030")
+    ax.plot(data["period"], data["climb_rate"], label=t("ladder.plot.rates.climb"), color="#2f855a")
+    ax.plot(data["period"], data["slide_rate"], label=t("ladder.plot.rates.slide"), color="#c53030")
     ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", rotation=30)
     _whole_percents(ax)
-    return finish(ax, title=f"Climb and slide rates, {_unit(period)} to next {_unit(period)}",
-                  xlabel=f"{_unit(period).capitalize()} moved from (first day)", ylabel="Share of users (%)", legend=True)
+    return finish(ax, title=t(f"ladder.plot.rates.title.{_per(period)}"), xlabel=t(f"ladder.plot.rates.x.{_per(period)}"),
+                  ylabel=t("ladder.plot.share_of_users"), legend=True)
 
 
 def power_user_curve(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
@@ -165,12 +182,11 @@ def power_user_curve(data: pd.DataFrame, *, period: str = "week", ax: Axes | Non
     colors = rung_colors(rungs)
     for r in rungs:
         g = data[data["rung"] == r].sort_values("active_days")
-        ax.plot(g["active_days"], g["share"], marker="o", ms=3, label=r, color=colors[r])
+        ax.plot(g["active_days"], g["share"], marker="o", ms=3, label=_rung(r), color=colors[r])
     ax.set_ylim(bottom=0)
     _whole_percents(ax)
-    return finish(ax, title="Power-user curve per rung",
-                  xlabel=f"Distinct active days in the {_unit(period)}", ylabel=f"Share of the rung's user-{_unit(period)}s (%)",
-                  legend=True)
+    return finish(ax, title=t("ladder.plot.power.title"), xlabel=t(f"ladder.plot.power.x.{_per(period)}"),
+                  ylabel=t(f"ladder.plot.power.y.{_per(period)}"), legend=True)
 
 
 def next_period_activity(data: pd.DataFrame, *, period: str = "week", ax: Axes | None = None) -> Axes:
@@ -179,12 +195,12 @@ def next_period_activity(data: pd.DataFrame, *, period: str = "week", ax: Axes |
     ax = new_ax(ax)
     d = data.sort_values("rung_order")
     colors = rung_colors(list(d["rung"]))
-    ax.bar(d["rung"], d["share_active_next_period"].fillna(0), color=[colors[r] for r in d["rung"]])
+    ax.bar([_rung(r) for r in d["rung"]], d["share_active_next_period"].fillna(0), color=[colors[r] for r in d["rung"]])
     for i, v in enumerate(d["share_active_next_period"]):
         if pd.notna(v):
-            ax.text(i, v, f"{100 * v:.0f}%", ha="center", va="bottom", fontsize=9)
+            ax.text(i, v, pct(v), ha="center", va="bottom", fontsize=9)
     ax.set_ylim(0, 1.08)
     percent_axis(ax)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
-    return finish(ax, title=f"Active the next {_unit(period)}, by rung", xlabel=f"Rung this {_unit(period)}",
-                  ylabel="Share active next period (%)")
+    return finish(ax, title=t(f"ladder.plot.next.title.{_per(period)}"), xlabel=t(f"ladder.plot.rung_this.{_per(period)}"),
+                  ylabel=t("ladder.plot.next.y"))

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analyses import REPORTS
+from ..core import i18n
 from ..errors import OutputError
 
 __all__ = ["NotebookStatus", "atomic_write_text", "publish_notebook", "write_status", "write_index", "RunLock"]
@@ -129,14 +130,24 @@ def _nb_key(name: str) -> tuple[int, str]:
 
 
 def _report_title(name: str) -> str:
-    return next((s.title for s in REPORTS if s.name == name), name)
+    key = f"report.title.{name}"
+    return i18n.t(key) if i18n.has(key) else next((s.title for s in REPORTS if s.name == name), name)
 
 
-def write_index(out: Path, *, private_dirs: Iterable[str] = ()) -> Path:
+def write_index(out: Path, *, private_dirs: Iterable[str] = (), language: str = "en") -> Path:
     """Rebuild ``index.html`` from every product's status.json (products not in this run stay).
     Messages keep no path of this machine (:func:`.render.scrub_paths`; ``private_dirs`` adds
-    folders to the usual ones); status.json keeps them whole."""
+    folders to the usual ones); status.json keeps them whole. ``language``: the report language
+    of the page's own words (:mod:`retention_kit.core.i18n`), also its ``lang`` attribute;
+    products' titles and failure messages are shown as they are."""
+    with i18n.using(language):
+        return _write_index(out, private_dirs=private_dirs, language=language)
+
+
+def _write_index(out: Path, *, private_dirs: Iterable[str], language: str) -> Path:
     from .render import machine_dirs, scrub_paths
+
+    t = i18n.t
 
     dirs = machine_dirs([str(out), *private_dirs])
     rows = []
@@ -153,34 +164,35 @@ def write_index(out: Path, *, private_dirs: Iterable[str] = ()) -> Path:
             run_page = f"{product}/archive/{e.get('run_id')}/{name}.html"
             links = []
             if has_latest:
-                links.append(f'<a href="{html.escape(latest)}">latest good report</a>')
+                links.append(f'<a href="{html.escape(latest)}">{html.escape(t("index.latest"))}</a>')
             if not ok and (out / run_page).exists():
-                links.append(f'<a href="{html.escape(run_page)}">failed run</a>')
+                links.append(f'<a href="{html.escape(run_page)}">{html.escape(t("index.failed_run"))}</a>')
             if (out / product / "data").exists():
-                links.append(f'<a href="{html.escape(product)}/data/">CSV exports</a>')
-            badge = ('<span class="ok">ok</span>' if ok else
+                links.append(f'<a href="{html.escape(product)}/data/">{html.escape(t("index.exports"))}</a>')
+            badge = (f'<span class="ok">{html.escape(t("index.ok"))}</span>' if ok else
                      f'<span class="bad">{html.escape(e.get("status", "failed"))}</span>')
             msg = html.escape(scrub_paths(e.get("message", ""), dirs)[:300])
             good = e.get("last_good_run")
-            stale = "" if ok or not good else f"<br><small>published page from run {html.escape(good)}</small>"
+            stale = "" if ok or not good else f"<br><small>{html.escape(t('index.stale', run=good))}</small>"
             rows.append(
                 f"<tr><td>{html.escape(st.get('title') or product)}<br><small>{html.escape(product)}</small></td>"
-                f"<td>{html.escape(_report_title(name))}<br><small>{html.escape(name)}</small></td><td>{badge}{stale}</td><td>{e.get('seconds', 0):.1f} s</td>"
+                f"<td>{html.escape(_report_title(name))}<br><small>{html.escape(name)}</small></td><td>{badge}{stale}</td><td>{html.escape(t('index.seconds', seconds=i18n.num(e.get('seconds', 0), 1)))}</td>"
                 f"<td>{html.escape(str(e.get('run_id', '')))}</td><td>{' · '.join(links)}</td><td>{msg}</td></tr>"
             )
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    head = "".join(f"<th>{html.escape(t(f'index.column.{c}'))}</th>"
+                   for c in ("product", "report", "status", "seconds", "run", "links", "message"))
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Retention Kit reports</title>
+<html lang="{html.escape(language)}"><head><meta charset="utf-8"><title>{html.escape(t("index.title"))}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #1a202c; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ padding: 6px 10px; border-bottom: 1px solid #e2e8f0; text-align: left; vertical-align: top; }}
 .ok {{ color: #276749; font-weight: bold; }} .bad {{ color: #c53030; font-weight: bold; }} small {{ color: #718096; }}
 </style></head><body>
-<h1>Retention Kit reports</h1>
-<p>Index rebuilt {html.escape(now)}. Each row is one report of one product; "latest good report" always
-points at the most recent run that succeeded. Run ids are local start times (YYYYmmdd-HHMMSS).</p>
-<table><tr><th>Product</th><th>Report</th><th>Status</th><th>Run time</th><th>Run</th><th>Links</th><th>Message</th></tr>
-{''.join(rows) or '<tr><td colspan="7">No reports yet.</td></tr>'}
+<h1>{html.escape(t("index.title"))}</h1>
+<p>{html.escape(t("index.intro", now=now), quote=False)}</p>
+<table><tr>{head}</tr>
+{''.join(rows) or f'<tr><td colspan="7">{html.escape(t("index.empty"))}</td></tr>'}
 </table></body></html>
 """
     path = out / "index.html"

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..core import i18n
+
 __all__ = ["render_html", "failure_banner", "scrub_paths", "strip_noise", "machine_dirs"]
 
 #: Lines of library noise in text output: a Python warning (``path:12: UserWarning: ...``), a log
@@ -60,10 +62,12 @@ def _exporter():
 
 def failure_banner(message: str, *, last_good: str | None) -> nbformat.NotebookNode:
     """A markdown cell saying the report failed, why, and where the last good one is."""
-    keep = (f' The last good report is still published: <a href="{html.escape(last_good)}">{html.escape(last_good)}</a>.'
+    link = f'<a href="{html.escape(last_good)}">{html.escape(last_good)}</a>' if last_good else ""
+    # the link is HTML of the kit's own; the sentence around it is escaped
+    keep = (" " + html.escape(i18n.t("report.failed.last_good", link="{link}")).replace("{link}", link)
             if last_good else "")
     return nbformat.v4.new_markdown_cell(
-        f'<div class="rk-banner"><b>This report failed.</b> {html.escape(message)}{keep}</div>'
+        f'<div class="rk-banner"><b>{html.escape(i18n.t("report.failed"))}</b> {html.escape(message)}{keep}</div>'
     )
 
 
@@ -172,10 +176,10 @@ def _clean_outputs(nb: nbformat.NotebookNode, dirs: tuple[str, ...]) -> None:
 
 
 def render_html(nb: nbformat.NotebookNode, *, title: str, banner: nbformat.NotebookNode | None = None,
-                private_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
+                private_dirs: Iterable[str | os.PathLike[str]] = (), language: str = "en") -> str:
     """HTML of an executed notebook: inputs hidden, stderr and warnings dropped, errors
     shortened, machine paths cut (``private_dirs`` adds folders to :func:`machine_dirs`),
-    optional banner on top."""
+    optional banner on top; ``language`` (the report language) is the page's ``lang``."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook is left as executed
     dirs = machine_dirs(private_dirs)
     _clean_outputs(nb, dirs)
@@ -184,4 +188,5 @@ def render_html(nb: nbformat.NotebookNode, *, title: str, banner: nbformat.Noteb
         banner["source"] = scrub_paths(_text(banner.get("source", "")), dirs)
         nb.cells.insert(0, banner)
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": scrub_paths(title, dirs)}})
-    return body
+    # nbconvert takes ISO 639-1 codes only ("zh"); the page says which Chinese (BCP 47 "zh-TW")
+    return body.replace('<html lang="en">', f'<html lang="{html.escape(language)}">', 1)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..analyses import ReportSpec, report_spec
 from ..core import i18n
+from ..core.i18n import t
 from ..core.text import Raw, code, esc, fill, num, pct
 from ..data import EventLog, Params, load_events, load_params
 from ..errors import NotEnoughDataError
@@ -37,10 +38,14 @@ __all__ = [
     "esc",
     "code",
     "md",
+    "section",
+    "t",
     "raw",
     "note",
     "show_table",
     "definitions",
+    "report_title",
+    "column_label",
     "guard",
     "to_csv",
     "pct",
@@ -70,6 +75,22 @@ def md(text: str | Raw, /, **values: Any) -> None:
     _display(Markdown(text.text if isinstance(text, Raw) and not values else fill(str(text), **values).text))
 
 
+def section(key: str, /, **values: Any) -> None:
+    """Show a section's heading and introduction: the Markdown message ``key`` of the report
+    language (:func:`retention_kit.core.i18n.t`), its ``{name}`` placeholders filled with escaped
+    ``values``. Notebooks call it instead of holding the words in a Markdown cell, so every
+    heading comes from the catalog."""
+    md(fill(t(key), **values) if values else Raw(t(key)))
+
+
+def column_label(name: str) -> str:
+    """A table header as the page shows it: the message ``column.<name>`` of the report
+    language when the catalogs define one, else ``name`` itself (data values, such as a pivot's
+    cohort labels, are never translated). The CSV exports keep their column names."""
+    key = f"column.{name}"
+    return t(key) if isinstance(name, str) and i18n.has(key) else name
+
+
 def raw(text: str) -> Raw:
     """Mark already-safe Markdown (e.g. built with :func:`esc`) so :func:`md` does not escape it."""
     return Raw(text)
@@ -92,6 +113,8 @@ def show_table(df: pd.DataFrame, *, percent: tuple[str, ...] | list[str] = (), d
 
     out = df.head(max_rows).copy()
     out.columns.name = None  # a pivot's column-index name would print as a stray header
+    percent = [column_label(c) for c in percent]
+    out.columns = [column_label(c) for c in out.columns]
     for c in out.columns:
         # nullable columns hold pd.NA where a figure does not exist: a dash, like NaN
         if c in percent:
@@ -104,14 +127,17 @@ def show_table(df: pd.DataFrame, *, percent: tuple[str, ...] | list[str] = (), d
             out[c] = out[c].dt.strftime("%Y-%m-%d")
     body = out.to_html(index=False, escape=True, border=0, classes="rk-table", na_rep="–")
     cap = f"<p><em>{html.escape(caption)}</em></p>" if caption else ""
-    more = f"<p><em>Showing {max_rows:,} of {len(df):,} rows; all are in the CSV export.</em></p>" if len(df) > max_rows else ""
+    more = (f"<p><em>{html.escape(t('report.table.more', shown=num(max_rows), rows=num(len(df))))}</em></p>"
+            if len(df) > max_rows else "")
     _display(HTML(cap + body + more))
 
 
-def definitions(items: Mapping[str, str], *, title: str = "Definitions in force") -> None:
-    """A definitions list (term -> meaning); both escaped."""
+def definitions(items: Mapping[str, str], *, title: str | None = None) -> None:
+    """A definitions list (term -> meaning); both escaped. ``title`` defaults to the report
+    language's "Definitions in force"."""
     from IPython.display import HTML
 
+    title = t("report.definitions.title") if title is None else title
     rows = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in items.items())
     _display(HTML(f"<details open><summary><b>{html.escape(title)}</b></summary><ul>{rows}</ul></details>"))
 
@@ -124,7 +150,7 @@ def guard(section: str, *, quiet: bool = False) -> Iterator[None]:
         yield
     except NotEnoughDataError as e:
         if not quiet:
-            note(f"{section}: not enough data. {e}", kind="warning")
+            note(t("report.not_enough_data", section=section, reason=str(e)), kind="warning")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,29 +193,42 @@ class Report:
         sub = f"<p><em>{html.escape(subtitle)}</em></p>" if subtitle else ""
         # the overview describes the whole log; activity analyses the activity range
         first = q.first_day if self.notebook == "overview" else log.first_day
-        before = (f" ({q.rows_before_activity:,} events before {log.first_day:%Y-%m-%d}, the first day of activity, "
-                  "are left out of activity analyses)" if q.rows_before_activity and self.notebook != "overview" else "")
+        before = (t("report.header.before", events=num(q.rows_before_activity), first=f"{log.first_day:%Y-%m-%d}")
+                  if q.rows_before_activity and self.notebook != "overview" else "")
         _display(HTML(
-            f"<h1>{html.escape(self.spec.title)}: {html.escape(self.params.display_title)}</h1>"
+            f"<h1>{html.escape(t('report.header.title', report=self.title, product=self.params.display_title))}</h1>"
             + sub
-            + f"<p>Data from {first:%Y-%m-%d} to {log.last_day:%Y-%m-%d} "
-            f"({html.escape(self.params.data.timezone)} calendar days), {q.rows_kept:,} events, "
-            f"{q.users:,} users{before}. Report run on {self.run_date:%Y-%m-%d}.</p>"
+            + "<p>" + html.escape(t("report.header.data", first=f"{first:%Y-%m-%d}", last=f"{log.last_day:%Y-%m-%d}",
+                                    timezone=self.params.data.timezone, events=num(q.rows_kept), users=num(q.users),
+                                    before=before, run=f"{self.run_date:%Y-%m-%d}")) + "</p>"
         ))
+
+    @property
+    def title(self) -> str:
+        """The report's title in the report language (:func:`report_title`)."""
+        return report_title(self.notebook)
 
     def base_definitions(self) -> dict[str, str]:
         """The definitions shared by every analysis, worded from the params in force."""
         d = self.params.data
-        active = "every event" if d.active_events is None else "the events " + ", ".join(d.active_events)
-        excl = ", ".join(d.exclude_events) if d.exclude_events else "none"
+        sep = t("common.list_sep")
+        active = (t("report.def.active.all") if d.active_events is None
+                  else t("report.def.active.events", events=sep.join(d.active_events)))
+        excl = sep.join(d.exclude_events) if d.exclude_events else t("report.def.excluded.none")
         return {
-            "Timezone": f"{d.timezone}; days, weeks and months are calendar periods in this zone.",
-            "Week": f"starts on {d.week_start.capitalize()}.",
-            "Active": f"a user is active on a day with at least one event that counts as activity ({active}).",
-            "Excluded events": f"never counted: {excl}.",
-            "Data range": "from the first day with activity to the last day with any event; a period not "
-                          "wholly inside it is shown as incomplete (empty), never as zero.",
+            t("report.def.timezone.term"): t("report.def.timezone", timezone=d.timezone),
+            t("report.def.week.term"): t("report.def.week", day=t(f"common.weekday.{d.week_start.lower()}")),
+            t("report.def.active.term"): t("report.def.active", active=active),
+            t("report.def.excluded.term"): t("report.def.excluded", events=excl),
+            t("report.def.range.term"): t("report.def.range"),
         }
+
+
+def report_title(notebook: str) -> str:
+    """A report's title in the report language in force: the message ``report.title.<name>``,
+    else the English title of its spec (:data:`retention_kit.analyses.REPORTS`)."""
+    key = f"report.title.{notebook}"
+    return t(key) if i18n.has(key) else report_spec(notebook).title
 
 
 class _StderrHandler(logging.Handler):

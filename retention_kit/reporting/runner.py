@@ -41,6 +41,7 @@ from pathlib import Path
 import nbformat
 
 from ..analyses import REPORTS, report_spec
+from ..core import i18n
 from ..data import Params, load_events, load_params
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
@@ -86,6 +87,9 @@ def available_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
 
 
 def _title(notebook: str) -> str:
+    """The report's title in the report language in force (the spec's English title without one)."""
+    if i18n.has(f"report.title.{notebook}"):
+        return i18n.t(f"report.title.{notebook}")
     try:
         return report_spec(notebook).title
     except KeyError:  # a notebook of the analyst's own, outside the registry
@@ -271,7 +275,8 @@ def _one_inner(task: _Task, lock: threading.Lock,
     for name in exports:
         os.replace(export_tmp / name, run_dir / "data" / name)
     shutil.rmtree(export_tmp, ignore_errors=True)
-    title = f"{_title(notebook)}: {params.display_title}"
+    with i18n.using(params.language):
+        title = i18n.t("report.header.title", report=_title(notebook), product=params.display_title)
     compute = render = None
     try:
         nb = nbformat.read(out_nb, as_version=4) if out_nb.exists() else nbformat.v4.new_notebook()
@@ -280,9 +285,10 @@ def _one_inner(task: _Task, lock: threading.Lock,
         banner = None
         if status != "ok":
             latest = product_dir / f"{notebook}.html"
-            banner = failure_banner(message, last_good=f"../../{notebook}.html" if latest.exists() else None)
+            with i18n.using(params.language):
+                banner = failure_banner(message, last_good=f"../../{notebook}.html" if latest.exists() else None)
         r0 = time.perf_counter()
-        html = render_html(nb, title=title, banner=banner, private_dirs=task.private_dirs)
+        html = render_html(nb, title=title, banner=banner, private_dirs=task.private_dirs, language=params.language)
         render = round(time.perf_counter() - r0, 3)
         publish.atomic_write_text(run_dir / f"{notebook}.html", html)
     except Exception as e:  # rendering must not lose the run's status
@@ -563,6 +569,9 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 publish.write_status(out_dir / product, sts, load=loads.get(product))
                 ok = sum(s.status == "ok" for s in sts)
                 log.write(product, None, "INFO", "runner", f"=== end: {ok} of {len(sts)} notebook(s) ok")
-            index = publish.write_index(out_dir, private_dirs=sorted({d for t in tasks for d in t.private_dirs}))
+            # the index speaks the run's report language when its products share one
+            languages = {t.params.language for t in tasks}
+            index = publish.write_index(out_dir, private_dirs=sorted({d for t in tasks for d in t.private_dirs}),
+                                        language=languages.pop() if len(languages) == 1 else "en")
     return RunResult(statuses=statuses, index=index, input_errors=input_errors,
                      logs={p: log.path(p) for p in by_product}, loads=loads)

@@ -139,3 +139,14 @@ def test_bad_stickiness_windows_and_minimum():
     assert "stickiness.granularity" in _err({**BASE, "stickiness": {"granularity": "year"}})
     assert "stickiness.trailing_days" in _err({**BASE, "stickiness": {"trailing_days": [0, 7]}})
     assert "stickiness.min_cohort_size" in _err({**BASE, "stickiness": {"min_cohort_size": 0}})
+
+
+def test_a_backend_source_may_name_files_its_engine_reads():
+    spec = SourceSpec(backend="pyspark", path="events.parquet")
+    assert (spec.backend, spec.path, spec.table) == ("pyspark", "events.parquet", None)
+    with pytest.raises(ValueError, match="either 'path' \\(files\\) or 'table'"):
+        SourceSpec(backend="pyspark", path="events.parquet", table="events")
+    with pytest.raises(ValueError, match="exactly one of path, url, backend or demo"):
+        SourceSpec(url="postgres://h/db", path="events.parquet", table="events")
+    with pytest.raises(ValueError, match="needs 'table'"):
+        SourceSpec(backend="pyspark")

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("pyspark")
 
 from retention_kit import load_events  # noqa: E402
-from retention_kit.analyses import key_behaviors, ladder, stickiness  # noqa: E402
+from retention_kit.analyses import key_behaviors, ladder, lifecycle, overview, stickiness  # noqa: E402
 from retention_kit.data.backends import spark_session  # noqa: E402
 from retention_kit.data.params import params_from_dict  # noqa: E402
 from retention_kit.data.datasets import make_demo_log  # noqa: E402
@@ -119,3 +119,51 @@ def test_params_can_name_the_pyspark_backend(logs):
     via_params = load_events(params_from_dict(raw))
     assert via_params.quality == duck.quality
     _same(stickiness.active_users(via_params), stickiness.active_users(duck), ["date"])
+
+
+@pytest.fixture(scope="module")
+def money_logs():
+    """The demo with its revenue and purchase events, for the lifecycle and value tables."""
+    df = make_demo_log(400, seed=6, days=150)
+    params = make_params(product="parity_money", exclude_events=["push_sent"], revenue="revenue",
+                         purchase_events=["purchase", "refund"])
+    duck = load_events(params, source=df)
+    import ibis
+
+    con = ibis.pyspark.connect(spark_session({"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2"}}))
+    table = con.create_table("parity_money", df, overwrite=True)
+    yield duck, load_events(params, source=table)
+    con.drop_table("parity_money", force=True)
+
+
+def _keys(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if not pd.api.types.is_float_dtype(df[c])]
+
+
+def test_overview_tables_agree(money_logs):
+    duck, spark = money_logs
+    _same(overview.event_types(duck), overview.event_types(spark), ["event"])
+    a, b = overview.events_per_day(duck), overview.events_per_day(spark)
+    _same(a, b, _keys(a))
+    assert overview.duplicate_rows(duck) == overview.duplicate_rows(spark)
+    assert duck.quality == spark.quality
+
+
+def test_lifecycle_and_value_tables_agree(money_logs):
+    duck, spark = money_logs
+    thr = lifecycle.thresholds(duck)
+    assert lifecycle.thresholds(spark) == thr
+    for fn in (lifecycle.snapshots, lifecycle.flows):
+        a, b = fn(duck, thresholds=thr), fn(spark, thresholds=thr)
+        _same(a, b, _keys(a))
+    a, b = lifecycle.at_risk_summary(duck, thresholds=thr), lifecycle.at_risk_summary(spark, thresholds=thr)
+    _same(a, b, _keys(a))
+    a, b = lifecycle.at_risk_users(duck, thresholds=thr), lifecycle.at_risk_users(spark, thresholds=thr)
+    _same(a, b, _keys(a))
+    for g in ("week", "month"):
+        for fn in (lifecycle.value_by_period, lifecycle.cohort_revenue):
+            a, b = fn(duck, granularity=g), fn(spark, granularity=g)
+            _same(a, b, _keys(a))
+    for fn in (lifecycle.repurchase, lifecycle.repurchase_trend):
+        a, b = fn(duck), fn(spark)
+        _same(a, b, _keys(a))

@@ -62,13 +62,14 @@ def _log(n_users: int, seed: int, days: int) -> tuple[pd.DataFrame, pd.DataFrame
     return events, users
 
 
-def write_shop(folder: Path, *, n_users: int = 400, seed: int = 3, days: int = 120) -> Path:
-    """Write the shop log, its users table and params into ``folder``; return the params path."""
+def write_shop(folder: Path, *, n_users: int = 400, seed: int = 3, days: int = 120, language: str = "en") -> Path:
+    """Write the shop log, its users table and params into ``folder``; return the params path.
+    ``language``: the reports' language (top-level ``language``)."""
     events, users = _log(n_users, seed, days)
     events.to_csv(folder / "events.csv", index=False)
     users.to_csv(folder / "users.csv", index=False)
     params = {
-        "product": "shop", "title": SHOP_TITLE,
+        "product": "shop", "title": SHOP_TITLE, "language": language,
         "data": {"source": "events.csv", "timezone": "Asia/Taipei", "revenue": "revenue",
                  "purchase_events": [CHECKOUT],
                  "users": {"source": "users.csv", "signup_time": "signup_time", "attributes": ["會員等級"]}},

@@ -9,11 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from retention_kit.reporting.runner import EXIT_OK, run
+from retention_kit.reporting.runner import EXIT_OK
 
-from tests.factories import PARAMS
-
-PRODUCTS = ["demo.yaml", "stackexchange_martialarts.yaml", "online_retail.yaml", "online_retail_loyalty.yaml"]
+from tests.conftest import REFERENCE_PRODUCTS as PRODUCTS
 # a missing figure printed raw; words such as "none" or "information" are fine
 _MISSING = re.compile(r"(?<![\w.\-])(nan|NaN|None|inf|-inf|Infinity|NaT)(?![\w\-])")
 
@@ -45,10 +43,10 @@ def visible_text(page: str) -> str:
 
 
 @pytest.mark.slow
-def test_no_page_prints_nan_none_or_inf(tmp_path, shared_data):
-    res = run([PARAMS / p for p in PRODUCTS], out=tmp_path / "out", jobs=2, progress=False)
+def test_no_page_prints_nan_none_or_inf(reference_run):
+    res, out = reference_run
     assert res.exit_code == EXIT_OK, [(s.product, s.notebook, s.message) for s in res.statuses if s.status != "ok"]
-    pages = sorted((tmp_path / "out").glob("*/*.html"))
+    pages = sorted(out.glob("*/*.html"))
     assert len(pages) == 5 * len(PRODUCTS)
     found = {}
     for page in pages:

@@ -58,6 +58,7 @@ from ...data.params import KeyBehaviorParams
 from ...errors import NotEnoughDataError, ParamsError
 from .findings import judge
 from .spec import ACTIVE_DAYS, SPEC
+from ...core.portable import count_true, flag
 
 __all__ = ["ACTIVE_DAYS", "SPLITS", "check_windows", "eligible_users", "min_support", "volume_stratum",
            "volume_stratum_py", "candidate_stats"]
@@ -163,8 +164,8 @@ def _eligible(log: EventLog, window_days: int, outcome_start: int, outcome_end: 
     j = a.join(el.select("user_id", "start_i"), "user_id")
     j = j.mutate(dn=day_index(j.day) - j.start_i)
     per_user = j.group_by("user_id").aggregate(
-        active_w=((j.dn >= 0) & (j.dn < window_days)).cast("int64").sum(),
-        retained_i=((j.dn >= outcome_start) & (j.dn < outcome_end)).cast("int64").max(),
+        active_w=count_true((j.dn >= 0) & (j.dn < window_days)),
+        retained_i=flag((j.dn >= outcome_start) & (j.dn < outcome_end)).max(),
     )
     u = el.left_join(per_user, "user_id").select(el.user_id, el.start_day, el.start_i, "active_w", "retained_i")
     # cached: the candidate grid, the baseline, the totals and the segments all start from it
@@ -173,7 +174,7 @@ def _eligible(log: EventLog, window_days: int, outcome_start: int, outcome_end: 
         retained=u.retained_i.fill_null(0) > 0,
         active_w=u.active_w.fill_null(0),
     ).drop("retained_i").cache()
-    tot = fetch(u.group_by("split").aggregate(users=u.count(), retained=u.retained.cast("int64").sum()))
+    tot = fetch(u.group_by("split").aggregate(users=u.count(), retained=count_true(u.retained)))
     by = dict(zip(tot["split"], tot["users"]))
     counts = {"users": n_all, "eligible": n_el, "ineligible": n_all - n_el, "discovery": int(by.get("discovery", 0)),
               "validation": int(by.get("validation", 0)), "retained": int(tot["retained"].sum()), "cutoff": cutoff}
@@ -213,13 +214,13 @@ def candidate_grid(log: EventLog, *, window_days: int, outcome_start: int, outco
     u = u.mutate(s=u.active_w, v=volume_stratum(u.volume.fill_null(0)))
     uc = uc.join(u.select("user_id", "split", "retained", "s", "v"), "user_id")
     uc = uc.mutate(c=ibis.least(uc.cnt, k).cast("int64"))
-    g = uc.group_by(["split", "event", "c", "s", "v"]).aggregate(users=uc.count(), retained=uc.retained.cast("int64").sum())
+    g = uc.group_by(["split", "event", "c", "s", "v"]).aggregate(users=uc.count(), retained=count_true(uc.retained))
     base = u.filter(u.active_w > 0)
     base = base.mutate(event=ibis.literal(ACTIVE_DAYS), c=ibis.least(base.active_w, k).cast("int64"))
     gb = base.group_by(["split", "event", "c", "s", "v"]).aggregate(
-        users=base.count(), retained=base.retained.cast("int64").sum())
+        users=base.count(), retained=count_true(base.retained))
     grid = fetch(g.union(gb), sort=["split", "event", "c", "s", "v"])
-    totals = fetch(u.group_by(["split", "s", "v"]).aggregate(users=u.count(), retained=u.retained.cast("int64").sum()),
+    totals = fetch(u.group_by(["split", "s", "v"]).aggregate(users=u.count(), retained=count_true(u.retained)),
                    sort=["split", "s", "v"])
     return grid, totals
 

@@ -1,30 +1,78 @@
 """What the key-behaviour report says in words: the summary, each finding, the activity proxies,
-the baseline, the ranked table as shown, and the definitions in force.
+the baseline, the ranked table as shown, the sections' headings and introductions, and the
+definitions in force.
 
 Counts and verdicts come from the ``verdict`` column of the candidate table
 (:func:`.findings.judge`); a figure that cannot be computed is replaced by the reason, never
-printed as nan or inf.
+printed as nan or inf. Every sentence is a message of the report language
+(``messages/<language>/key_behaviors.yaml``); event names are data and are never translated.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ...core.i18n import t
 from ...core.text import Raw, code, fill, num, pct
 from ...data.params import KeyBehaviorParams
+from .. import words
 from .findings import NEAR_ONE, Q_MAX
 from .spec import ACTIVE_DAYS
 
-__all__ = ["VERDICT_LABELS", "summary", "finding", "proxies", "baseline", "ranked_table", "definitions", "NO_FINDING",
-           "adjusted_for"]
+__all__ = ["VERDICT_LABELS", "SECTIONS", "verdict_label", "segment_label", "section", "caption", "page_table",
+           "summary", "finding", "proxies", "baseline", "ranked_table", "definitions", "no_finding", "adjusted_for"]
 
-#: How each verdict reads on the page.
+#: How each verdict reads on an English page (:func:`verdict_label`: in the report language).
 VERDICT_LABELS = {"baseline": "baseline", "beyond_activity": "beyond activity", "activity_proxy": "activity proxy",
                   "not_significant": "not significant", "too_few_users": "too few users"}
+#: The report's sections, in page order (:func:`section`).
+SECTIONS = ("ranked_findings", "threshold_curves", "window_scan", "segments", "caution", "definitions")
+_F = "key_behaviors"
+
+
+def verdict_label(verdict: str) -> str:
+    """A verdict (a value of ``key_behaviors.csv``'s ``verdict`` column) as the page shows it.
+
+    Examples
+    --------
+    >>> verdict_label("beyond_activity")
+    'beyond activity'
+    """
+    return t(f"{_F}.verdict.{verdict}")
+
+
+def segment_label(segment: str) -> str:
+    """A segment of :func:`.segments.behavior_segments` as the page shows it: the kit's segments
+    (power, occasional, retained, churned) in the report language, attribute segments
+    (``plan=pro``) as they are."""
+    return words.label(_F, "segment", segment)
+
+
+def section(name: str) -> Raw:
+    """A section's Markdown heading and introduction, one of :data:`SECTIONS`.
+
+    Examples
+    --------
+    >>> print(section("caution").text.splitlines()[0])
+    ## Caution
+    """
+    return words.section(_F, name, SECTIONS)
+
+
+def caption(name: str, /, **values: Any) -> str:
+    """A caption or a short line of the page (plain text), message ``key_behaviors.caption.<name>``."""
+    return t(f"{_F}.caption.{name}", **values)
+
+
+def page_table(frame: pd.DataFrame, *, percent: Sequence[str] = (), caption: str | None = None) -> dict[str, Any]:
+    """:func:`retention_kit.reporting.report.show_table`'s arguments for ``frame``, headers in the
+    report language (:func:`retention_kit.analyses.words.page_table`)."""
+    return words.page_table(_F, frame, percent=percent, caption=caption)
 
 
 def _ok(x: Any) -> bool:
@@ -37,7 +85,7 @@ def _ok(x: Any) -> bool:
 
 def adjusted_for(p: KeyBehaviorParams) -> str:
     """What the activity adjustment holds equal, in words (plain text)."""
-    return f"the same number of active days and of events in their first {p.window_days} days"
+    return t(f"{_F}.adjusted_for", w=p.window_days)
 
 
 def _ratio(x: float) -> str:
@@ -51,30 +99,28 @@ def _q(x: float) -> str:
 
 def _lift(x: float) -> str:
     """A lift, or why there is none (no retained user among the rest: the ratio is infinite)."""
-    return f"lift {num(x, 1)}" if _ok(x) else "no lift: nobody among the rest was retained"
+    return t(f"{_F}.lift", lift=num(x, 1)) if _ok(x) else t(f"{_F}.lift.none")
 
 
 def _held(r: pd.Series) -> str:
     early, late = r.get("lift_discovery"), r.get("lift_validation")
     if not _ok(early):
-        return "it cannot be compared between earlier and later users (no lift on earlier users)"
+        return t(f"{_F}.held.no_early")
     if not bool(r.get("supported_validation", False)) or not _ok(late):
-        return (f"there are too few later users to check whether it holds on them (lift {num(early, 1)} on "
-                f"earlier users)")
-    verb = "the effect holds on later users" if r["stable"] else "it does not clearly hold on later users"
-    return f"{verb} (lift {num(early, 1)} on earlier vs {num(late, 1)} on later users)"
+        return t(f"{_F}.held.few_late", early=num(early, 1))
+    key = f"{_F}.held.stable" if r["stable"] else f"{_F}.held.unstable"
+    return t(key, early=num(early, 1), late=num(late, 1))
 
 
 def _adjusted(r: pd.Series, p: KeyBehaviorParams) -> str:
     same = adjusted_for(p)
     orr, lo, hi = r["adjusted_odds_ratio"], r["adjusted_or_low"], r["adjusted_or_high"]
     if not (_ok(orr) and _ok(lo) and _ok(hi)):
-        return (f"overall activity explains it: no group of users with {same} has both users who did it "
-                f"and users who did not, so it adds nothing to activity")
-    ci = f"activity-adjusted odds ratio {_ratio(orr)} [{_ratio(lo)}, {_ratio(hi)}]"
+        return t(f"{_F}.adjusted.none", same=same)
+    ci = t(f"{_F}.adjusted.ci", orr=_ratio(orr), lo=_ratio(lo), hi=_ratio(hi))
     if r["verdict"] == "beyond_activity":
-        return f"it is not explained by overall activity: among users with {same}, {ci}"
-    return f"it is largely explained by overall activity: among users with {same}, {ci}"
+        return t(f"{_F}.adjusted.beyond", same=same, ci=ci)
+    return t(f"{_F}.adjusted.explained", same=same, ci=ci)
 
 
 def summary(table: pd.DataFrame, counts: dict[str, int], p: KeyBehaviorParams) -> Raw:
@@ -82,11 +128,7 @@ def summary(table: pd.DataFrame, counts: dict[str, int], p: KeyBehaviorParams) -
     (the counts of the ``verdict`` column)."""
     verdicts = table["verdict"].value_counts()
     return fill(
-        "**In short.** Of {users} users, **{eligible}** are eligible (their first {oe} days lie in the data; "
-        "{inel} started too late or before the data and are left out). {ret} of them were active again in days "
-        "{o1}-{o2}. {n_cand} candidate behaviours were tested ({ev} event types x thresholds 1-{K}, plus "
-        "active days); {n_beyond} go with staying or leaving beyond overall activity (compared among users "
-        "with {same}), {n_proxy} only mark that the user was active.",
+        t(f"{_F}.summary"),
         users=num(counts["users"]), eligible=num(counts["eligible"]), oe=p.outcome_end,
         inel=num(counts["ineligible"]), ret=pct(counts["retained"] / counts["eligible"]),
         o1=p.outcome_start, o2=p.outcome_end - 1, n_cand=num((table["split"] == "all").sum()),
@@ -105,12 +147,11 @@ def finding(r: pd.Series, p: KeyBehaviorParams) -> Raw:
     >>> print(finding(f.iloc[1], params.key_behaviors))  # doctest: +ELLIPSIS
     - Users who did `invite_friend` at least 3 times in their first 7 days: **...
     """
+    k = int(r["threshold"])
     return fill(
-        "- Users who did {event} {times} in their first {w} days: **{rd}** [{rdl}, {rdh}] "
-        "active in days {o1}-{o2}, against **{rn}** [{rnl}, {rnh}] for the rest "
-        "(n = {n} of {N}; {lift}, phi {phi}, q {q}); {held}, and {adj}.",
+        t(f"{_F}.finding"),
         event=code(r["event"]),
-        times="at least once" if r["threshold"] == 1 else f"at least {int(r['threshold'])} times",
+        times=t(f"{_F}.times.once") if k == 1 else t(f"{_F}.times.many", k=k),
         w=p.window_days,
         rd=pct(r["retained_did"]), rdl=pct(r["ci_did_low"]), rdh=pct(r["ci_did_high"]),
         rn=pct(r["retained_not"]), rnl=pct(r["ci_not_low"]), rnh=pct(r["ci_not_high"]),
@@ -127,15 +168,15 @@ def proxies(found: pd.DataFrame, p: KeyBehaviorParams) -> Raw | None:
         return None
     parts = []
     for _, r in px.iterrows():
-        adj = (f"adjusted {_ratio(r['adjusted_odds_ratio'])}" if _ok(r["adjusted_odds_ratio"])
-               else "no users of equal activity differ in it")
-        parts.append(f"{code(r['event']).text} ({_lift(r['lift'])}; {adj})")
+        adj = (t(f"{_F}.proxies.adjusted", orr=_ratio(r["adjusted_odds_ratio"])) if _ok(r["adjusted_odds_ratio"])
+               else t(f"{_F}.proxies.no_strata"))
+        parts.append(t(f"{_F}.proxies.item", event=code(r["event"]).text, lift=_lift(r["lift"]), adj=adj))
     ways = set(np.where(px["lift"] < 1, "leaving", "staying"))
-    return fill("**Activity proxies:** {names} {verb} with {way} only because of how active their users are: "
-                "among users with {same}, the link of each is not significant, near 1 (within [{lo}, {hi}]) or "
-                "reversed (activity-adjusted odds ratios in brackets). Doing more of them is not a lever by itself.",
-                names=Raw(", ".join(parts)), verb="goes" if len(px) == 1 else "go",
-                way=" or ".join(sorted(ways, reverse=True)), same=adjusted_for(p), lo=NEAR_ONE[0], hi=NEAR_ONE[1])
+    return fill(t(f"{_F}.proxies"),
+                names=Raw(t(f"{_F}.list_separator").join(parts)),
+                verb=t(f"{_F}.proxies.verb.one") if len(px) == 1 else t(f"{_F}.proxies.verb.many"),
+                way=t(f"{_F}.or").join(t(f"{_F}.way.{w}") for w in sorted(ways, reverse=True)),
+                same=adjusted_for(p), lo=NEAR_ONE[0], hi=NEAR_ONE[1])
 
 
 def baseline(found: pd.DataFrame, p: KeyBehaviorParams) -> Raw | None:
@@ -144,50 +185,50 @@ def baseline(found: pd.DataFrame, p: KeyBehaviorParams) -> Raw | None:
     if not len(base):
         return None
     b = base.iloc[0]
-    return fill("**Baseline:** users active on at least {k} of their first {w} days: {rd} retained against "
-                "{rn} for the rest ({lift}, phi {phi}). A behaviour is interesting when it adds to this.",
+    return fill(t(f"{_F}.baseline"),
                 k=int(b["threshold"]), w=p.window_days, rd=pct(b["retained_did"]),
                 rn=pct(b["retained_not"]), lift=_lift(b["lift"]), phi=num(b["phi"], 2))
 
 
 def ranked_table(found: pd.DataFrame) -> pd.DataFrame:
-    """The ranked findings as the page shows them: verdicts in words, the main columns."""
+    """The ranked findings as the page shows them: verdicts and directions in words, the
+    baseline's name, the main columns (headers stay the contract's names; :func:`page_table`
+    words them)."""
     cols = ["rank", "event", "threshold", "verdict", "direction", "n_did", "share_did", "retained_did", "retained_not",
             "lift", "phi", "q_value", "adjusted_odds_ratio", "adjusted_q_value", "lift_discovery", "lift_validation",
             "stable"]
-    return found[cols].assign(verdict=found["verdict"].map(VERDICT_LABELS))
+    direction = {"with staying": t(f"{_F}.direction.staying"), "with leaving": t(f"{_F}.direction.leaving")}
+    yes_no = {True: t(f"{_F}.value.true"), False: t(f"{_F}.value.false")}
+    return found[cols].assign(
+        event=found["event"].map(lambda e: t(f"{_F}.table.active_days") if e == ACTIVE_DAYS else e),
+        verdict=found["verdict"].map(verdict_label),
+        direction=found["direction"].map(lambda d: direction.get(d, d)),
+        stable=found["stable"].map(lambda v: yes_no[bool(v)]))
 
 
-NO_FINDING = ("No behaviour goes with retention beyond overall activity (compared among users with the same "
-              f"number of active days and events in the window) at q < {Q_MAX} with enough users on both sides.")
+def no_finding() -> str:
+    """The note when no behaviour goes with retention beyond activity (plain text)."""
+    return t(f"{_F}.no_finding", q=Q_MAX)
 
 
 def definitions(p: KeyBehaviorParams) -> dict[str, str]:
     """The key-behaviour definitions in force, worded from the params."""
+    d = f"{_F}.definition"
     return {
-        "Start": "signup day from the users table when given, else the first active day; day_n = calendar days since it.",
-        "Behaviour window": f"day_n in [0, {p.window_days}).",
-        "Retained": f"active on at least one day with day_n in [{p.outcome_start}, {p.outcome_end}).",
-        "Eligible users": f"start day on or after the first day of the data and day {p.outcome_end - 1} on or before its last day.",
-        "Candidates": f"each event type (minus excluded events: {', '.join(p.exclude) or 'none'}) done at least k times "
-                      f"in the window, k = 1..{p.max_threshold}; baseline: active on at least k distinct days in the window.",
-        "Lift": "retained share of users who did it ÷ retained share of the rest.",
-        "Phi": "Pearson correlation of did (0/1) and retained (0/1).",
-        "Intervals": "95% Wilson score intervals.",
-        "p and q": "Fisher's exact two-sided p-value; Benjamini-Hochberg q-value over all candidates of the split.",
-        "Supported": "at least max(25, 1% of eligible) users on each side.",
-        "Activity strata": f"users with the same number of distinct active days in the first {p.window_days} days and "
-                           "the same number of events (of all candidate types) in them; event counts from 32 on are "
-                           "grouped in bins under 9% wide.",
-        "Activity-adjusted odds ratio": "Mantel-Haenszel odds ratio of staying, doers against non-doers, within "
-                                        "activity strata, with its 95% Robins-Breslow-Greenland interval; its "
-                                        "Cochran-Mantel-Haenszel p-value gets a Benjamini-Hochberg q-value over the "
-                                        "split's behaviour candidates.",
-        "Verdicts": f"beyond activity: q < {Q_MAX}, adjusted q < {Q_MAX}, the adjusted odds ratio's interval excludes 1 "
-                    f"and the ratio lies outside [{NEAR_ONE[0]}, {NEAR_ONE[1]}] on the side of the lift; activity "
-                    f"proxy: q < {Q_MAX} but not beyond activity; not significant: q >= {Q_MAX}; too few users: "
-                    "not supported at any threshold.",
-        "Held-out check": "discovery = eligible users who started up to the day two thirds of them had started; "
-                          "validation = the later ones. Stable: on validation users the same sign, at least half the phi, p < 0.05.",
-        "Breadth / depth": "share of the segment's users who did it / median times per active week among them.",
+        t(f"{d}.start.term"): t(f"{d}.start"),
+        t(f"{d}.window.term"): t(f"{d}.window", w=p.window_days),
+        t(f"{d}.retained.term"): t(f"{d}.retained", o1=p.outcome_start, o2=p.outcome_end),
+        t(f"{d}.eligible.term"): t(f"{d}.eligible", last=p.outcome_end - 1),
+        t(f"{d}.candidates.term"): t(f"{d}.candidates", excluded=t(f"{_F}.list_separator").join(p.exclude)
+                                     or t(f"{d}.candidates.none"), K=p.max_threshold),
+        t(f"{d}.lift.term"): t(f"{d}.lift"),
+        t(f"{d}.phi.term"): t(f"{d}.phi"),
+        t(f"{d}.intervals.term"): t(f"{d}.intervals"),
+        t(f"{d}.pq.term"): t(f"{d}.pq"),
+        t(f"{d}.supported.term"): t(f"{d}.supported"),
+        t(f"{d}.strata.term"): t(f"{d}.strata", w=p.window_days),
+        t(f"{d}.odds_ratio.term"): t(f"{d}.odds_ratio"),
+        t(f"{d}.verdicts.term"): t(f"{d}.verdicts", q=Q_MAX, lo=NEAR_ONE[0], hi=NEAR_ONE[1]),
+        t(f"{d}.held_out.term"): t(f"{d}.held_out"),
+        t(f"{d}.breadth.term"): t(f"{d}.breadth"),
     }

@@ -13,6 +13,7 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError, ParamsError
 from .candidates import ACTIVE_DAYS, stratified_cells, stats_frame, window_counts, eligible_users
+from ...core.portable import count_true
 
 __all__ = ["window_scan"]
 
@@ -54,13 +55,13 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
         uc = window_counts(log, u, window_days=w, exclude=exclude, events=events)
         uc = uc.join(u.select("user_id", "retained"), "user_id")
         uc = uc.mutate(c=ibis.least(uc.cnt, max_threshold).cast("int64"))
-        parts.append(uc.group_by(["event", "c"]).aggregate(users=uc.count(), retained=uc.retained.cast("int64").sum())
+        parts.append(uc.group_by(["event", "c"]).aggregate(users=uc.count(), retained=count_true(uc.retained))
                      .mutate(w=ibis.literal(w, "int64")))
     expr = parts[0]
     for p in parts[1:]:
         expr = expr.union(p)
     grid = fetch(expr, sort=["w", "event", "c"])
-    tot = fetch(u.aggregate(users=u.count(), retained=u.retained.cast("int64").sum())).assign(split="all")
+    tot = fetch(u.aggregate(users=u.count(), retained=count_true(u.retained))).assign(split="all")
     frames = []
     for w in sorted(set(windows)):
         g = grid[grid["w"] == w].assign(split="all")

@@ -7,7 +7,8 @@ its spec (:mod:`.spec`). Rung conditions are written in the condition language o
 """
 
 from .moves import at_or_above, cohorts, composition, pool_rates, rung_stability, transition_rates, transitions
-from .narrative import definitions, headline, reference, summary
+from .narrative import (SECTIONS, caption, definitions, describe, headline, page_table, reference, rung_label, section,
+                        shown_definition, summary)
 from .rungs import DEFAULT_RUNGS, INACTIVE, OTHER, RungDef, condition_events, definition_table, ladder_rungs, rung_table
 from .spec import SPEC
 from .validation import ladder_warnings, rung_power_user_curve, validation, validation_flags
@@ -36,5 +37,12 @@ __all__ = [
     "headline",
     "summary",
     "definitions",
+    "SECTIONS",
+    "section",
+    "caption",
+    "page_table",
+    "rung_label",
+    "describe",
+    "shown_definition",
     "SPEC",
 ]

@@ -27,6 +27,7 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...data.params import LadderParams
 from .rungs import first_cohort, ladder_rungs, period_dates, rung_table
+from ...core.portable import count_true
 
 __all__ = [
     "composition",
@@ -227,9 +228,9 @@ def transition_rates(log: EventLog, *, ladder: LadderParams | None = None) -> pd
     m = t.filter(t.next_rung.notnull())
     g = m.group_by("period").aggregate(
         users=m.count(),
-        climb=(m.next_rung > m.rung_order).cast("int64").sum(),
-        slide=(m.next_rung < m.rung_order).cast("int64").sum(),
-        stay=(m.next_rung == m.rung_order).cast("int64").sum(),
+        climb=count_true(m.next_rung > m.rung_order),
+        slide=count_true(m.next_rung < m.rung_order),
+        stay=count_true(m.next_rung == m.rung_order),
     )
     df = fetch(g, sort=["period"])
     df["period"] = period_dates(df["period"], ladder.period, log.params.week_start)

@@ -1,25 +1,86 @@
 """What the ladder report says in words: the headline comparison of cohorts, the "In short"
-paragraph and the definitions in force."""
+paragraph, the sections' headings and introductions, the tables and notes as shown, and the
+definitions in force.
+
+Every sentence is a message of the report language (``messages/<language>/ladder.yaml``); rung
+names from the params and event names are data and are never translated; the implicit rungs
+Inactive and Active (other) are the kit's own and are translated on the page (the CSV exports keep
+them as they are).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pandas as pd
 
+from ...core.i18n import current, month_year, num, t
 from ...core.stats import headline_minimum
 from ...core.text import Raw, fill, pct
 from ...data.params import LadderParams
-from .rungs import ladder_rungs
+from .. import words
+from .rungs import INACTIVE, OTHER, definition_table, ladder_rungs
 
-__all__ = ["reference", "headline", "summary", "definitions"]
+__all__ = ["reference", "headline", "summary", "definitions", "SECTIONS", "section", "caption", "page_table",
+           "rung_label", "nth", "units", "shown_definition", "describe"]
+
+#: The report's sections, in page order (:func:`section`).
+SECTIONS = ("ladder", "composition", "cohorts", "transitions", "validation", "definitions")
+_F = "ladder"
 
 
-def _ordinal(n: int) -> str:
+def section(name: str) -> Raw:
+    """A section's Markdown heading and introduction, one of :data:`SECTIONS`."""
+    return words.section(_F, name, SECTIONS)
+
+
+def caption(name: str, /, **values: Any) -> str:
+    """A caption or a short line of the page (plain text), message ``ladder.caption.<name>``."""
+    return t(f"{_F}.caption.{name}", **values)
+
+
+def page_table(frame: pd.DataFrame, *, percent: Sequence[str] = (), caption: str | None = None) -> dict[str, Any]:
+    """:func:`retention_kit.reporting.report.show_table`'s arguments for ``frame``, headers in the
+    report language and the implicit rungs' names in it (a ``rung`` column's other values are
+    the params' names, data)."""
+    if "rung" in frame.columns:
+        frame = frame.assign(rung=frame["rung"].map(rung_label))
+    return words.page_table(_F, frame, percent=percent, caption=caption)
+
+
+def rung_label(rung: str) -> str:
+    """A rung as the page shows it: the implicit rungs (Inactive, Active (other)) in the report
+    language, the params' rungs as they are.
+
+    Examples
+    --------
+    >>> rung_label("Inactive"), rung_label("Saver")
+    ('Inactive', 'Saver')
+    """
+    if rung == INACTIVE:
+        return t(f"{_F}.rung.inactive")
+    if rung == OTHER:
+        return t(f"{_F}.rung.other")
+    return rung
+
+
+def nth(n: int) -> str:
+    """An ordinal number for the report language's ordinal templates ('4th'; in Chinese the
+    template says 第{nth}, so the number alone)."""
+    if current() != "en":
+        return str(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
+def units(period: str, n: int) -> str:
+    """``n`` periods in words ('4 weeks', '4 週', '4 個月')."""
+    return t(f"{_F}.units.{'week' if period == 'week' else 'month'}", n=num(n))
+
+
 def _label(day: pd.Timestamp, period: str) -> str:
-    return f"{day:%B %Y}" if period == "month" else f"the week of {day:%Y-%m-%d}"
+    return month_year(day) if period == "month" else t(f"{_F}.week_of", day=f"{day:%Y-%m-%d}")
 
 
 def reference(ladder: LadderParams | None = None, cohort_ladder: pd.DataFrame | None = None, *,
@@ -84,7 +145,7 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
         a -= 1
     at = size[size["age"] == a]
     if at["cohort"].nunique() < 2:
-        text = f"Too few cohorts of {min_cohort_users}+ users to compare cohorts at the same age."
+        text = t(f"{_F}.headline.too_few", n=min_cohort_users)
     else:
         early, late = at["cohort"].min(), at["cohort"].max()
         c = cohort_ladder[cohort_ladder["age"] == a]
@@ -95,15 +156,15 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
 
         up_l, up_e = share(late, c["rung_order"] >= ref.order), share(early, c["rung_order"] >= ref.order)
         in_l, in_e = share(late, c["rung_order"] == 0), share(early, c["rung_order"] == 0)
-        above = "" if ref is rungs[-1] else " or above"
         # at or above the lowest rung above Inactive is simply "active"
-        what = "active" if ref.order == 1 else f"{ref.name}{above}"
+        what = (t(f"{_F}.headline.active") if ref.order == 1 else t(f"{_F}.headline.rung", rung=ref.name)
+                if ref is rungs[-1] else t(f"{_F}.headline.or_above", rung=ref.name))
         n_late, n_early = (int(at.loc[at["cohort"] == x, "n"].iloc[0]) for x in (late, early))
-        text = (f"Of the {n_late:,} users who joined in {_label(late, per)}, {100 * up_l:.0f}% were {what} in their "
-                f"{_ordinal(a + 1)} {per}, against {100 * up_e:.0f}% of the {n_early:,} of the cohort of "
-                f"{_label(early, per)}")
-        text += "." if ref.order == 1 else (f"; the Inactive share of users in their {_ordinal(a + 1)} {per} went "
-                                            f"from {100 * in_e:.0f}% to {100 * in_l:.0f}%.")
+        their = t(f"{_F}.nth.{'week' if per == 'week' else 'month'}", nth=nth(a + 1))
+        text = t(f"{_F}.headline.cohorts", n_late=num(n_late), late=_label(late, per), up_l=pct(up_l), what=what,
+                 their=their, up_e=pct(up_e), n_early=num(n_early), early=_label(early, per))
+        text += (t(f"{_F}.headline.end") if ref.order == 1
+                 else t(f"{_F}.headline.inactive", their=their, in_e=pct(in_e), in_l=pct(in_l)))
     rec = comp[comp["scope"] == "recent"]
     tot = rec.groupby("period")["users"].sum()
     # before recent_periods periods have passed, "recent" is nearly everyone and not comparable
@@ -113,37 +174,67 @@ def headline(cohort_ladder: pd.DataFrame, comp: pd.DataFrame, *, ladder: LadderP
     if len(tot) >= 2:
         p0, p1 = tot.index.min(), tot.index.max()
         ina = rec[rec["rung_order"] == 0].set_index("period")["share"]
-        text += (f" Among users acquired in the last {ladder.recent_periods} {per}s, the Inactive share went from "
-                 f"{100 * ina[p0]:.0f}% ({p0:%Y-%m-%d}) to {100 * ina[p1]:.0f}% ({p1:%Y-%m-%d}).")
+        text += t(f"{_F}.headline.recent", recent=units(per, ladder.recent_periods), s0=pct(ina[p0]),
+                  p0=f"{p0:%Y-%m-%d}", s1=pct(ina[p1]), p1=f"{p1:%Y-%m-%d}")
     return text
 
 
 def summary(headline_text: str, pooled: pd.Series, flags: list[str], period: str) -> Raw:
     """The "In short" paragraph: the headline, the pooled climb / slide / stay rates and whether
     the rungs passed validation."""
+    per = "week" if period == "week" else "month"
     return fill(
-        "**In short.** {findings} Between consecutive {per}s, {climb} of users climb to a higher rung, "
-        "{slide} slide down and {stay} stay. {check}",
-        findings=headline_text, per=period, climb=pct(pooled["climb_rate"]),
+        t(f"{_F}.summary.{per}"),
+        findings=headline_text, climb=pct(pooled["climb_rate"]),
         slide=pct(pooled["slide_rate"]), stay=pct(pooled["stay_rate"]),
-        check=("The rungs are in order: activity and next-" + period + " activity rise with the rung."
-               if not flags else f"Check the ladder: {len(flags)} problem(s) in the validation below."),
+        check=(t(f"{_F}.summary.in_order.{per}") if not flags else t(f"{_F}.summary.problems", n=len(flags))),
     )
 
 
 def definitions(ladder: LadderParams) -> dict[str, str]:
     """The ladder's definitions in force, worded from the params."""
-    per = ladder.period
+    per = "week" if ladder.period == "week" else "month"
+    d = f"{_F}.definition"
     return {
-        "Period": f"calendar {per}s; only complete {per}s are used (a {per} ending after the last day of data is left out).",
-        "Acquired": "a user is on the ladder from the period of their start day (signup day from the users table, "
-                    "else first active day) to the last complete period, active or not.",
-        "Rung": "the highest rung whose condition holds on the period's events; Inactive without activity; "
-                "'Active (other)' for active users matching no rung when no rung is a catch-all.",
-        "Cohort, age": "cohort = the period of the start day; age = periods since it (0 = the start period).",
-        "Recent": f"users acquired in the last {ladder.recent_periods} periods, the current one included.",
-        "Transitions": "a user's rung in one period against their rung in the next, for every pair of consecutive "
-                       "complete periods; climb = to a higher rung, slide = to a lower one.",
-        "Validation": "per rung, distinct active days in the period (power-user curve) and the share of its "
-                      "user-periods active in the next period; a higher rung lower on either is flagged.",
+        t(f"{d}.period.term"): t(f"{d}.period.{per}"),
+        t(f"{d}.acquired.term"): t(f"{d}.acquired"),
+        t(f"{d}.rung.term"): t(f"{d}.rung"),
+        t(f"{d}.cohort.term"): t(f"{d}.cohort"),
+        t(f"{d}.recent.term"): t(f"{d}.recent", n=ladder.recent_periods),
+        t(f"{d}.transitions.term"): t(f"{d}.transitions"),
+        t(f"{d}.validation.term"): t(f"{d}.validation"),
     }
+
+
+def describe(cond: Mapping[str, Any]) -> str:
+    """A rung's condition in the report language (English as
+    :func:`retention_kit.core.conditions.describe` says it); event names are data.
+
+    Examples
+    --------
+    >>> describe({"all": [{"event": "create_note", "min": 2}, {"active_days": 2}]})
+    'create_note >= 2 and active days >= 2'
+    """
+    c = f"{_F}.condition"
+    if "all" in cond or "any" in cond:
+        op = "all" if "all" in cond else "any"
+        parts = [describe(x) for x in cond[op]]
+        joins = (t(f"{c}.and"), t(f"{c}.or"))
+        parts = [t(f"{c}.group", part=p) if any(j in p for j in joins) else p for p in parts]
+        return t(f"{c}.{'and' if op == 'all' else 'or'}").join(parts)
+    if "previous" in cond:
+        return t(f"{c}.previous", condition=describe(cond["previous"]))
+    if "event" in cond:
+        return t(f"{c}.event", event=cond["event"], n=cond.get("min", 1))
+    return t(f"{c}.active_days", n=cond["active_days"])
+
+
+def shown_definition(ladder: LadderParams | None = None) -> pd.DataFrame:
+    """:func:`.rungs.definition_table` as the page shows it: conditions in the report language,
+    implicit rungs named in it (:func:`page_table` words the headers)."""
+    table = definition_table(ladder)
+    text = {INACTIVE: t(f"{_F}.condition.inactive"), OTHER: t(f"{_F}.condition.other")}
+    conds = {r.name: r.when for r in ladder_rungs(ladder)}
+    yes_no = {True: t(f"{_F}.value.true"), False: t(f"{_F}.value.false")}
+    return table.assign(condition=[text[r] if r in text else describe(conds[r]) for r in table["rung"]],
+                        implicit=table["implicit"].map(lambda v: yes_no[bool(v)]))

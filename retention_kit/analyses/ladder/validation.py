@@ -17,7 +17,9 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...data.params import LadderParams
 from ...core import conditions
+from ...core.i18n import num, pct, t
 from .rungs import INACTIVE, OTHER, condition_events, ladder_rungs, rung_table
+from ...core.portable import count_true
 
 __all__ = ["rung_power_user_curve", "validation", "validation_flags", "ladder_warnings"]
 
@@ -26,8 +28,8 @@ def _by_days(log: EventLog, ladder: LadderParams) -> pd.DataFrame:
     t = rung_table(log, ladder=ladder)
     g = t.group_by(["rung_order", "active_days"]).aggregate(
         user_periods=t.count(),
-        with_next=t.next_rung.notnull().cast("int64").sum(),
-        active_next=(t.next_active_days > 0).fill_null(False).cast("int64").sum(),
+        with_next=count_true(t.next_rung.notnull()),
+        active_next=count_true(t.next_active_days > 0),
     )
     return fetch(g, sort=["rung_order", "active_days"])
 
@@ -126,26 +128,24 @@ def validation_flags(table: pd.DataFrame, *, period: str = "week", min_user_peri
     ["Saver is out of order: its users are active the next week less often than Visitor's: 40% vs 50%; check the ladder."]
     """
     out: list[str] = []
-    t = table.sort_values("rung_order")
+    unit = "week" if period == "week" else "month"
+    rows = table.sort_values("rung_order")
     # the implicit rungs have no condition to fix: an empty "Active (other)" just means every
     # active user matched a rung
-    thin = t[(t["user_periods"] < min_user_periods) & ~t["rung"].isin([INACTIVE, OTHER])]
+    thin = rows[(rows["user_periods"] < min_user_periods) & ~rows["rung"].isin([INACTIVE, OTHER])]
     for _, r in thin.iterrows():
         if r["user_periods"] == 0:
-            out.append(f"{r['rung']} is never reached (0 user-{period}s); check its condition.")
+            out.append(t(f"ladder.flag.never.{unit}", rung=r["rung"]))
             continue
-        out.append(f"{r['rung']} holds only {int(r['user_periods'])} user-{period}s, too few to validate "
-                   f"(fewer than {min_user_periods}); check its condition.")
-    ok = t[t["user_periods"] >= min_user_periods].to_dict("records")
+        out.append(t(f"ladder.flag.thin.{unit}", rung=r["rung"], n=num(int(r["user_periods"])), min=min_user_periods))
+    ok = rows[rows["user_periods"] >= min_user_periods].to_dict("records")
     for low, high in zip(ok, ok[1:]):
         a, b = low["share_active_next_period"], high["share_active_next_period"]
         if pd.notna(a) and pd.notna(b) and b < a - tolerance:
-            out.append(f"{high['rung']} is out of order: its users are active the next {period} less often "
-                       f"than {low['rung']}'s: {100 * b:.0f}% vs {100 * a:.0f}%; check the ladder.")
+            out.append(t(f"ladder.flag.next.{unit}", high=high["rung"], low=low["rung"], b=pct(b), a=pct(a)))
         a, b = low["mean_active_days"], high["mean_active_days"]
         if pd.notna(a) and pd.notna(b) and b < a - tolerance:
-            out.append(f"{high['rung']} is out of order: its users are active on fewer days per {period} "
-                       f"than {low['rung']}'s: {b:.2f} vs {a:.2f} on average; check the ladder.")
+            out.append(t(f"ladder.flag.days.{unit}", high=high["rung"], low=low["rung"], b=num(b, 2), a=num(a, 2)))
     return out
 
 
@@ -160,13 +160,11 @@ def ladder_warnings(log: EventLog, *, ladder: LadderParams | None = None) -> lis
         present = set(fetch(d.filter(d.event.isin(wanted)).select("event").distinct())["event"])
         missing = [e for e in wanted if e not in present]
         if missing:
-            out.append("The ladder's conditions name events that never occur in the log: "
-                       + ", ".join(missing) + " (check the spelling; case matters). Conditions on them never hold.")
+            out.append(t("ladder.warning.missing_events", events=t("ladder.list_separator").join(missing)))
     rungs = [r for r in ladder_rungs(ladder) if r.when is not None]
     tops = [i for i, r in enumerate(rungs) if conditions.is_catch_all(r.when)]
     if tops and tops[-1] > 0:
         ca = rungs[tops[-1]]
-        below = ", ".join(r.name for r in rungs[: tops[-1]])
-        out.append(f"{ca.name} holds for every active user, so the rungs below it ({below}) are never "
-                   "reached; move the catch-all to the bottom.")
+        below = t("ladder.list_separator").join(r.name for r in rungs[: tops[-1]])
+        out.append(t("ladder.warning.catch_all", rung=ca.name, below=below))
     return out

@@ -7,7 +7,8 @@ revenue per user, repurchase and cohort revenue (:mod:`.value`), the report's se
 """
 
 from .at_risk import at_risk_summary, at_risk_users
-from .narrative import at_risk_intro, definitions, summary
+from .narrative import (NO_REVENUE, SECTIONS, at_risk_intro, caption, definitions, no_revenue, page_table, section,
+                        segment_label, summary)
 from .segments import (
     NOT_STARTED,
     SEGMENTS,
@@ -33,6 +34,13 @@ from .value import (
 )
 
 __all__ = [
+    "SECTIONS",
+    "section",
+    "caption",
+    "page_table",
+    "segment_label",
+    "no_revenue",
+    "NO_REVENUE",
     "SEGMENTS",
     "NOT_STARTED",
     "Thresholds",

@@ -24,6 +24,7 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from .segments import Thresholds, build_segments
 from .value import has_revenue, purchase_days
+from ...core.portable import count_true
 
 __all__ = ["MIN_ACTIVE_DAYS", "at_risk_users", "at_risk_summary"]
 
@@ -143,7 +144,7 @@ def at_risk_summary(log: EventLog, *, thresholds: Thresholds, factor: float = 2.
     day = _as_of(log, as_of)
     t = _at_risk_table(log, thresholds, factor, day)
     df = fetch(t.group_by("segment").aggregate(
-        users=t.count(), at_risk=t.at_risk.cast("int64").sum(),
+        users=t.count(), at_risk=count_true(t.at_risk),
         at_risk_revenue_to_date=t.revenue_to_date.sum(where=t.at_risk),
         at_risk_revenue_last_90d=t.revenue_last_90d.sum(where=t.at_risk)))
     out = pd.DataFrame({"segment": ["active", "silent"]}).merge(df, on="segment", how="left")

@@ -32,7 +32,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from ...core.i18n import num, t
 from ...core.periods import day_index, period_end, period_index_py
+from ...core.portable import indexed
 from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError, ParamsError
@@ -67,24 +69,19 @@ class Thresholds:
     gap_p90: float | None = None
 
     def describe(self) -> str:
-        """The thresholds in force, in sentences for the report."""
-        last, what = ("last purchase", "a purchase") if self.basis == "purchases" else ("last active", "activity")
-        base = (f"New: started less than {self.new_days} days ago; active: {last} less than "
-                f"{self.silent_days} days ago; silent: {self.silent_days} to {self.churned_days - 1} days; "
-                f"churned: {self.churned_days} days or more without {what} (a user never active counts from "
-                f"the start day and is silent, not active, until churned).")
+        """The thresholds in force, in sentences for the report (the report language)."""
+        basis = "purchases" if self.basis == "purchases" else "activity"
+        base = t(f"lifecycle.thresholds.{basis}", new=self.new_days, silent=self.silent_days,
+                 silent_end=self.churned_days - 1, churned=self.churned_days)
         if not self.derived:
             return base
-        names = ", ".join(self.derived)
+        names = t("lifecycle.list_separator").join(self.derived)
         if self.basis == "purchases" and self.gap_median is not None and self.gap_p90 is not None:
-            return base + (f" Derived ({names}) from the gaps between repeat purchases of the {self.basis_users:,} "
-                           f"customers who bought again: half the median gap of {self.gap_median:.0f} days is "
-                           f"new, the median is silent, and churned is the {self.gap_p90:.0f} days within which "
-                           "90% of repeat purchases came.")
+            return base + t("lifecycle.thresholds.derived.purchases", names=names, n=num(self.basis_users),
+                            median=num(self.gap_median), p90=num(self.gap_p90))
         if self.cadence_p80 is not None:
-            return base + (f" Derived from the usage cadence ({names}): 80% of users with 2+ active days have a "
-                           f"median gap of at most {self.cadence_p80:.1f} days, rounded to {self.cadence_days}; "
-                           "silent after 2x, churned after 4x that, new for 1x.")
+            return base + t("lifecycle.thresholds.derived.activity", names=names, p80=num(self.cadence_p80, 1),
+                            days=self.cadence_days)
         return base
 
 
@@ -231,7 +228,7 @@ def _segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
 
 
 def build_segments(log: EventLog, dates: list[dt.date], thr: Thresholds) -> ir.Table:
-    snaps = ibis.memtable({"k": list(range(len(dates))), "date": list(dates)})
+    snaps = indexed(log.daily, list(dates), name="date", type="date")
     a = log.active_days()
     a = a.mutate(next_day=a.day.lead().over(ibis.window(group_by="user_id", order_by="day")))
     # the active day a is a user's last one as of every D with a <= D < next active day

@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from ...core import i18n
 from ...data.engine import fetch
 from ...errors import NotEnoughDataError
 from ...data.log import EventLog
@@ -43,6 +44,7 @@ from ...core.periods import (
     period_index_py,
     period_start,
 )
+from ...core.portable import count_true
 
 __all__ = [
     "has_revenue",
@@ -206,8 +208,8 @@ def repurchase(log: EventLog, *, windows: tuple[int, ...] | list[int] = (30, 60,
     aggs = {}
     for w in windows:
         elig = t.fi + w <= last
-        aggs[f"e{w}"] = elig.cast("int64").sum()
-        aggs[f"r{w}"] = (elig & t.si.notnull() & (t.si - t.fi <= w)).cast("int64").sum()
+        aggs[f"e{w}"] = count_true(elig)
+        aggs[f"r{w}"] = count_true(elig & t.si.notnull() & (t.si - t.fi <= w))
     row = fetch(t.aggregate(**aggs)).iloc[0]
     rows = []
     for w in windows:
@@ -246,8 +248,8 @@ def repurchase_trend(log: EventLog, *, window: int = 60, span_days: int = 90) ->
     aggs = {}
     for name, top in (("recent", hi), ("previous", hi - span_days)):
         sel = (t.fi <= top) & (t.fi > top - span_days)
-        aggs[f"e_{name}"] = sel.cast("int64").sum()
-        aggs[f"r_{name}"] = (sel & rep).cast("int64").sum()
+        aggs[f"e_{name}"] = count_true(sel)
+        aggs[f"r_{name}"] = count_true(sel & rep)
     row = fetch(t.aggregate(**aggs)).iloc[0]
     rows = []
     for name, top in (("recent", hi), ("previous", hi - span_days)):
@@ -326,15 +328,20 @@ def cohort_revenue(log: EventLog, *, granularity: Granularity = "month") -> pd.D
     return g.rename(columns={"k": "period"})[cols].reset_index(drop=True)
 
 
+def _gran(granularity: str) -> str:
+    """The message variant of a granularity (week, month, or period for an empty frame)."""
+    return granularity if granularity in ("week", "month") else "period"
+
+
 def complete_value_periods(by_period: pd.DataFrame) -> pd.DataFrame:
     """The complete periods of :func:`retention_kit.value.value_by_period` output (what the ARPU
     chart draws). Raises NotEnoughDataError when no period is complete or none has a purchase."""
     gran = by_period["granularity"].iloc[0] if len(by_period) else "period"
     done = by_period[by_period["complete"]]
     if done.empty:
-        raise NotEnoughDataError(f"no {gran} of the data is complete yet, so there is no ARPU to draw")
+        raise NotEnoughDataError(i18n.t(f"lifecycle.error.no_complete_period.{_gran(gran)}"))
     if not (done["paying_users"].fillna(0) > 0).any():
-        raise NotEnoughDataError(f"no purchase in any complete {gran}, so there is no revenue per user to draw")
+        raise NotEnoughDataError(i18n.t(f"lifecycle.error.no_purchase.{_gran(gran)}"))
     return done
 
 
@@ -342,8 +349,7 @@ def observed_repurchase(rates: pd.DataFrame) -> pd.DataFrame:
     """:func:`repurchase` output, or NotEnoughDataError when no buyer is
     eligible for any window (no purchase, or every first purchase too close to the end)."""
     if not (rates["eligible_buyers"] > 0).any():
-        raise NotEnoughDataError(f"no buyer made a first purchase at least {rates['window_days'].min()} days before "
-                                 "the end of the data, so no repurchase rate can be measured")
+        raise NotEnoughDataError(i18n.t("lifecycle.error.no_repurchase", days=rates["window_days"].min()))
     return rates
 
 
@@ -353,7 +359,7 @@ def observed_cohorts(cohorts: pd.DataFrame) -> pd.DataFrame:
     gran = cohorts["granularity"].iloc[0] if len(cohorts) else "period"
     done = cohorts[cohorts["complete"]]
     if done.empty:
-        raise NotEnoughDataError(f"no cohort has a complete {gran} yet")
+        raise NotEnoughDataError(i18n.t(f"lifecycle.error.no_complete_cohort.{_gran(gran)}"))
     if not done["revenue_retention"].notna().any():
-        raise NotEnoughDataError(f"no cohort has revenue in its first complete {gran}, so revenue retention is undefined")
+        raise NotEnoughDataError(i18n.t(f"lifecycle.error.no_first_revenue.{_gran(gran)}"))
     return cohorts

@@ -9,8 +9,8 @@ and its spec (:mod:`.spec`).
 from .active_users import active_users, ratio_by_month
 from .cadence import cadence_distribution, cadence_profile
 from .growth import growth_accounting
-from .narrative import (cadence_reading, curve_reading, day_n_table, definitions, judged_by, ratios_note, ratios_shown,
-                        summary, summary_sentences, trailing_note)
+from .narrative import (cadence_reading, caption, curve_reading, day_n_table, definitions, judged_by, ratios_note, ratios_shown,
+                        section_name, summary, summary_sentences, trailing_note)
 from .power_users import (curve_shape, power_user_curve, power_user_curve_by_cohort, trailing_activity,
                           trailing_power_user_curve)
 from .retention import (average_brackets, average_retention, cohort_retention, minimum_cohort, retention_brackets,
@@ -45,5 +45,7 @@ __all__ = [
     "ratios_note",
     "trailing_note",
     "definitions",
+    "caption",
+    "section_name",
     "SPEC",
 ]

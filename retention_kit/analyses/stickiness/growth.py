@@ -32,6 +32,7 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...core.periods import period_start
 from .retention import return_periods
+from ...core.portable import count_true
 
 __all__ = ["growth_accounting"]
 
@@ -84,7 +85,7 @@ def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "mon
         churns=up.nxt.isnull() | (up.nxt > up.p + 1),
     )
     # one pass over the windowed table: arrivals by status, and how many of them leave after
-    agg = fetch(up.group_by(["p", "status"]).aggregate(users=up.count(), churners=up.churns.cast("int64").sum()))
+    agg = fetch(up.group_by(["p", "status"]).aggregate(users=up.count(), churners=count_true(up.churns)))
     came = agg[["p", "status", "users"]]
     went = agg.loc[agg["churners"] > 0, ["p", "status"]].assign(users=agg.loc[agg["churners"] > 0, "churners"])
     idx = pd.Index(range(lo, hi + 1), name="p")

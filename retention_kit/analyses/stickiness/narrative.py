@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...core.i18n import month, month_year, t
 from ...core.text import Raw, fill, num, pct
 from ...data.params import StickinessParams
 from .active_users import ratio_by_month
@@ -22,11 +23,24 @@ __all__ = ["summary", "summary_sentences", "curve_reading", "cadence_reading", "
 
 #: The day-N figures the summary quotes (those within ``stickiness.retention.max_day``).
 HEADLINE_DAYS = (1, 7, 30)
-_FMT = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%B %Y"}
+
+
+def _when(ts: Any, gran: str) -> str:
+    """A period's start as a page shows it: days and weeks as dates, months by name."""
+    return month_year(ts) if gran == "month" else f"{ts:%Y-%m-%d}"
 
 
 def _p(x: float) -> str:
-    return f"{100 * x:.0f}%"
+    return pct(x)
+
+
+def _n(key: str, n: int, **values: Any) -> str:
+    """The message ``key.one`` for one, ``key.many`` otherwise (English plurals)."""
+    return t(f"{key}.{'one' if n == 1 else 'many'}", n=num(n), **values)
+
+
+def _end(sentence: str) -> str:
+    return t("stickiness.end", sentence=sentence)
 
 
 def _ratio_sentence(active: pd.DataFrame, judge: str) -> str | None:
@@ -35,32 +49,28 @@ def _ratio_sentence(active: pd.DataFrame, judge: str) -> str | None:
     months = ratio_by_month(active)
     if len(months):
         last = months.iloc[-1]
-        s = f"{label} averaged {_p(last[col])} in {last['month']:%B %Y}"
+        s = t("stickiness.ratio.month", label=label, value=_p(last[col]), month=month_year(last["month"]))
         if len(months) > 1:
             prev = months.iloc[-2]
             diff = round(100 * (last[col] - prev[col]))
-            move = "level with" if diff == 0 else f"{'up' if diff > 0 else 'down'} {abs(diff)} point{'s' if abs(diff) != 1 else ''} on"
-            s += f", {move} {prev['month']:%B}"
-        return s + f" ({other} {_p(last[other_col])})."
+            s += (t("stickiness.ratio.level", prev=month(prev["month"])) if diff == 0 else
+                  _n(f"stickiness.ratio.{'up' if diff > 0 else 'down'}", abs(diff), prev=month(prev["month"])))
+        return s + t("stickiness.ratio.other", other=other, value=_p(last[other_col]))
     tail = active[active[col].notna()].tail(28)
     if tail.empty:
         return None
-    return f"{label} averaged {_p(tail[col].mean())} over the last {len(tail)} reported days."
+    return t("stickiness.ratio.days", label=label, value=_p(tail[col].mean()), days=num(len(tail)))
 
 
 def _short_log_sentence(active: pd.DataFrame, mau_window: int) -> str:
     """What a log shorter than one MAU window can show: DAU, and WAU once 7 days are in."""
     n = len(active)
     last7 = active.tail(7)
-    s = (f"The data covers {n} day{'s' if n != 1 else ''}, fewer than the {mau_window} one MAU needs, so DAU/MAU and "
-         f"WAU/MAU cannot be shown yet; DAU averaged {num(last7['dau'].mean(), 1 if last7['dau'].mean() < 10 else 0)} "
-         f"over the last {len(last7)} day{'s' if len(last7) != 1 else ''}")
+    s = t("stickiness.short_log", covers=_n("stickiness.days", n), window=num(mau_window),
+          dau=num(last7["dau"].mean(), 1 if last7["dau"].mean() < 10 else 0), last=_n("stickiness.days", len(last7)))
     wau = active["wau"].dropna()
-    if len(wau):
-        s += f" and WAU was {num(int(wau.iloc[-1]))} on the last day"
-    else:
-        s += " (WAU needs 7 days of data)"
-    return s + "."
+    s += t("stickiness.short_log.wau", wau=num(int(wau.iloc[-1]))) if len(wau) else t("stickiness.short_log.no_wau")
+    return _end(s)
 
 
 def _curve_sentence(curve: pd.DataFrame) -> str:
@@ -68,22 +78,21 @@ def _curve_sentence(curve: pd.DataFrame) -> str:
     shape = curve_shape(latest["active_days"], latest["share"])
     n = shape["days"]
     half = int(np.ceil(n / 2))
-    words = {"smile": "a smile is forming: a second hump of power users who come on most days",
-             "cliff": "the curve is a cliff: most users come on a few days only",
-             "flat": "the curve is flat: users spread evenly over the number of active days",
-             "unknown": "the curve is too short to read"}[str(shape["shape"])]
-    return (f"{_p(shape['half_share'])} of {latest['month'].iloc[0]:%B}'s active users were active on "
-            f"{half} or more of its {n} days ({words}).")
+    return t("stickiness.curve.sentence", share=_p(shape["half_share"]), month=month(latest["month"].iloc[0]),
+             half=num(half), days=num(n), words=t(f"stickiness.curve.words.{shape['shape']}"))
 
 
 def _and(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """'a', 'a and b', 'a, b and c' (in the report language)."""
+    return items[0] if len(items) == 1 else t("common.list_sep").join(items[:-1]) + t("common.and") + items[-1]
 
 
-def _members_word(cells: pd.DataFrame) -> str:
-    recurring = "cohort_type" in cells.columns and len(cells) and cells["cohort_type"].iloc[0] == "recurring"
-    return "cohort members" if recurring else "users"
+def _recurring(cells: pd.DataFrame) -> bool:
+    return bool("cohort_type" in cells.columns and len(cells) and cells["cohort_type"].iloc[0] == "recurring")
+
+
+def _members_word(cells: pd.DataFrame, *, one: bool = False) -> str:
+    return t(f"stickiness.who.{'members' if _recurring(cells) else 'users'}.{'one' if one else 'many'}")
 
 
 def _events_clause(cells: pd.DataFrame) -> str:
@@ -91,10 +100,14 @@ def _events_clause(cells: pd.DataFrame) -> str:
     parts = []
     for col, word in (("start_event", "start"), ("return_event", "return")):
         if col in cells.columns and len(cells) and str(cells[col].iloc[0] or ""):
-            parts.append(f"{word}: {cells[col].iloc[0]}")
-    if "cohort_type" in cells.columns and len(cells) and cells["cohort_type"].iloc[0] == "recurring":
-        parts.insert(0, "recurring cohorts")
-    return f" ({'; '.join(parts)})" if parts else ""
+            parts.append(t(f"stickiness.events.{word}", events=cells[col].iloc[0]))
+    if _recurring(cells):
+        parts.insert(0, t("stickiness.events.recurring"))
+    return t("stickiness.events", parts=t("stickiness.sep").join(parts)) if parts else ""
+
+
+def _mode(cells: pd.DataFrame) -> str:
+    return "" if cells["mode"].iloc[0] == "on" else t("stickiness.mode.on_or_after.suffix")
 
 
 def _retention_sentence(cells: pd.DataFrame, avg: pd.DataFrame, shown: int, min_size: int) -> str | None:
@@ -102,27 +115,28 @@ def _retention_sentence(cells: pd.DataFrame, avg: pd.DataFrame, shown: int, min_
     if cells.empty:
         return None
     gran = str(cells["granularity"].iloc[0])
-    fmt = _FMT[gran]
-    mode = "" if cells["mode"].iloc[0] == "on" else " (on or after)"
-    label = f"{gran.capitalize()}-1 retention{mode}{_events_clause(cells)}"
+    label = t(f"stickiness.retention.label.{gran}", mode=_mode(cells), events=_events_clause(cells))
+    unit = t(f"stickiness.gran.{gran}")
     h = retention_headline(cells, periods=(1,), min_size=min_size, pool=False).iloc[0]
     who = _members_word(cells)
     if not h["quoted"]:
         if not h["available"]:
-            return f"{label} cannot be shown yet: no new cohort has been observed for a complete {gran} after its own."
-        return (f"{label} cannot be quoted yet: no new cohort with a complete {gran} 1 has {num(min_size)} {who} "
-                f"(the largest has {num(h['largest'])}; stickiness.min_cohort_size).")
+            return t("stickiness.retention.not_available", label=label, gran=unit)
+        return t("stickiness.retention.not_quoted", label=label, gran=unit, need=num(min_size), who=who,
+                 largest=num(h["largest"]))
     one = cells[(cells["period"] == 1) & cells["new_cohort"].astype(bool)] if "new_cohort" in cells else cells[cells["period"] == 1]
     latest = h["last_cohort"] == one["cohort"].max()
-    which = "the latest complete cohort" if latest else f"the latest complete cohort of at least {num(min_size)} {who}"
-    s = (f"{label} of {which} ({gran} of {h['last_cohort']:{fmt}}, {num(h['cohort_size'])} {who}) is "
-         f"{_p(h['retention'])} [{_p(h['ci_low'])}, {_p(h['ci_high'])}]")
+    which = (t("stickiness.retention.which.latest") if latest
+             else t("stickiness.retention.which.large", need=num(min_size), who=who))
+    s = t("stickiness.retention.quoted", label=label, which=which, gran=unit, when=_when(h["last_cohort"], gran),
+          size=num(h["cohort_size"]), who=who, value=_p(h["retention"]), low=_p(h["ci_low"]), high=_p(h["ci_high"]))
     a = avg[avg["period"] == 1]
     if len(a) and int(a["cohorts"].iloc[0]) > 1:
         m = float(a["retention"].iloc[0])
-        where = "above" if h["ci_low"] > m else "below" if h["ci_high"] < m else "in line with"
-        s += f", {where} the {min(shown, int(a['cohorts'].iloc[0]))}-cohort average of {_p(m)}"
-    return s + "."
+        where = "above" if h["ci_low"] > m else "below" if h["ci_high"] < m else "in_line"
+        s += t(f"stickiness.retention.average.{where}", cohorts=num(min(shown, int(a["cohorts"].iloc[0]))),
+               value=_p(m))
+    return _end(s)
 
 
 def _day_n_sentence(day_cells: pd.DataFrame, min_size: int, max_day: int, day_cohorts: int) -> str | None:
@@ -130,16 +144,16 @@ def _day_n_sentence(day_cells: pd.DataFrame, min_size: int, max_day: int, day_co
     if day_cells.empty:
         return None
     days = [d for d in HEADLINE_DAYS if d <= min(max_day, day_cohorts - 1)]
-    mode = "" if day_cells["mode"].iloc[0] == "on" else " (on or after)"
     who = _members_word(day_cells)
     h = retention_headline(day_cells, periods=days, min_size=min_size, pool=True)
     quoted, missing = h[h["quoted"]], h[~h["quoted"]]
-    parts = [f"D{int(r['period'])} {_p(r['retention'])} [{_p(r['ci_low'])}, {_p(r['ci_high'])}] "
-             f"({num(r['cohort_size'])} {who} who started "
-             + (f"on {r['first_cohort']:%Y-%m-%d}" if r["first_cohort"] == r["last_cohort"]
-                else f"from {r['first_cohort']:%Y-%m-%d} to {r['last_cohort']:%Y-%m-%d}") + ")"
+    parts = [t("stickiness.day_n.part." + ("on" if r["first_cohort"] == r["last_cohort"] else "range"),
+               day=int(r["period"]), value=_p(r["retention"]), low=_p(r["ci_low"]), high=_p(r["ci_high"]),
+               size=num(r["cohort_size"]), who=who, first=f"{r['first_cohort']:%Y-%m-%d}",
+               last=f"{r['last_cohort']:%Y-%m-%d}")
              for _, r in quoted.iterrows()]
-    s = f"Day-N retention{mode}{_events_clause(day_cells)}: " + "; ".join(parts) if parts else ""
+    s = (t("stickiness.day_n.lead", mode=_mode(day_cells), events=_events_clause(day_cells),
+           parts=t("stickiness.sep").join(parts)) if parts else "")
     clauses = []
     short = missing[missing["available"] > 0]
     if len(short):
@@ -147,22 +161,18 @@ def _day_n_sentence(day_cells: pd.DataFrame, min_size: int, max_day: int, day_co
         counts = _and([num(int(n)) for n in short["available"]])
         ks = _and([str(int(p)) for p in short["period"]])
         one = len(short) == 1 and int(short["available"].iloc[0]) == 1
-        clauses.append(f"{names} cannot be quoted: of the daily cohorts kept (the last {day_cohorts} days, "
-                       f"stickiness.retention.day_cohorts), only {counts} new {who.removesuffix('s') if one else who} "
-                       f"{'has' if one else 'have'} a complete day {ks}, fewer than the {num(min_size)} a headline "
-                       "needs (stickiness.min_cohort_size)")
+        clauses.append(t(f"stickiness.day_n.short.{'one' if one else 'many'}", names=names, days=num(day_cohorts),
+                         counts=counts, who=_members_word(day_cells, one=one), ks=ks, need=num(min_size)))
     none = missing[missing["available"] == 0]
     if len(none):
         names = "/".join(f"D{int(p)}" for p in none["period"])
-        clauses.append(f"{names} cannot be shown yet: no new daily cohort has a complete day "
-                       f"{int(none['period'].min())} in the data")
+        clauses.append(t("stickiness.day_n.none", names=names, day=int(none["period"].min())))
     for c in clauses:
-        s = f"{s}. {c}" if s else c
+        s = t("stickiness.day_n.join", first=s, then=c) if s else c
     skipped = [d for d in HEADLINE_DAYS if d not in days]
     if skipped:
-        s += (f" (D{'/D'.join(str(d) for d in skipped)} need stickiness.retention.max_day of at least "
-              f"{max(skipped)} and day_cohorts above it)")
-    return s + "." if s else None
+        s += t("stickiness.day_n.skipped", names="D" + "/D".join(str(d) for d in skipped), day=max(skipped))
+    return _end(s) if s else None
 
 
 def _headline_days(params: StickinessParams, candidates: tuple[int, ...] = HEADLINE_DAYS) -> list[int]:
@@ -200,16 +210,14 @@ def _growth_sentence(growth: pd.DataFrame) -> str | None:
         return None
     r = growth.iloc[-1]
     gran = str(r["granularity"])
-    fmt = _FMT[gran]
-    when = (f"On the last day of data ({r['period']:{fmt}})" if gran == "day"
-            else f"In the last complete {gran} ({r['period']:{fmt}})")
-    s = (f"{when} {int(r['active']):,} users were active: "
-         f"{int(r['new']):,} new, {int(r['retained']):,} retained, {int(r['resurrected']):,} resurrected; "
-         f"{int(r['churned']):,} churned")
+    when = (t("stickiness.growth.when.day", period=_when(r["period"], gran)) if gran == "day"
+            else t("stickiness.growth.when", gran=t(f"stickiness.gran.{gran}"), period=_when(r["period"], gran)))
+    s = t("stickiness.growth.sentence", when=when, active=num(int(r["active"])), new=num(int(r["new"])),
+          retained=num(int(r["retained"])), resurrected=num(int(r["resurrected"])), churned=num(int(r["churned"])))
     if pd.notna(r["quick_ratio"]):
-        trend = "more users arrive than leave" if r["quick_ratio"] > 1 else "more users leave than arrive"
-        s += f", a quick ratio of {r['quick_ratio']:.2f} ({trend})"
-    return s + "."
+        trend = t("stickiness.growth.gaining" if r["quick_ratio"] > 1 else "stickiness.growth.losing")
+        s += t("stickiness.growth.quick_ratio", ratio=num(r["quick_ratio"], 2), trend=trend)
+    return _end(s)
 
 
 def ratios_shown(active: pd.DataFrame | None) -> bool:
@@ -221,8 +229,7 @@ def ratios_note(active: pd.DataFrame, params: StickinessParams) -> str | None:
     """Why the ratio chart is missing on a log shorter than one MAU window (None when it is shown)."""
     if ratios_shown(active):
         return None
-    return (f"DAU/MAU and WAU/MAU need {params.mau_window} days of data (stickiness.mau_window); this log covers "
-            f"{len(active)}, so the chart shows DAU and, from the 7th day, WAU.")
+    return t("stickiness.note.ratios", window=num(params.mau_window), days=num(len(active)))
 
 
 def trailing_note(trailing: pd.DataFrame, params: StickinessParams, *, span_days: int) -> str | None:
@@ -230,14 +237,15 @@ def trailing_note(trailing: pd.DataFrame, params: StickinessParams, *, span_days
     longer = [n for n in params.trailing_days if n not in set(trailing["days"])]
     if not longer:
         return None
-    return (f"L{', L'.join(map(str, longer))}: the data covers {span_days} days, fewer than the window, so "
-            f"{'it is' if len(longer) == 1 else 'they are'} left out.")
+    return t(f"stickiness.note.trailing.{'one' if len(longer) == 1 else 'many'}",
+             windows="L" + ", L".join(map(str, longer)), days=num(span_days))
 
 
 def judged_by(profile: dict[str, Any], *, ratios_shown: bool = True) -> str:
     """What the product's stickiness is judged by, given its cadence (:func:`.cadence.cadence_profile`)
     and whether the page can show DAU/MAU and WAU/MAU (a log shorter than one MAU window cannot):
-    then daily retention, with DAU, WAU or the L7 curve, instead of a ratio the page lacks.
+    then daily retention, with DAU, WAU or the L7 curve, instead of a ratio the page lacks. In
+    the report language.
 
     Examples
     --------
@@ -245,21 +253,20 @@ def judged_by(profile: dict[str, Any], *, ratios_shown: bool = True) -> str:
     ('DAU/MAU', 'daily retention (D1, D7) and the L7 curve, for now')
     """
     if ratios_shown:
-        return str(profile["judge_by"])
-    return {"daily": "daily retention (D1, D7) and the L7 curve, for now",
-            "weekly": "WAU and daily retention (D1, D7), for now",
-            "monthly": "daily retention for now (monthly retention needs more months of data)"}[str(profile["cadence"])]
+        key = {"DAU/MAU": "daily", "WAU/MAU": "weekly", "monthly retention": "monthly"}.get(str(profile["judge_by"]))
+        return t(f"stickiness.judge.{key}") if key else str(profile["judge_by"])
+    return t(f"stickiness.judge.short.{profile['cadence']}")
 
 
 def _cadence_sentence(profile: dict[str, Any], *, ratios_shown: bool = True, span_days: int | None = None) -> str:
     c = profile["cadence"]
     judge = judged_by(profile, ratios_shown=ratios_shown)
-    short = f" (over only {span_days} days of data, so longer gaps cannot show yet)" if span_days and span_days < 60 else ""
-    s = (f"Users' typical gap between active days is {profile['typical_gap']:g} days{short}: a {c} product, "
-         f"so its stickiness is judged by {judge}")
+    short = t("stickiness.cadence.short", days=num(span_days)) if span_days and span_days < 60 else ""
+    s = t("stickiness.cadence.sentence", gap=f"{profile['typical_gap']:g}", short=short,
+          kind=t(f"stickiness.cadence.kind.{c}"), judge=judge)
     if c != "daily" and ratios_shown:
-        s += ", not by DAU/MAU"
-    return s + "."
+        s += t("stickiness.cadence.not_dau_mau")
+    return _end(s)
 
 
 def summary_sentences(*, active: pd.DataFrame | None, curve: pd.DataFrame | None, growth: pd.DataFrame | None,
@@ -308,12 +315,12 @@ def summary_sentences(*, active: pd.DataFrame | None, curve: pd.DataFrame | None
     if cadence:
         out.append(_cadence_sentence(cadence, ratios_shown=shown,
                                      span_days=len(active) if active is not None else None))
-    return out or ["The data is too thin for any stickiness measure; see the notes below."]
+    return out or [t("stickiness.summary.thin")]
 
 
 def summary(**frames: Any) -> Raw:
     """The "In short" paragraph: :func:`summary_sentences` of the same arguments."""
-    return fill("**In short.** {text}", text=" ".join(summary_sentences(**frames)))
+    return fill(t("stickiness.summary"), text=t("common.sentence_sep").join(summary_sentences(**frames)))
 
 
 def curve_reading(curve: pd.DataFrame) -> Raw:
@@ -321,72 +328,73 @@ def curve_reading(curve: pd.DataFrame) -> Raw:
     active on at least half of its days (:func:`.power_users.curve_shape`)."""
     latest = curve[curve["month"] == curve["month"].max()]
     shape = curve_shape(latest["active_days"], latest["share"])
-    return fill("Latest complete month: the curve reads as **{shape}**; {half} of its active users were active on at "
-                "least half of its days.", shape=shape["shape"], half=pct(shape["half_share"]))
+    return fill(t("stickiness.curve.reading"), shape=t(f"stickiness.curve.shape.{shape['shape']}"),
+                half=pct(shape["half_share"]))
 
 
 def cadence_reading(profile: dict[str, Any], *, ratios_shown: bool = True) -> Raw:
     """The usage cadence (:func:`.cadence.cadence_profile`) in words; ``ratios_shown`` False (a
     log shorter than one MAU window) judges it by what the page can show (:func:`judged_by`)."""
-    return fill("Typical gap **{gap} days** (middle half of users: {p25} to {p75} days) over {n} users with two or "
-                "more active days; {one} users were active on one day only. This reads as a **{kind}** product: judge "
-                "it by **{judge}**.", gap=f"{profile['typical_gap']:g}", p25=f"{profile['p25']:g}",
+    return fill(t("stickiness.cadence.reading"), gap=f"{profile['typical_gap']:g}", p25=f"{profile['p25']:g}",
                 p75=f"{profile['p75']:g}", n=num(profile["users_with_gap"]), one=num(profile["one_day_users"]),
-                kind=profile["cadence"], judge=judged_by(profile, ratios_shown=ratios_shown))
+                kind=t(f"stickiness.cadence.kind.{profile['cadence']}"), judge=judged_by(profile, ratios_shown=ratios_shown))
 
 
 def definitions(params: StickinessParams) -> dict[str, str]:
-    """The stickiness definitions in force, worded from the params."""
+    """The stickiness definitions in force, worded from the params, in the report language."""
     w = params.mau_window
     rp = params.retention
-    start = ("the first day with one of the events " + ", ".join(rp.start_event)) if rp.start_event else \
-        "the signup day from the users table when there is one, else the first active day"
+    sep = t("common.list_sep")
+    start = (t("stickiness.def.start.events", events=sep.join(rp.start_event)) if rp.start_event
+             else t("stickiness.def.start.default"))
     if rp.cohorts == "recurring":
-        cohort = ("recurring: a user joins the cohort of every period in which they did "
-                  + ("one of the events " + ", ".join(rp.start_event) if rp.start_event else "anything active")
-                  + ", so one user can count in several cohorts")
+        did = (t("stickiness.def.did.events", events=sep.join(rp.start_event)) if rp.start_event
+               else t("stickiness.def.did.any"))
+        cohort = t("stickiness.def.cohorts.recurring", did=did)
     else:
-        cohort = f"first: each user once, in the period of their start ({start})"
-    ret = (("one of the events " + ", ".join(rp.return_event) + " (start events count only if listed)")
-           if rp.return_event else "any active event")
-    out = {
-        "DAU / WAU / MAU": f"distinct users active on the day / in the 7 days / in the {w} days ending on it; "
-                           f"DAU is shown for every day, WAU from the 7th day of data and MAU from the {w}th "
-                           "(before, their window would reach before the data).",
-        "DAU/MAU, WAU/MAU": "the day's DAU and WAU as a share of its MAU, on days where both exist.",
-        "Power-user curve": "for each complete calendar month, the users active in it by their number of distinct "
-                            "active days, as a share of the month's active users. Smile: a second hump on the "
-                            "right; cliff: a fall with no hump.",
-        "Trailing activity": "L" + ", L".join(str(n) for n in params.trailing_days) + ": the same over the last "
-                             "n days of data (stickiness.trailing_days); a window longer than the data is left out.",
-        "Growth accounting": "new = first-ever activity in the period; retained = active in it and the one before; "
-                             "resurrected = active, not in the period before, but earlier; churned = active in the "
-                             "period before and not in this one; quick ratio = (new + resurrected) / churned, "
-                             "empty when nobody churned. Incomplete periods (not entirely within the data range, "
-                             "first or last) are left out; every day of the data is complete.",
-        "Cohorts": f"{cohort}. Shown per {params.granularity}; every granularity is in the CSV export.",
-        "Returns": f"a user returns in a period with {ret}.",
-        "Cohort retention": "period k = the k-th calendar period after the cohort's own; period 0 is the cohort "
-                            "itself (100%); 'on' = a return in period k, 'on or after' = in k or later. Cells whose "
-                            "period is not complete (not entirely within the data range) are empty. The average "
-                            "curve pools the cohorts that reached k (weighted by cohort size), leaving out the "
-                            "first cohort when it is left-censored (without signups it holds everyone already "
-                            "active when the data began) and cohorts that started before the data; intervals are "
-                            "95% Wilson.",
-        "Day-N retention": f"daily cohorts of the last {rp.day_cohorts} days of data, days D0..D{rp.max_day}; "
-                           "D1 is the local calendar day after the start day, whatever the hour (also across a "
-                           "daylight-saving change).",
-        "Headline figures": f"quoted only for a cohort of at least {params.min_cohort_size:,} users "
-                            "(stickiness.min_cohort_size; every user when the log has fewer): D1/D7/D30 pool the "
-                            "latest daily cohorts until they hold that many; the period-1 figure takes the latest "
-                            "cohort that large.",
-        "Usage cadence": "each user's median gap in days between consecutive active days; a typical gap up to 3 "
-                         "days is a daily product (judge by DAU/MAU), up to 14 a weekly one (WAU/MAU), longer "
-                         "a monthly one (monthly retention). A log shorter than one MAU window is judged by what "
-                         "it can show: daily retention, DAU, WAU and L7.",
+        cohort = t("stickiness.def.cohorts.first", start=start)
+    ret = (t("stickiness.def.returns.events", events=sep.join(rp.return_event)) if rp.return_event
+           else t("stickiness.def.returns.any"))
+    terms = {
+        "dau": {"window": num(w)},
+        "ratios": {},
+        "curve": {},
+        "trailing": {"windows": "L" + ", L".join(str(n) for n in params.trailing_days)},
+        "growth": {},
+        "cohorts": {"cohort": cohort, "gran": t(f"stickiness.gran.{params.granularity}")},
+        "returns": {"returns": ret},
+        "retention": {},
+        "day_n": {"days": num(rp.day_cohorts), "max_day": rp.max_day},
+        "headline": {"need": num(params.min_cohort_size)},
+        "cadence": {},
     }
+    out = {t(f"stickiness.def.{k}.term"): t(f"stickiness.def.{k}", **v) for k, v in terms.items()}
     if rp.brackets:
-        out["Brackets"] = ("the share of a cohort with a return on a day in each range of days since each user's "
-                           "start (" + ", ".join(f"{a}-{b}" for a, b in rp.brackets) + "); a bracket is shown only "
-                           "once the data covers its last day for every member of the cohort.")
+        out[t("stickiness.def.brackets.term")] = t("stickiness.def.brackets",
+                                                   brackets=sep.join(f"{a}-{b}" for a, b in rp.brackets))
     return out
+
+
+def caption(table: str, params: StickinessParams, *, need: int | None = None) -> str:
+    """The caption of one of the page's tables, in the report language: ``average`` (the average
+    retention curve), ``day_n`` (pooled to at least ``need`` users), ``brackets``, ``growth``,
+    ``composition`` or ``ratios``.
+
+    Examples
+    --------
+    >>> caption("composition", params.stickiness)
+    'Composition of active users'
+    """
+    gran, mode, shown = params.granularity, params.retention_mode, params.periods_shown
+    values = {"gran": t(f"stickiness.gran.{gran}"), "mode": t(f"stickiness.mode.{mode}"), "shown": num(shown),
+              "days": num(params.retention.day_cohorts), "need": num(need if need is not None else params.min_cohort_size)}
+    key = {"average": f"stickiness.caption.average.{gran}", "brackets": f"stickiness.caption.brackets.{gran}"}.get(
+        table, f"stickiness.caption.{table}")
+    return t(key, **values)
+
+
+def section_name(section: str, granularity: str | None = None) -> str:
+    """A section's name as a thin-data note names it (:func:`retention_kit.reporting.report.guard`):
+    ``active_users``, ``curve``, ``trailing``, ``cadence``, or ``growth``, ``retention``,
+    ``brackets`` per ``granularity``."""
+    return t(f"stickiness.section.{section}" + (f".{granularity}" if granularity else ""))

@@ -65,6 +65,7 @@ from ...data.log import EventLog
 from ...data.names import require_events
 from ...data.params import StickinessParams
 from ...errors import NotEnoughDataError
+from ...core.portable import flag
 
 __all__ = [
     "cohort_retention",
@@ -507,7 +508,7 @@ def retention_brackets(log: EventLog, *, brackets: Sequence[Sequence[int]], gran
     j = j.select("user_id", "c", k=day_index(j.day) - day_index(j.anchor))
     j = j.filter(j.k.between(1, longest))
     hits = j.group_by(["user_id", "c"]).aggregate(
-        **{f"b{i}": j.k.between(a, b).cast("int64").max() for i, (a, b) in enumerate(spans)})
+        **{f"b{i}": flag(j.k.between(a, b)).max() for i, (a, b) in enumerate(spans)})
     counts = fetch(hits.group_by("c").aggregate(**{f"b{i}": hits[f"b{i}"].sum() for i in range(len(spans))}))
     sizes = fetch(m.group_by("c").aggregate(n=m.count())).set_index("c")["n"]
     counts = counts.set_index("c").reindex(sizes.index, fill_value=0)

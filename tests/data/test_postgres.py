@@ -1,0 +1,80 @@
+"""Every report on a real PostgreSQL server, from YAML alone: the demo log and two shared real
+logs are copied into a throwaway cluster (tests/warehouse.py), the params point ``data.source``
+at it with ``{url, table}``, and every CSV export must equal the DuckDB run's.
+
+Skips where PostgreSQL or its driver is missing, unless ``RK_REQUIRE_WAREHOUSES=1`` (CI sets it,
+so a broken install fails instead of skipping).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pandas as pd
+import pytest
+
+from retention_kit import load_params
+from retention_kit.data.datasets import make_demo_log, make_demo_users
+from retention_kit.reporting.runner import EXIT_OK, run
+
+from tests.factories import PARAMS, SHARED
+from tests.warehouse import compare_exports, copy_table, params_on, postgres_binaries, postgres_server
+
+pytestmark = pytest.mark.slow
+
+
+def _unavailable() -> str | None:
+    if postgres_binaries() is None:
+        return "PostgreSQL is not installed (apt-get install postgresql)"
+    if importlib.util.find_spec("psycopg") is None:
+        return "the PostgreSQL driver is not installed (pip install '.[postgres]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    why = _unavailable()
+    if why:
+        if os.environ.get("RK_REQUIRE_WAREHOUSES") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    with postgres_server() as url:
+        yield url
+
+
+def _csv(path, time_columns):
+    # read by pandas, not by the kit, so the server holds what the file says
+    return pd.read_csv(path, parse_dates=time_columns)
+
+
+def test_postgres_runs_every_report_with_the_duckdb_exports(postgres_url, reference_run, tmp_path):
+    ref_res, ref_out = reference_run
+    assert ref_res.exit_code == EXIT_OK
+    demo = load_params(PARAMS / "demo.yaml").data.source.demo
+    copy_table(postgres_url, "demo_events", make_demo_log(**demo))
+    copy_table(postgres_url, "demo_users", make_demo_users(**demo))
+    se, retail = SHARED / "stackexchange_martialarts", SHARED / "online_retail_ii_subset"
+    copy_table(postgres_url, "se_events", _csv(se / "events.csv.gz", ["timestamp"]))
+    copy_table(postgres_url, "se_users", _csv(se / "users.csv.gz", ["created_at", "last_access_at"]))
+    copy_table(postgres_url, "retail_events", _csv(retail / "events.csv.gz", ["timestamp"]))
+
+    def on_pg(table):
+        return {"url": postgres_url, "table": table}
+
+    products = {
+        "demo": params_on(PARAMS / "demo.yaml", tmp_path / "demo.yaml", product="demo",
+                          events=on_pg("demo_events"), users=on_pg("demo_users")),
+        "stackexchange_martialarts": params_on(
+            PARAMS / "stackexchange_martialarts.yaml", tmp_path / "se.yaml", product="stackexchange_martialarts",
+            events=on_pg("se_events"), users=on_pg("se_users")),
+        "online_retail": params_on(PARAMS / "online_retail.yaml", tmp_path / "retail.yaml",
+                                   product="online_retail", events=on_pg("retail_events")),
+    }
+    res = run(list(products.values()), out=tmp_path / "out", jobs=2, progress=False)
+    assert res.exit_code == EXIT_OK, [(s.product, s.notebook, s.message) for s in res.statuses if s.status != "ok"]
+    differ = {p: compare_exports(ref_out / p / "data", tmp_path / "out" / p / "data") for p in products}
+    assert not any(differ.values()), differ
+    # every page rendered
+    assert all((tmp_path / "out" / p / f"{nb}.html").exists() for p in products
+               for nb in ("overview", "stickiness", "key_behaviors", "ladder", "lifecycle"))
