@@ -1,117 +1,343 @@
-"""The activity cache: one product's loaded daily table, user keys and quality counts on disk, so
-the notebooks of one run scan the raw log once between them.
+"""The activity cache: what a load built from a product's source, kept on disk so the next load
+(another notebook of the run, or next week's run) scans only what changed.
 
-The runner creates one cache folder per run and passes it to every notebook it starts
-(``cache_dir``); :func:`retention_kit.data.load_events` looks an entry up before scanning and
-stores one after. An entry's key covers the data params, the source's and the users table's files
-(path, size, modification time) or demo arguments, the params file's folder and today's date
-(``valid_until`` defaults to tomorrow), so a changed file or setting never meets an old entry.
-Frames, Ibis tables and ``url`` / ``backend`` sources are not cached (nothing cheap identifies
-them).
+A product's cache is one folder (``<cache_dir>/<product>/``; the runner's default is
+``<out>/.cache/<product>/``)::
+
+    manifest.json          what the folder holds (written last, atomically)
+    piece-<n>.parquet      one scanned piece of the source (:mod:`.scan`): its daily rows and counts
+    keys-<n>.parquet       the text user ids and their integer keys (:mod:`.keys`)
+    merge-<n>.parquet      the daily rows of days that several pieces share, aggregated across them
+    users-<n>.parquet      the users table as read
+    stored.json            small results computed from the raw rows (duplicate counts), per piece
+    .lock                  shared while a log reads the folder, exclusive while a load updates it
+
+**Pieces.** The source's files are grouped into pieces of about :data:`PIECE_ROWS` rows, in
+path order, and each piece is scanned with one query: the engine aggregates a bounded number of
+rows at a time, and a piece is the unit that is rescanned. A file is known by its
+**fingerprint**: path, size, modification time and a hash of its first and last 64 KiB. On the
+next load a piece whose files all kept their fingerprint is reused; a new file goes into a new
+piece; a changed or removed file makes its piece stale, and the piece's other files are scanned
+again as a new piece. The daily table is the union of the pieces' kept rows: two pieces can hold
+rows of one (user, day, event) only on days both cover for users both cover (their user id
+ranges overlap), so rows on such **shared days** are aggregated across pieces once into a merge
+file and taken from there.
+
+**Trust.** The manifest records a hash of the data params (all of ``data`` but the users table,
+which is read afresh each load) and the kit's cache format; any difference discards the folder's
+contents. With ``data.valid_until`` unset the window ends tomorrow, so it moves every day: a
+piece that dropped rows as too late is rescanned, one that did not is unaffected.
+
+**Concurrency.** A load first looks under the folder's lock held shared: when the folder holds
+everything (a hit, as for every notebook of a run after the first load), it writes nothing and
+kernels load side by side. Otherwise it takes the lock exclusively while it updates the folder.
+Either way the log then holds the lock shared for as long as it lives (a log reads its pieces
+lazily), so another process's update waits until no log of this folder is alive. Files are
+written under temporary names and renamed into place; files a load no longer needs are deleted
+by the next update.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
-import ibis.expr.types as ir
-
-from .log import DataQuality
 from .params import Params, SourceSpec
+from .scan import PieceStats
 from .sources import source_files
 
-__all__ = ["ActivityCache", "Entry"]
+__all__ = ["ProductCache", "Stale", "FileInfo", "PIECE_ROWS", "fingerprint", "FORMAT"]
+
+#: Bump when what a piece holds changes: older folders are then rebuilt, never misread.
+FORMAT = 4
+#: About this many source rows go into one piece (one scan query; one unit of rescanning).
+PIECE_ROWS = 8_000_000
+_EDGE = 1 << 16
+
+
+def fingerprint(path: str) -> dict[str, Any]:
+    """What identifies a file's content cheaply: size, modification time (ns) and a hash of its
+    first and last 64 KiB."""
+    st = os.stat(path)
+    h = hashlib.sha1()
+    with open(path, "rb") as fh:
+        h.update(fh.read(_EDGE))
+        if st.st_size > 2 * _EDGE:
+            fh.seek(-_EDGE, os.SEEK_END)
+            h.update(fh.read(_EDGE))
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sig": h.hexdigest()[:16]}
 
 
 @dataclasses.dataclass(frozen=True)
-class Entry:
-    """What a cache entry holds, read back into the engine."""
+class FileInfo:
+    """One source file: its path, fingerprint and estimated rows (for grouping into pieces)."""
 
-    daily: ir.Table
-    keys: ir.Table | None
-    quality: DataQuality
-
-
-def _files_ident(params: Params, spec: SourceSpec) -> Any:
-    return [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in source_files(params.resolve(spec.path))]
+    path: str
+    fp: dict[str, Any]
+    rows: int
 
 
-def _spec(source: Any) -> SourceSpec:
-    return source if isinstance(source, SourceSpec) else SourceSpec(path=str(source))
+def _estimate_rows(path: str, size: int) -> int:
+    low = path.lower()
+    if low.endswith((".parquet", ".pq")):
+        try:
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(path).num_rows)
+        except Exception:  # noqa: BLE001 - a damaged file: the reader says so when scanned
+            return max(1, size // 8)
+    # text: about 60 bytes a row, gzip about 6x smaller
+    per_row = 10 if low.endswith((".gz", ".zst")) else 60
+    return max(1, size // per_row)
 
 
-@dataclasses.dataclass(frozen=True)
-class ActivityCache:
-    """A folder of cache entries (see the module docstring)."""
+def params_key(params: Params, text_columns: tuple[str, ...]) -> str:
+    """The hash of what the pieces depend on besides the files: the data params (without the
+    users table), the params folder (relative paths), the CSV columns read as text and the
+    cache format."""
+    data = params.data.model_dump(mode="json")
+    data.pop("users", None)
+    data.pop("max_dropped_share", None)  # decides an error from the counts; the pieces do not depend on it
+    payload = json.dumps({"data": data, "base": params.base_dir, "text": sorted(text_columns), "format": FORMAT},
+                         sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def source_ident(params: Params, spec: SourceSpec | str | None) -> tuple[str, list[FileInfo]] | None:
+    """The kind of a cacheable source and its files: ``("files", [...])`` for a path,
+    ``("demo", [one pseudo file])`` for the demo; None for what cannot be fingerprinted (frames,
+    tables, other engines)."""
+    if spec is None:
+        return None
+    spec = spec if isinstance(spec, SourceSpec) else SourceSpec(path=str(spec))
+    if spec.demo is not None:
+        ident = json.dumps({"demo": spec.demo, "table": spec.table}, sort_keys=True, default=str)
+        return "demo", [FileInfo(path="demo", fp={"demo": ident}, rows=1)]
+    if spec.path is None:
+        return None
+    files = source_files(params.resolve(spec.path))
+    if not files:
+        return None
+    infos = []
+    for f in files:
+        fp = fingerprint(f)
+        infos.append(FileInfo(path=f, fp=fp, rows=_estimate_rows(f, fp["size"])))
+    return "files", infos
+
+
+# one lock file handle per folder per process: flock locks belong to an open file, so a second
+# handle in the same process would wait for the first
+_LOCKS: dict[str, "_FolderLock"] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class _FolderLock:
+    """A shared/exclusive lock on a cache folder, counted per process."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh: Any = None
+        self.shared = 0
+        self.mutex = threading.RLock()
+
+    @classmethod
+    def of(cls, folder: Path) -> "_FolderLock":
+        key = str(folder.resolve())
+        with _LOCKS_GUARD:
+            if key not in _LOCKS:
+                _LOCKS[key] = cls(folder / ".lock")
+            return _LOCKS[key]
+
+    def _flock(self, mode: int) -> None:
+        import fcntl
+
+        if self.fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.path, "a+")
+        fcntl.flock(self.fh, mode)
+
+    def exclusive(self) -> None:
+        import fcntl
+
+        self.mutex.acquire()
+        self._flock(fcntl.LOCK_EX)
+
+    def release_exclusive(self) -> None:
+        import fcntl
+
+        self._flock(fcntl.LOCK_SH if self.shared else fcntl.LOCK_UN)
+        self.mutex.release()
+
+    def acquire_shared(self) -> None:
+        import fcntl
+
+        with self.mutex:
+            if not self.shared:
+                self._flock(fcntl.LOCK_SH)
+            self.shared += 1
+
+    def shared_now(self) -> "contextlib.AbstractContextManager[None]":
+        """The lock held shared for a block."""
+        @contextlib.contextmanager
+        def block():
+            self.acquire_shared()
+            try:
+                yield
+            finally:
+                self.release_shared()
+        return block()
+
+    def release_shared(self) -> None:
+        import fcntl
+
+        with self.mutex:
+            self.shared -= 1
+            if not self.shared and self.fh is not None:
+                fcntl.flock(self.fh, fcntl.LOCK_UN)
+
+
+class ReadHold:
+    """Held by a log while it may read the folder: the shared lock, released when the log is
+    garbage (or :meth:`release` is called)."""
+
+    def __init__(self, lock: _FolderLock):
+        import weakref
+
+        self._lock = lock
+        lock.acquire_shared()
+        self._finalizer = weakref.finalize(self, lock.release_shared)
+
+    def release(self) -> None:
+        self._finalizer()
+
+
+class Stale(Exception):
+    """A load that only reads the folder found something to write: it must update it."""
+
+
+@dataclasses.dataclass
+class ProductCache:
+    """One product's cache folder (see the module docstring). A ``readonly`` handle (a load
+    under the shared lock) raises :class:`Stale` instead of writing."""
 
     folder: Path
+    readonly: bool = False
 
-    def key(self, params: Params) -> str | None:
-        """The entry key for ``params``' source, or None when it cannot be fingerprinted cheaply."""
-        if params.data.source is None:
-            return None
-        spec = _spec(params.data.source)
-        if spec.demo is not None:
-            ident: Any = {"demo": spec.demo}
-        elif spec.path is not None:
-            ident = _files_ident(params, spec)
-            if not ident:
-                return None
-        else:
-            return None
-        users_ident: Any = None
-        if params.data.users is not None:
-            uspec = _spec(params.data.users.source)
-            users_ident = _files_ident(params, uspec) if uspec.path is not None else uspec.model_dump(mode="json")
-        payload = json.dumps({"data": params.data.model_dump(mode="json"), "users": users_ident, "source": ident,
-                              "base": params.base_dir, "today": dt.date.today().isoformat()},
-                             sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:24]
+    @classmethod
+    def for_params(cls, cache_dir: str | os.PathLike[str], params: Params) -> "ProductCache":
+        return cls(Path(cache_dir) / params.product)
 
-    def get(self, key: str, con: Any) -> Entry | None:
-        """The entry, read into ``con`` (cached in the engine), or None when there is none."""
-        marker = self.folder / f"{key}.json"
-        if not marker.exists():
-            return None
-        quality = _quality_from_json(marker.read_text(encoding="utf-8"))
-        daily = con.read_parquet(str(self.folder / f"{key}.parquet")).cache()
-        keys_file = self.folder / f"{key}.keys.parquet"
-        keys = con.read_parquet(str(keys_file)).cache() if keys_file.exists() else None
-        return Entry(daily=daily, keys=keys, quality=quality)
+    # ------------------------------------------------------------------ locking
 
-    def put(self, key: str, entry: Entry) -> None:
-        """Write the entry; the quality file is renamed into place last and marks the entry
-        complete, so a reader sees a whole entry or none."""
+    def lock(self) -> _FolderLock:
+        return _FolderLock.of(self.folder)
+
+    # ------------------------------------------------------------------ the manifest
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        try:
+            m = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return m if m.get("format") == FORMAT else None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        self.write_json("manifest.json", manifest)
+
+    def write_json(self, name: str, value: Any) -> None:
+        if self.readonly:
+            raise Stale(name)
         self.folder.mkdir(parents=True, exist_ok=True)
-        pid = os.getpid()
-        if entry.keys is not None:
-            tmpk = self.folder / f".{key}.{pid}.keys.parquet"
-            entry.keys.to_parquet(str(tmpk))
-            os.replace(tmpk, self.folder / f"{key}.keys.parquet")
-        tmp = self.folder / f".{key}.{pid}.parquet"
-        entry.daily.to_parquet(str(tmp))
-        os.replace(tmp, self.folder / f"{key}.parquet")
-        tmpj = self.folder / f".{key}.{pid}.json"
-        tmpj.write_text(_quality_to_json(entry.quality), encoding="utf-8")
-        os.replace(tmpj, self.folder / f"{key}.json")
+        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=str), encoding="utf-8")
+        os.replace(tmp, self.folder / name)
+
+    def read_json(self, name: str) -> Any:
+        try:
+            return json.loads((self.folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    # ------------------------------------------------------------------ files
+
+    def path(self, name: str) -> Path:
+        return self.folder / name
+
+    def write_parquet(self, expr: Any, name: str) -> Path:
+        """Write an Ibis expression's rows to ``name`` (aside, then renamed into place)."""
+        if self.readonly:
+            raise Stale(name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+        expr.to_parquet(str(tmp), compression="zstd")
+        os.replace(tmp, self.folder / name)
+        return self.folder / name
+
+    def sweep(self, keep: set[str]) -> None:
+        """Delete the folder's data files that the manifest no longer names (under the exclusive
+        lock: no log of another process reads them), and leftovers of interrupted writes."""
+        if self.readonly or not self.folder.exists():
+            return
+        for p in self.folder.iterdir():
+            if p.name in ("manifest.json", "stored.json", ".lock") or p.name in keep:
+                continue
+            if p.suffix == ".parquet" or p.name.endswith(".tmp"):
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
 
 
-def _quality_to_json(q: DataQuality) -> str:
-    d = dataclasses.asdict(q)
-    for k in ("first_day", "last_day", "first_active_day"):
-        d[k] = getattr(q, k).isoformat()
-    return json.dumps(d)
+def group_pieces(files: list[FileInfo], target: int | None = None) -> list[list[FileInfo]]:
+    """Consecutive files (in path order) grouped into pieces of about ``target`` rows (default
+    :data:`PIECE_ROWS`)."""
+    target = PIECE_ROWS if target is None else target
+    out: list[list[FileInfo]] = []
+    cur: list[FileInfo] = []
+    rows = 0
+    for f in files:
+        if cur and rows + f.rows > target:
+            out.append(cur)
+            cur, rows = [], 0
+        cur.append(f)
+        rows += f.rows
+    if cur:
+        out.append(cur)
+    return out
 
 
-def _quality_from_json(text: str) -> DataQuality:
-    d = json.loads(text)
-    d["first_day"], d["last_day"] = dt.date.fromisoformat(d["first_day"]), dt.date.fromisoformat(d["last_day"])
-    d["first_active_day"] = dt.date.fromisoformat(d["first_active_day"])
-    d["notes"] = tuple(d["notes"])
-    return DataQuality(**d)
+def shared_days(pieces: list[PieceStats]) -> list[tuple[dt.date, dt.date]]:
+    """Day intervals (merged, sorted) on which two pieces may hold rows of one (user, day,
+    event): both cover the days and their user id ranges overlap."""
+    spans = []
+    live = [p for p in pieces if p.kept and p.first_day is not None]
+    for i, a in enumerate(live):
+        for b in live[i + 1:]:
+            lo, hi = max(a.first_day, b.first_day), min(a.last_day, b.last_day)
+            if lo > hi:
+                continue
+            if not _users_overlap(a, b):
+                continue
+            spans.append((lo, hi))
+    spans.sort()
+    merged: list[tuple[dt.date, dt.date]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _users_overlap(a: PieceStats, b: PieceStats) -> bool:
+    try:
+        return not (a.last_user < b.first_user or b.last_user < a.first_user)
+    except TypeError:  # ids of different kinds (cannot happen within one source): assume overlap
+        return True

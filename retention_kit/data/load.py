@@ -5,24 +5,31 @@ The pipeline, step by step (each a function below):
 1. :func:`_open` reads the source (:mod:`.sources`) and checks the mapped columns (plain or
    dotted paths into nested fields, :func:`.rules.column`);
 2. :func:`_row_expressions` builds the typed columns (the user id, local time from text,
-   timestamps or epoch numbers, the event as text or a constant, revenue) and the drop-rule
-   masks (:mod:`.rules`);
+   timestamps or epoch numbers, the event as text or a constant, revenue) and the drop rules'
+   tests (:mod:`.rules`);
 3. the users table is read (:mod:`.users`) and its id type aligned with the events';
-4. a cache entry is used when the run has one (:mod:`.cache`), else
-5. :func:`_count_rows` counts rows by rule in one aggregate query and :func:`_enforce_limits`
-   fails when one rule drops more than ``data.max_dropped_share``;
-6. the valid rows are aggregated to the daily table and keyed (:mod:`.keys`);
-7. :func:`_summarise` and :func:`_notes` describe what remains;
-8. the entry is stored for the run's other notebooks.
+4. the source is **scanned** (:mod:`.scan`): one aggregate query per piece of the source gives the
+   daily table's rows and counts every removed row by its reason in the same pass; with a cache
+   folder (:mod:`.cache`) the pieces are kept on disk and only new or changed files are scanned
+   on the next load;
+5. :func:`_check_counts` fails on an empty log or an unusable time column, and when one rule drops
+   more than ``data.max_dropped_share`` of the rows;
+6. text user ids get integer keys (:mod:`.keys`);
+7. :func:`_summarise` and :func:`_notes` describe what remains (kept in the cache while nothing
+   changes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import os
 import re
+import time
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +39,22 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ..errors import DataError, SourceError
-from .cache import ActivityCache, Entry
-from .keys import integer_keys, with_keys
-from .log import SOURCE_KEY, DataQuality, EventLog
+from .cache import FORMAT, FileInfo, ProductCache, ReadHold, Stale, group_pieces, params_key, shared_days, source_ident
+from .keys import collisions, hash_key, hashed, integer_keys
+from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats
 from .names import check_names, require_params_events
 from .params import DataParams, Params
 from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
+from .scan import PieceStats, piece_stats, scan_rows, valid_rows
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
 from ..core.portable import count_true
 
 __all__ = ["load_events"]
+
+#: The column that names each row's file when a scan reads some of the source's files.
+FILE_COLUMN = "__rk_file"
+Progress = Callable[[dict[str, Any]], None]
 
 
 def _fmt(n: int) -> str:
@@ -50,7 +62,7 @@ def _fmt(n: int) -> str:
 
 
 def load_events(params: Params, *, source: Any = None, users: Any = None, con: Any = None,
-                cache_dir: str | os.PathLike[str] | None = None) -> EventLog:
+                cache_dir: str | os.PathLike[str] | None = None, progress: Progress | None = None) -> EventLog:
     """Read, validate and index a product's event log.
 
     Parameters
@@ -66,11 +78,14 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     con
         Optional DuckDB connection from :func:`retention_kit.data.engine.connect`.
     cache_dir
-        The run's activity cache folder (:mod:`retention_kit.data.cache`; the runner passes one
-        to every notebook): the daily table and the quality counts are stored there under a key
-        of the data params and the source files' sizes and times, so the notebooks of one run
-        scan the raw log once between them. ``None`` caches nothing. The source itself is never
-        written.
+        A folder for the activity cache (:mod:`retention_kit.data.cache`; the runner passes
+        ``<out>/.cache``): the product's scanned pieces, keys and counts are kept in
+        ``<cache_dir>/<product>/``, so the next load scans only files that are new or changed
+        since. Used for file and demo sources (not for frames, tables or other engines).
+        ``None`` caches nothing. The source itself is never written.
+    progress
+        Called with a dict at each step of a long load (``stage``: ``scan`` with ``piece``,
+        ``pieces``, ``rows_done``, ``rows_total``; ``build``; ``done``), e.g. for a progress line.
 
     Raises
     ------
@@ -85,10 +100,12 @@ def load_events(params: Params, *, source: Any = None, users: Any = None, con: A
     200
     """
     text: tuple[str, ...] = ()
-    cache = ActivityCache(Path(cache_dir)) if cache_dir is not None and source is None and users is None else None
+    cacheable = cache_dir is not None and source is None and users is None
+    store = ProductCache.for_params(cache_dir, params) if cacheable else None
     while True:
         try:
-            return _load(params, source=source, users=users, con=con, cache=cache, text_columns=text)
+            return _load(params, source=source, users=users, con=con, store=store, text_columns=text,
+                         progress=progress or (lambda _: None))
         except duckdb.Error as e:
             # The CSV reader guesses column types from the first rows; a later row that contradicts
             # the guess (an id 'abc' after 30,000 numbers, one bad time) fails mid-scan. Read that
@@ -115,21 +132,26 @@ class _Columns:
     until: dt.date
 
 
-def _open(params: Params, source: Any, con: Any, text_columns: tuple[str, ...]) -> tuple[ir.Table, Any]:
+def _open(params: Params, source: Any, con: Any, text_columns: tuple[str, ...],
+          filename: str | None = None) -> tuple[ir.Table, Any]:
     data = params.data
     if source is None and data.source is None:
         raise SourceError("data.source is not set: name the events' file or table in the params, or pass the "
                           "events to load_events(params, source=frame)")
     raw, con = read_source(source if source is not None else data.source, base=params, con=con,
-                           text_columns=text_columns)
-    users = [column(raw, c, "data.user") for c in data.user_columns]
-    column(raw, data.time, "data.time")
+                           text_columns=text_columns, filename=filename)
+    if filename is not None and filename in raw.columns:
+        check = raw.drop(filename)
+    else:
+        check = raw
+    users = [column(check, c, "data.user") for c in data.user_columns]
+    column(check, data.time, "data.time")
     for c in data.event_columns:
-        column(raw, c, "data.event")
+        column(check, c, "data.event")
     for c in _revenue_columns(data):
-        column(raw, c, "data.revenue")
+        column(check, c, "data.revenue")
     for c in data.properties:
-        column(raw, c, "data.properties")
+        column(check, c, "data.properties")
     user = first_of(users)
     if not (user.type().is_string() or user.type().is_integer()):
         raise DataError(f"column '{data.user_label}' (data.user) has type {user.type()}; "
@@ -185,57 +207,257 @@ def _valid_events(raw: ir.Table, cols: _Columns, data: DataParams, valid: ir.Boo
     return events.mutate(day=events.ts.date())
 
 
-def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityCache | None,
-          text_columns: tuple[str, ...]) -> EventLog:
-    data = params.data
-    raw, con = _open(params, source, con, text_columns)
-    cols = _row_expressions(raw, data, data_spec(params).decimal if source is None else None)
-    first_fail, excluded, valid = row_checks(cols.row, data)
 
-    users_t = load_users(params, data.users, users, con, text_columns) if (data.users or users is not None) else None
-    if users_t is not None and users_t.user_id.type() != cols.user.type():
+
+class _Reader:
+    """The source, opened on first use: a load that finds everything in its cache never reads
+    it (nor generates the demo), and the log's lazy views open it when they are used."""
+
+    def __init__(self, params: Params, source: Any, con: Any, text_columns: tuple[str, ...],
+                 filename: str | None = None, as_text: bool = False):
+        self.params, self.source, self.con, self.text_columns = params, source, con, text_columns
+        self.filename, self.as_text = filename, as_text
+        self._raw: ir.Table | None = None
+
+    def raw(self) -> ir.Table:
+        """The source as read (with the file column when reading pieces of several files)."""
+        if self._raw is None:
+            self._raw, self.con = _open(self.params, self.source, self.con, self.text_columns, self.filename)
+        return self._raw
+
+    def plain(self, raw: ir.Table | None = None) -> ir.Table:
+        """The source's own columns (no file column)."""
+        raw = self.raw() if raw is None else raw
+        return raw.drop(self.filename) if self.filename and self.filename in raw.columns else raw
+
+    def columns(self, table: ir.Table) -> _Columns:
+        decimal = data_spec(self.params).decimal if self.source is None else None
+        cols = _row_expressions(table, self.params.data, decimal)
+        if self.as_text and not cols.user.type().is_string():
+            cols = dataclasses.replace(cols, user=cols.user.cast("string"))
+            cols = dataclasses.replace(cols, row=dataclasses.replace(cols.row, user=cols.user))
+        return cols
+
+    def events(self) -> ir.Table:
+        t = self.plain()
+        cols = self.columns(t)
+        _, _, valid = row_checks(cols.row, self.params.data)
+        return _valid_events(t, cols, self.params.data, valid)
+
+    def source_rows(self) -> ir.Table:
+        t = self.plain()
+        cols = self.columns(t)
+        _, _, valid = row_checks(cols.row, self.params.data)
+        return _source_rows(t, cols, valid)
+
+
+def _until(data: DataParams) -> dt.date:
+    return data.valid_until or (dt.datetime.now(zoneinfo.ZoneInfo(data.timezone)).date() + dt.timedelta(days=1))
+
+
+def _users_table(params: Params, users: Any, con: Any, text_columns: tuple[str, ...],
+                 store: ProductCache | None) -> tuple[ir.Table | None, str | None]:
+    """The users table and (when cached) the identity of its source."""
+    data = params.data
+    if not (data.users or users is not None):
+        return None, None
+    ident = None
+    if store is not None and users is None:
+        found = source_ident(params, data.users.source)
+        if found is not None:
+            up = data.users.model_dump(mode="json")
+            payload = json.dumps({"users": up, "files": [(f.path, f.fp) for f in found[1]], "base": params.base_dir,
+                                  "text": sorted(text_columns)}, sort_keys=True, default=str)
+            ident = hashlib.sha256(payload.encode()).hexdigest()[:16]
+            name = f"users-{ident}.parquet"
+            if store.path(name).exists():
+                return con.read_parquet(str(store.path(name))), ident
+            t = load_users(params, data.users, None, con, text_columns)
+            store.write_parquet(t, name)
+            return con.read_parquet(str(store.path(name))), ident
+    return load_users(params, data.users, users, con, text_columns), ident
+
+
+def _load(params: Params, *, source: Any, users: Any, con: Any, store: ProductCache | None,
+          text_columns: tuple[str, ...], progress: Progress) -> EventLog:
+    t0 = time.perf_counter()
+    found = source_ident(params, params.data.source) if store is not None else None
+    if found is None:
+        return _load_once(params, source=source, users=users, con=con, text_columns=text_columns, t0=t0)
+    if con is None:
+        from .engine import connect
+
+        con = connect(timezone=params.data.timezone)
+    lock = store.lock()
+    log = None
+    with lock.shared_now():
+        try:
+            # a hit writes nothing: kernels of one run load side by side under the shared lock
+            log = _load_cached(params, dataclasses.replace(store, readonly=True), found, con, text_columns,
+                               progress, t0)
+            hold = ReadHold(lock)
+        except Stale:
+            pass
+    if log is None:
+        lock.exclusive()
+        try:
+            log = _load_cached(params, store, found, con, text_columns, progress, t0)
+            hold = ReadHold(lock)
+        finally:
+            lock.release_exclusive()
+    object.__setattr__(log, "_hold", hold)
+    return log
+
+
+def _load_once(params: Params, *, source: Any, users: Any, con: Any, text_columns: tuple[str, ...],
+               t0: float) -> EventLog:
+    """A load without a cache: the whole source is one piece, kept in the engine."""
+    data = params.data
+    reader = _Reader(params, source, con, text_columns)
+    raw = reader.raw()
+    con = reader.con
+    users_t = _users_table(params, users, con, text_columns, None)[0]
+    reader.as_text = users_t is not None and users_t.user_id.type() != reader.columns(raw).user.type()
+    if reader.as_text:
         # one side read its ids as numbers, the other as text (a CSV beside a frame, or a stray
         # text id): compare them as text
         users_t = users_t.mutate(user_id=users_t.user_id.cast("string"))
-        cols = dataclasses.replace(cols, user=cols.user.cast("string"))
-    events = _valid_events(raw, cols, data, valid)
-
-    key = cache.key(params) if cache is not None else None
-    hit = cache.get(key, con) if cache is not None and key is not None else None
-    if hit is not None:
-        if hit.keys is not None and users_t is not None:
-            users_t = with_keys(users_t, hit.keys)
-        return _checked(params, EventLog(events=events, daily=hit.daily, users=users_t, quality=hit.quality,
-                                         params=data, con=con, user_keys=hit.keys, source_rows=_source_rows(raw, cols, valid)))
-
+    cols = reader.columns(raw)
+    keyed = hashed(con) and cols.user.type().is_string()
     if source is None:
         check_gzip(params)
-    counts = _count_rows(raw, cols, data, first_fail, excluded, valid)
-    dropped = _enforce_limits(raw, cols, data, counts)
+    piece = scan_rows(raw, cols.row, cols.user, cols.revenue, data, key=keyed).cache()
+    stats = piece_stats(piece, data)
+    counts = _counts([stats])
+    dropped = _check_counts(reader, counts, data, cols.until)
+    daily, users_t, keys = _keyed(piece, None, users_t, keyed)
+    quality, names = _describe(daily, users_t, keys, data, counts, dropped,
+                               mixed_sources=source is not None and users is None and data.users is not None)
+    stats_ = LoadStats(seconds=round(time.perf_counter() - t0, 3), rows_scanned=counts["rows"],
+                       files_scanned=0, cache="miss")
+    log = EventLog(daily=daily, users=users_t, quality=quality, params=data, con=con, user_keys=keys,
+                   events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_)
+    log.prefill(("names.events",), names)
+    return _checked(params, log)
 
-    aggs: dict[str, Any] = {"n": events.count()}
-    if data.revenue:
-        aggs["revenue"] = events.revenue.sum()
-    daily = events.group_by(["user_id", "day", "event", "active"]).aggregate(**aggs)
-    daily, users_t, keys = integer_keys(daily, users_t)
 
-    summary = _summarise(daily)
-    kept = int(summary["rows"]) if pd.notna(summary["rows"]) else 0
+def _keyed(served: ir.Table, ids: ir.Table | None, users_t: ir.Table | None,
+           keyed: bool) -> tuple[ir.Table, ir.Table | None, ir.Table | None]:
+    """The daily table with integer user keys, the users table keyed alike and the key table
+    (None for integer ids). ``served`` holds scanned rows (:func:`.scan.scan_rows`) with text or
+    integer ids in ``user_id`` and, when ``keyed``, their hashed keys in ``key``; ``ids`` is its
+    distinct (``user_id``, ``key``) pairs when already at hand."""
+    if not served.user_id.type().is_string():
+        return valid_rows(served, keyed=False), users_t, None
+    if keyed:
+        if ids is None:
+            ids = served.filter(served.reason == 0).select("user_id", "key").distinct()
+        keys = _with_user_keys(ids, users_t).cache()
+        if not collisions(keys):
+            if users_t is not None:
+                users_t = users_t.mutate(user_id=hash_key(users_t.user_id))
+            return valid_rows(served, keyed=True), users_t, keys
+    # another engine, or (never seen) two ids with one hash: ranked keys
+    return integer_keys(valid_rows(served, keyed=False), users_t, hash_ok=False)
+
+
+def _with_user_keys(keys: ir.Table, users_t: ir.Table | None) -> ir.Table:
+    """The events' keys plus those of users-table ids the events do not have."""
+    if users_t is None:
+        return keys
+    u = users_t.select("user_id").distinct()
+    only = u.anti_join(keys, "user_id")
+    return keys.union(only.mutate(key=hash_key(only.user_id)))
+
+
+def _counts(stats: list[PieceStats]) -> dict[str, Any]:
+    """The pieces' counts added up, and their ranges combined."""
+    c: dict[str, Any] = {"rows": 0, "time_null_any": 0, "time_unusable": 0, "kept": 0}
+    c.update({f"rule_{rule.name}": 0 for rule in DROP_RULES})
+    excl: dict[str, int] = {}
+    days, active = [], []
+    for s in stats:
+        c["rows"] += s.rows
+        c["time_null_any"] += s.time_null
+        c["time_unusable"] += s.time_unusable
+        c["kept"] += s.kept
+        for name, n in s.rules.items():
+            c[f"rule_{name}"] += n
+        for name, n in s.excluded.items():
+            excl[name] = excl.get(name, 0) + n
+        if s.first_day is not None:
+            days += [s.first_day, s.last_day]
+        if s.first_active_day is not None:
+            active.append(s.first_active_day)
+    c["excluded_events"] = excl
+    c["excluded"] = sum(excl.values())
+    c["first_day"], c["last_day"] = (min(days), max(days)) if days else (None, None)
+    c["first_active_day"] = min(active) if active else None
+    return c
+
+
+def _check_counts(reader: _Reader, counts: dict[str, Any], data: DataParams, until: dt.date) -> dict[str, int]:
+    """Fail on an empty log or an unusable time column; the rows dropped per reason (every
+    rule, in order), failing for the first rule that drops more than ``data.max_dropped_share``
+    of the rows."""
+    rows = counts["rows"]
+    if rows == 0:
+        raise DataError("the event log is empty (0 rows); check data.source points at the right file")
+    if counts["time_null_any"] == rows:
+        raise DataError(f"column '{data.time}' (data.time) is empty: all {_fmt(rows)} rows are null"
+                        f"{_nested_hint(data, 'time_null')}; map data.time to the column holding event times")
+    if counts["time_unusable"] == rows:
+        raw = reader.plain()
+        r = reader.columns(raw).row
+        sample = raw.filter(r.time_raw.notnull()).select(v=r.time_raw.cast("string")).limit(1).execute()["v"].iloc[0]
+        fix = ("give ISO timestamps such as 2024-03-01 14:05:00" if data.time_unit is None else
+               f"data.time_unit is {data.time_unit}, but {epoch_hint(r.time_raw)}")
+        raise DataError(
+            f"column '{data.time}' (data.time): none of its {_fmt(rows)} values parse as a time "
+            f"(e.g. {str(sample)[:40]!r}); {fix}"
+        )
+    dropped: dict[str, int] = {}
+    for rule in DROP_RULES:
+        n = counts[f"rule_{rule.name}"]
+        label = rule.label(data, until)
+        dropped[label] = n
+        if n and n / rows > data.max_dropped_share:
+            example = _nested_hint(data, rule.name) if n == rows else ""
+            if rule.shows_example and not example:
+                raw = reader.plain()
+                r = reader.columns(raw).row
+                v = raw.filter(rule.fails(r)).select(v=r.time_raw.cast("string")).limit(1).execute()["v"]
+                example = f" (e.g. {str(v.iloc[0])[:40]!r})" if len(v) else ""
+            raise DataError(
+                f"{_fmt(n)} of {_fmt(rows)} rows ({n / rows:.1%}) have a {label}{example}, more than "
+                f"data.max_dropped_share ({data.max_dropped_share:.0%}); {rule.fix}"
+            )
+    return dropped
+
+
+def _describe(daily: ir.Table, users_t: ir.Table | None, keys: ir.Table | None, data: DataParams,
+              counts: dict[str, Any], dropped: dict[str, int], *,
+              mixed_sources: bool = False) -> tuple[DataQuality, tuple[str, ...]]:
+    """The data quality of the loaded log and its event names (after ``data.exclude_events``,
+    sorted: what :func:`.names.event_names` gives)."""
+    kept = counts["kept"]
     if kept == 0:
         raise DataError(
             f"no events left after filters: {_fmt(counts['rows'])} rows read, {_fmt(sum(dropped.values()))} "
             f"dropped as invalid, {_fmt(counts['excluded'])} removed by data.exclude_events; "
             "check data.exclude_events and the source"
         )
-    first_active = pd.Timestamp(summary["first_active_day"]).date() if pd.notna(summary["first_active_day"]) else None
+    present = set(daily.select("event").distinct().execute()["event"])
+    first_active = counts["first_active_day"]
     if first_active is None:  # no event counts as activity: only a wrong data.active_events can do that
-        present = set(daily.select("event").distinct().execute()["event"])
         check_names(data.active_events, present, key="data.active_events",
                     where=f"in column '{data.event_label}' of the {_fmt(kept)} valid rows")
         raise DataError(f"none of the {_fmt(kept)} valid rows counts as activity, so no user is ever active; "
                         "check data.active_events")
-    first_day = pd.Timestamp(summary["first_day"]).date()
+    summary = _summarise(daily)
+    first_day = counts["first_day"]
     before = _rows_before(daily, first_active) if first_active > first_day else {}
+    excluded_events = counts["excluded_events"]
     quality = DataQuality(
         rows_read=counts["rows"],
         dropped={k: v for k, v in dropped.items() if v},
@@ -243,19 +465,213 @@ def _load(params: Params, *, source: Any, users: Any, con: Any, cache: ActivityC
         rows_kept=kept,
         users=int(summary["users"]),
         active_users=int(summary["active_users"]),
-        event_types=int(summary["event_types"]),
+        event_types=len(present),
         first_day=first_day,
-        last_day=pd.Timestamp(summary["last_day"]).date(),
+        last_day=counts["last_day"],
         first_active_day=first_active,
         rows_before_activity=sum(before.values()),
-        excluded_events={name: counts[f"excl_{i}"] for i, name in enumerate(data.exclude_events)},
-        notes=tuple(_notes(daily, users_t, keys, data, first_active, before,
-                           mixed_sources=source is not None and users is None and data.users is not None)),
+        excluded_events={name: excluded_events.get(name, 0) for name in data.exclude_events},
+        notes=tuple(_notes(daily, users_t, keys, data, first_active, before, mixed_sources=mixed_sources)),
     )
-    if cache is not None and key is not None:
-        cache.put(key, Entry(daily=daily, keys=keys, quality=quality))
-    return _checked(params, EventLog(events=events, daily=daily, users=users_t, quality=quality, params=data,
-                                     con=con, user_keys=keys, source_rows=_source_rows(raw, cols, valid)))
+    return quality, tuple(sorted(str(e) for e in present))
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _splittable(files: list[FileInfo]) -> bool:
+    """Whether the engine can read some of these files by name (CSV, JSON and Parquet can;
+    workbooks and database files are read whole)."""
+    from .sources import _kind
+
+    return all(_kind(f.path) in ("csv", "json", "parquet") for f in files)
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    return a.copy(nullable=True) == b.copy(nullable=True)
+
+
+def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[FileInfo]], con: Any,
+                 text_columns: tuple[str, ...], progress: Progress, t0: float) -> EventLog:
+    """A load through the product's cache folder (see :mod:`.cache`): reuse the pieces whose
+    files kept their fingerprint, scan the rest, and serve the daily table from the pieces."""
+    data = params.data
+    kind, files = found
+    old = store.read_manifest() or {}
+    base = params_key(params, ())
+    trusted = old.get("base") == base
+    text = tuple(sorted(set(text_columns) | set(old.get("text_columns", []) if trusted else [])))
+    multi = kind == "files" and len(files) > 1 and _splittable(files)
+    reader = _Reader(params, None, con, text, filename=FILE_COLUMN if multi else None)
+    users_t, users_ident = _users_table(params, None, con, text, store)
+    # the events' id type decides how the users table is compared with them; the manifest
+    # knows it while the params and columns read as text are the same
+    user_type = None
+    if trusted and old.get("text_columns") == list(text) and old.get("user_type"):
+        user_type = ibis.dtype(old["user_type"])
+    if user_type is None:
+        user_type = reader.columns(reader.plain()).user.type()
+    as_text = users_t is not None and not _same_type(users_t.user_id.type(), user_type)
+    if as_text:
+        users_t = users_t.mutate(user_id=users_t.user_id.cast("string"))
+    reader.as_text = as_text
+    keyed = hashed(con) and (as_text or user_type.is_string())
+    key = params_key(params, text) + ("-text" if as_text else "")
+    m: dict[str, Any] = old if old.get("params") == key else {}
+    m = {"format": old.get("format"), "pieces": {}, "next": 1, **m}
+    m.update(format=FORMAT, params=key, base=base, text_columns=list(text), user_type=str(user_type))
+    until = _until(data)
+    current = {f.path: f for f in files}
+
+    live: dict[str, dict[str, Any]] = {}
+    m_pieces_before = list(m["pieces"])
+    for pid, piece in m["pieces"].items():
+        ok = all(p in current and current[p].fp == fp for p, fp in piece["files"].items())
+        moved = data.valid_until is None and piece.get("until") != until.isoformat()
+        if ok and moved and piece["stats"]["rules"].get("too_late", 0):
+            ok = False  # its too-late rows may be in the window now
+        if ok and store.path(piece["file"]).exists():
+            live[pid] = piece
+    covered = {p for piece in live.values() for p in piece["files"]}
+    to_scan = [f for f in files if f.path not in covered]
+    if to_scan and not multi:
+        to_scan, live = list(files), {}  # read whole: one piece, scanned again when any file changes
+    if to_scan and store.readonly:
+        raise Stale("scan")
+    groups = (group_pieces(to_scan) if multi else [to_scan]) if to_scan else []
+    if kind == "files" and to_scan:
+        check_gzip(params, [f.path for f in to_scan])
+    rows_total, rows_done, scanned_rows = sum(f.rows for f in to_scan), 0, 0
+    for i, group in enumerate(groups):
+        progress({"stage": "scan", "piece": i + 1, "pieces": len(groups), "rows_done": rows_done,
+                  "rows_total": rows_total, "files": len(to_scan)})
+        raw = reader.raw()
+        if multi:
+            raw = raw.filter(raw[FILE_COLUMN].isin([f.path for f in group]))
+        plain = reader.plain(raw)
+        cols = reader.columns(plain)
+        pid = str(m["next"])
+        m["next"] += 1
+        name = f"piece-{pid}.parquet"
+        store.write_parquet(scan_rows(plain, cols.row, cols.user, cols.revenue, data, key=keyed), name)
+        pt = con.read_parquet(str(store.path(name)))
+        st = piece_stats(pt, data)
+        entry: dict[str, Any] = {"files": {f.path: f.fp for f in group}, "stats": st.to_json(),
+                                 "until": until.isoformat(), "file": name}
+        if keyed:
+            entry["keys"] = f"keys-{pid}.parquet"
+            store.write_parquet(pt.filter(pt.reason == 0).select("user_id", "key").distinct(), entry["keys"])
+        live[pid] = entry
+        rows_done += sum(f.rows for f in group)
+        scanned_rows += st.rows
+    if groups:
+        progress({"stage": "scan", "piece": len(groups), "pieces": len(groups), "rows_done": rows_total,
+                  "rows_total": rows_total, "files": len(to_scan)})
+    m["pieces"] = live
+    order = sorted(live, key=int)
+    stats = [PieceStats.from_json(live[p]["stats"]) for p in order]
+    counts = _counts(stats)
+    dropped = _check_counts(reader, counts, data, until)
+
+    progress({"stage": "build"})
+    pieces_t = con.read_parquet([str(store.path(live[p]["file"])) for p in order])
+    shared = shared_days(stats)
+    served = pieces_t
+    m.pop("merge", None)
+    if shared:
+        # rows of days that several pieces cover, aggregated across the pieces once
+        on_shared = ibis.or_(*[pieces_t.day.between(lo, hi) for lo, hi in shared])
+        mname = f"merge-{_digest(order, shared)}.parquet"
+        if not store.path(mname).exists():
+            store.write_parquet(_merged(pieces_t.filter((pieces_t.reason == 0) & on_shared)), mname)
+        m["merge"] = mname
+        served = pieces_t.filter(~on_shared.fill_null(False)).union(con.read_parquet(str(store.path(mname))))
+    ids = None
+    if keyed:
+        ids = _all_keys(store, con, m, live, order)
+    daily, users_k, keys = _keyed(served, ids, users_t, keyed)
+
+    m["users"] = f"users-{users_ident}.parquet" if users_ident else None
+    sig = _digest(order, shared, users_ident, as_text, None if users_t is None or users_ident else t0)
+    summary = m.get("summary") or {}
+    if summary.get("sig") == sig:
+        quality = _quality_from(summary["quality"], counts, dropped, data)
+        names = tuple(summary["names"])
+    else:
+        quality, names = _describe(daily, users_k, keys, data, counts, dropped)
+        m["summary"] = {"sig": sig, "quality": _quality_json(quality), "names": list(names)}
+    keep = set(_files_named(m)) | set(_files_named(old))
+    if not store.readonly or json.loads(json.dumps(m, sort_keys=True, default=str)) != old:
+        store.write_manifest(m)  # a readonly handle raises Stale here: the load is redone exclusively
+    store.sweep(keep)
+    # hit: nothing scanned and nothing gone; miss: nothing reused
+    gone = set(m_pieces_before) - set(live)
+    cache = "miss" if len(live) == len(groups) else ("hit" if not groups and not gone else "partial")
+    stats_ = LoadStats(seconds=round(time.perf_counter() - t0, 3), rows_scanned=scanned_rows,
+                       files_scanned=len(to_scan) if kind == "files" else 0, cache=cache)
+    progress({"stage": "done", "cache": cache, "rows_scanned": scanned_rows})
+    log = EventLog(daily=daily, users=users_k, quality=quality, params=data, con=con, user_keys=keys,
+                   events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_)
+    log.prefill(("names.events",), names)
+    return _checked(params, log)
+
+
+
+def _merged(rows: ir.Table) -> ir.Table:
+    """Scanned rows aggregated to one row per (user, day, event), in the scan's own columns."""
+    keys = ["user_id", *(["key"] if "key" in rows.columns else []), "day", "event", "active"]
+    # DuckDB sums integers to 128 bits (Ibis types the sum as int64, so a plain cast would be
+    # left out): through float64, exact for counts below 2**53
+    aggs: dict[str, Any] = {"n": rows.n.sum().cast("float64").cast("int64")}
+    if "revenue" in rows.columns:
+        aggs["revenue"] = rows.revenue.sum()
+    g = rows.group_by(keys).aggregate(**aggs)
+    g = g.mutate(reason=ibis.literal(0, "int8"), tn=ibis.literal(False), tu=ibis.literal(False))
+    schema = rows.schema()
+    return g.select(*[g[c].cast(schema[c]).name(c) for c in rows.columns])
+
+
+def _all_keys(store: ProductCache, con: Any, m: dict[str, Any], live: dict[str, dict[str, Any]],
+              order: list[str]) -> ir.Table:
+    """Every text id of the pieces with its key, one row each: grown by the new pieces' ids when
+    pieces were only added, rebuilt from the pieces' key files otherwise."""
+    name = f"keys-all-{_digest(order)}.parquet"
+    if not store.path(name).exists():
+        prev, had = m.get("keys_all"), set(m.get("keys_pieces", []))
+        if prev and store.path(prev).exists() and had <= set(live):
+            base = con.read_parquet(str(store.path(prev)))
+            added = [str(store.path(live[p]["keys"])) for p in order if p not in had]
+            new = con.read_parquet(added).distinct().anti_join(base, "user_id")
+            table = base.union(new)
+        else:
+            table = con.read_parquet([str(store.path(live[p]["keys"])) for p in order]).distinct()
+        store.write_parquet(table, name)
+    m["keys_all"], m["keys_pieces"] = name, order
+    return con.read_parquet(str(store.path(name)))
+
+
+def _files_named(m: dict[str, Any]) -> list[str]:
+    out = [v for v in (m.get("merge"), m.get("keys_all"), m.get("users")) if v]
+    for piece in m.get("pieces", {}).values():
+        out += [piece["file"]] + ([piece["keys"]] if piece.get("keys") else [])
+    return out
+
+
+def _quality_json(q: DataQuality) -> dict[str, Any]:
+    return {"users": q.users, "active_users": q.active_users, "event_types": q.event_types,
+            "rows_before_activity": q.rows_before_activity, "notes": list(q.notes)}
+
+
+def _quality_from(d: dict[str, Any], counts: dict[str, Any], dropped: dict[str, int], data: DataParams) -> DataQuality:
+    excluded_events = counts["excluded_events"]
+    return DataQuality(
+        rows_read=counts["rows"], dropped={k: v for k, v in dropped.items() if v}, excluded=counts["excluded"],
+        rows_kept=counts["kept"], users=d["users"], active_users=d["active_users"], event_types=d["event_types"],
+        first_day=counts["first_day"], last_day=counts["last_day"], first_active_day=counts["first_active_day"],
+        rows_before_activity=d["rows_before_activity"],
+        excluded_events={name: excluded_events.get(name, 0) for name in data.exclude_events},
+        notes=tuple(d["notes"]))
 
 
 def _source_rows(raw: ir.Table, cols: _Columns, valid: ir.BooleanValue) -> ir.Table:
@@ -271,63 +687,6 @@ def _checked(params: Params, log: EventLog) -> EventLog:
     return log
 
 
-def _count_rows(raw: ir.Table, cols: _Columns, data: DataParams, first_fail: list[ir.BooleanValue],
-                excluded: ir.BooleanValue, valid: ir.BooleanValue) -> dict[str, int]:
-    """One aggregate query: rows read, rows per drop rule (first failing rule), excluded rows
-    (in all and per ``exclude_events`` name), and the two whole-column time checks; raises when
-    the time column is unusable."""
-    def s(cond: ir.BooleanValue) -> ir.IntegerScalar:
-        return count_true(cond)  # a null event makes isin() null
-
-    r = cols.row
-    row = raw.aggregate(
-        rows=raw.count(),
-        time_null_any=s(r.time_raw.isnull()),
-        time_unusable=s(r.ts.isnull()),
-        excluded=s(excluded),
-        **{f"rule_{rule.name}": s(mask) for rule, mask in zip(DROP_RULES, first_fail)},
-        **{f"excl_{i}": s(excluded & (cols.row.event == name)) for i, name in enumerate(data.exclude_events)},
-    ).execute().iloc[0]
-    counts = {k: int(v) if pd.notna(v) else 0 for k, v in row.items()}
-    rows = counts["rows"]
-    if rows == 0:
-        raise DataError("the event log is empty (0 rows); check data.source points at the right file")
-    if counts["time_null_any"] == rows:
-        raise DataError(f"column '{data.time}' (data.time) is empty: all {_fmt(rows)} rows are null"
-                        f"{_nested_hint(data, 'time_null')}; map data.time to the column holding event times")
-    if counts["time_unusable"] == rows:
-        sample = raw.filter(r.time_raw.notnull()).select(v=r.time_raw.cast("string")).limit(1).execute()["v"].iloc[0]
-        fix = ("give ISO timestamps such as 2024-03-01 14:05:00" if data.time_unit is None else
-               f"data.time_unit is {data.time_unit}, but {epoch_hint(r.time_raw)}")
-        raise DataError(
-            f"column '{data.time}' (data.time): none of its {_fmt(rows)} values parse as a time "
-            f"(e.g. {str(sample)[:40]!r}); {fix}"
-        )
-    return counts
-
-
-def _enforce_limits(raw: ir.Table, cols: _Columns, data: DataParams, counts: dict[str, int]) -> dict[str, int]:
-    """Rows dropped per reason (every rule, in order); raise :class:`DataError` for the first rule
-    that drops more than ``data.max_dropped_share`` of the rows."""
-    rows = counts["rows"]
-    dropped: dict[str, int] = {}
-    for rule in DROP_RULES:
-        n = counts[f"rule_{rule.name}"]
-        reason = rule.label(data, cols.until)
-        dropped[reason] = n
-        if n and n / rows > data.max_dropped_share:
-            example = _nested_hint(data, rule.name) if n == rows else ""
-            if rule.shows_example and not example:
-                r = cols.row
-                v = raw.filter(rule.fails(r)).select(v=r.time_raw.cast("string")).limit(1).execute()["v"]
-                example = f" (e.g. {str(v.iloc[0])[:40]!r})" if len(v) else ""
-            raise DataError(
-                f"{_fmt(n)} of {_fmt(rows)} rows ({n / rows:.1%}) have a {reason}{example}, more than "
-                f"data.max_dropped_share ({data.max_dropped_share:.0%}); {rule.fix}"
-            )
-    return dropped
-
-
 def _nested_hint(data: DataParams, rule: str) -> str:
     """When every row lacks a value at a dotted path (a key that no map, JSON object or
     key/value list holds), say so: the path is likely misspelt."""
@@ -337,15 +696,8 @@ def _nested_hint(data: DataParams, rule: str) -> str:
 
 
 def _summarise(daily: ir.Table) -> pd.Series:
-    return daily.aggregate(
-        rows=daily.n.sum(),
-        users=daily.user_id.nunique(),
-        active_users=daily.user_id.nunique(where=daily.active),
-        event_types=daily.event.nunique(),
-        first_day=daily.day.min(),
-        first_active_day=daily.day.min(where=daily.active),
-        last_day=daily.day.max(),
-    ).execute().iloc[0]
+    return daily.aggregate(users=daily.user_id.nunique(), active_users=daily.user_id.nunique(where=daily.active)
+                           ).execute().iloc[0]
 
 
 def _rows_before(daily: ir.Table, first_active: dt.date) -> dict[str, int]:

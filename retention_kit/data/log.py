@@ -41,7 +41,7 @@ from ..core.periods import Granularity, complete_range
 from ..errors import NotEnoughDataError
 from .params import DataParams
 
-__all__ = ["EventLog", "DataQuality", "SOURCE_KEY"]
+__all__ = ["EventLog", "DataQuality", "LoadStats", "SOURCE_KEY"]
 
 #: Columns added to :attr:`EventLog.source_rows`: the kit's reading of the row's user, local
 #: time and event (the source may name them with dotted paths, lists or a constant).
@@ -88,6 +88,21 @@ class DataQuality:
 
 
 @dataclasses.dataclass(frozen=True)
+class LoadStats:
+    """What one load cost (the runner writes it into ``status.json`` as ``load``): ``seconds``,
+    ``rows_scanned`` and ``files_scanned`` (raw rows and files read; 0 when the cache held
+    everything), ``cache``: ``hit``, ``partial`` or ``miss``."""
+
+    seconds: float
+    rows_scanned: int
+    files_scanned: int
+    cache: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
 class EventLog:
     """A validated event log in the engine.
 
@@ -97,10 +112,11 @@ class EventLog:
         Valid rows: ``user_id``, ``ts`` (naive local timestamp), ``day`` (local date), ``event``,
         ``active`` (bool), plus ``revenue`` when ``data.revenue`` is set, plus one column per
         ``data.properties`` entry, named as listed (for property filters and ``first.<property>``
-        breakdowns).
+        breakdowns); a lazy view on the source, opened on first use.
     daily : ibis Table
-        Cached aggregate: one row per ``user_id``, ``day``, ``event`` with ``n`` (events),
-        ``active`` and, with revenue, ``revenue`` (sum).
+        The aggregate: one row per ``user_id``, ``day``, ``event`` with ``n`` (events),
+        ``active`` and, with revenue, ``revenue`` (sum); held in the engine, or read from the
+        activity cache's files (:mod:`retention_kit.data.cache`).
     users : ibis Table or None
         From ``data.users``: ``user_id``, ``signup_day`` (local date) and the attribute columns.
     quality : DataQuality
@@ -115,21 +131,49 @@ class EventLog:
         10M events); this table maps ``key`` back to the original ``user_id``. ``events`` keeps
         the original ids. Use :meth:`original_ids` before showing or exporting ids.
 
+    load_stats : LoadStats or None
+        What the load cost: seconds, raw rows and files scanned, and whether the activity cache
+        held the log (``hit``), part of it (``partial``) or none of it (``miss``).
+
     Examples
     --------
     >>> log.quality.users > 0, log.params.timezone
     (True, 'UTC')
     """
 
-    events: ir.Table
     daily: ir.Table
     users: ir.Table | None
     quality: DataQuality
     params: DataParams
     con: Any = dataclasses.field(repr=False, compare=False)
     user_keys: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
-    source_rows: ir.Table | None = dataclasses.field(default=None, repr=False, compare=False)
+    #: builds :attr:`events` / :attr:`source_rows` on first use (the source is not opened before)
+    events_view: Callable[[], ir.Table] | None = dataclasses.field(default=None, repr=False, compare=False)
+    source_rows_view: Callable[[], ir.Table] | None = dataclasses.field(default=None, repr=False, compare=False)
+    load_stats: LoadStats | None = dataclasses.field(default=None, repr=False, compare=False)
     _memo: dict[Hashable, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    # the activity cache's read lock, held while the log lives (set by the loader)
+    _hold: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def events(self) -> ir.Table:
+        """The valid rows (see the class docstring)."""
+        if self.events_view is None:
+            raise AttributeError("this log was built without its source rows")
+        return self.memoized(("log.events",), self.events_view)
+
+    @property
+    def source_rows(self) -> ir.Table | None:
+        """The source's valid rows with every column as read, plus the :data:`SOURCE_KEY` columns
+        (a lazy view on the source, for checks that look at whole rows, such as exact
+        duplicates); None when the log was built otherwise."""
+        if self.source_rows_view is None:
+            return None
+        return self.memoized(("log.source_rows",), self.source_rows_view)
+
+    def prefill(self, key: Hashable, value: Any) -> None:
+        """Put a value the loader already knows (e.g. the event names) into the memo."""
+        self._memo[key] = value
 
     def __repr__(self) -> str:
         """A short summary, as a fitted model prints itself: what is in the log and what loading
@@ -163,7 +207,8 @@ class EventLog:
         """
         if key not in self._memo:
             value = build()
-            self._memo[key] = value.cache() if isinstance(value, ir.Table) else value
+            lazy = isinstance(key, tuple) and key[:1] in (("log.events",), ("log.source_rows",))
+            self._memo[key] = value.cache() if isinstance(value, ir.Table) and not lazy else value
         return self._memo[key]
 
     # ------------------------------------------------------------------ the data range

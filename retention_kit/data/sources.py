@@ -136,7 +136,7 @@ def _check_content(files: list[str], fmt: str, explicit: bool, where: str) -> No
 
 
 def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
-                text_columns: tuple[str, ...] = ()) -> ir.Table:
+                text_columns: tuple[str, ...] = (), filename: str | None = None) -> ir.Table:
     kinds = {_kind(f) for f in files}
     fmt = spec.format if spec and spec.format else None
     explicit = fmt is not None
@@ -149,14 +149,17 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
     if spec is not None and spec.decimal is not None and fmt != "csv":
         raise SourceError(f"{where}: 'decimal' is for CSV files, but the source is read as {fmt}; remove decimal")
     _check_content(files, fmt, explicit, where)
+    # the file each row came from, as a column (a scan of some files filters on it; the engine
+    # then opens only those files)
+    fkw: dict[str, Any] = {"filename": filename} if filename else {}
     try:
         if fmt == "parquet":
-            return con.read_parquet(files)
+            return con.read_parquet(files, **fkw)
         if fmt == "json":
             # DuckDB would guess timestamps in JSON text and keep '...Z' or '+08:00' times as naive
             # UTC; read them as text so their offset is honoured like any text time. A format that
             # matches nothing turns the guess off.
-            return con.read_json(files, timestampformat="(no timestamp guessing)")
+            return con.read_json(files, timestampformat="(no timestamp guessing)", **fkw)
         if fmt == "xlsx":
             return _register(con, read_excel(files, spec.sheet if spec else None, where))
         if fmt == "duckdb":
@@ -176,12 +179,12 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
             kw["delim"] = spec.delimiter
         if spec and spec.decimal:
             kw["decimal_separator"] = spec.decimal
-        t = con.read_csv(files, **kw)
+        t = con.read_csv(files, **kw, **fkw)
         retype = [c for c in text_columns if c in t.columns and not t[c].type().is_string()]
         if retype:
-            t = con.read_csv(files, types={c: "VARCHAR" for c in retype}, **kw)
-        if len(t.columns) == 1 and not kw.get("delim"):
-            retry = _csv_fallback(con, files, t.columns[0], kw)
+            t = con.read_csv(files, types={c: "VARCHAR" for c in retype}, **kw, **fkw)
+        if len(t.columns) == 1 + bool(filename) and not kw.get("delim"):
+            retry = _csv_fallback(con, files, t.columns[0], {**kw, **fkw})
             t = retry if retry is not None else t
         return t
     except SourceError:
@@ -303,14 +306,14 @@ def _same_type(parts: list[pa.Array]) -> list[pa.Array]:
     return [p if p.type == target else p.cast(target) for p in parts]
 
 
-def check_gzip(params: Params) -> None:
+def check_gzip(params: Params, files: list[str] | None = None) -> None:
     """Fail on a truncated .gz source: the engine reads such a file up to the cut without a word,
-    so a half-downloaded export would pass as a shorter log. Streams the file once (only when
-    the activity cache has no entry for it)."""
+    so a half-downloaded export would pass as a shorter log. Streams each file once (only the
+    files a load scans: ``files``, default all of the source's)."""
     spec = data_spec(params)
     if spec.path is None:
         return
-    for f in source_files(params.resolve(spec.path)):
+    for f in (files if files is not None else source_files(params.resolve(spec.path))):
         if not f.lower().endswith(".gz"):
             continue
         d = zlib.decompressobj(wbits=31)
@@ -400,13 +403,14 @@ def _register(con: Any, df: pd.DataFrame | pa.Table) -> ir.Table:
 
 
 def read_source(source: Any, *, base: Params | None = None, con: Any = None, what: str = "data.source",
-                text_columns: tuple[str, ...] = ()) -> tuple[ir.Table, Any]:
+                text_columns: tuple[str, ...] = (), filename: str | None = None) -> tuple[ir.Table, Any]:
     """Open an event (or users) source as an Ibis table, never modifying it.
 
     ``source`` is a path string, a :class:`SourceSpec`, a pandas DataFrame or an Ibis table.
     ``text_columns`` are read as text from CSV files instead of the type the engine guesses from
-    the first rows (used after a later row contradicted the guess). Returns the table and the
-    connection it lives on.
+    the first rows (used after a later row contradicted the guess). ``filename`` names a column
+    that says which file each row came from (CSV, JSON and Parquet files only; other sources
+    ignore it). Returns the table and the connection it lives on.
     """
     con = con if con is not None else connect(timezone=base.data.timezone if base else "UTC")
     if isinstance(source, ir.Table):
@@ -448,6 +452,6 @@ def read_source(source: Any, *, base: Params | None = None, con: Any = None, wha
             f"{what}: no event file at {path} (relative paths are resolved against the params "
             f"file's folder); check the path, or generate the demo data with 'retention-kit demo'"
         )
-    return _read_files(con, files, spec, f"{what} ({path})", text_columns), con
+    return _read_files(con, files, spec, f"{what} ({path})", text_columns, filename), con
 
 

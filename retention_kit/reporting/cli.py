@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default=None, help="comma-separated notebook names (default: all)")
     r.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
     r.add_argument("--no-progress", action="store_true", help="no line per finished notebook")
+    r.add_argument("--cache-dir", default=None,
+                   help="folder of the activity cache that lets the next run scan only new or changed source files "
+                        "(default: <out>/.cache)")
+    r.add_argument("--timings", action="store_true",
+                   help="print what the load and each notebook cost (status.json's load and timings) as a table")
     c = sub.add_parser("check", parents=[common], help="validate params and the data schema without running notebooks")
     c.add_argument("params", nargs="+")
     d = sub.add_parser("demo", parents=[common], help="run the demo product on generated synthetic data")
@@ -90,7 +95,7 @@ def _run(params: list[str], args: argparse.Namespace) -> int:
     nbs = [n.strip() for n in args.notebooks.split(",") if n.strip()] if args.notebooks else None
     t0 = time.perf_counter()
     result = run(params, out=args.out, notebooks=nbs, jobs=args.jobs, progress=not args.no_progress,
-                 echo_log=args.debug)
+                 echo_log=args.debug, cache_dir=getattr(args, "cache_dir", None))
     for err in result.input_errors:
         print(f"retention-kit: error: {err}", file=sys.stderr)
     for s in result.statuses:
@@ -101,9 +106,35 @@ def _run(params: list[str], args: argparse.Namespace) -> int:
         logs = ", ".join(_shown(p) for p in result.logs.values())
         print(f"{ok} of {len(result.statuses)} reports ok in {time.perf_counter() - t0:.0f} s"
               + (f"; log: {logs}" if logs else ""), file=sys.stderr)
+    if getattr(args, "timings", False):
+        print(timings_table(result), file=sys.stderr)
     if result.index is not None:
         print(result.index)
     return result.exit_code
+
+
+def timings_table(result) -> str:
+    """status.json's ``load`` and per-notebook timings of a run, as a plain-text table: one
+    row per product's load, then one per notebook (seconds, compute and render seconds)."""
+    def table(head: list[str], rows: list[list[str]], text: int) -> list[str]:
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+        def line(r: list[str]) -> str:  # the first ``text`` columns left, numbers right
+            return "  ".join(c.ljust(w) if i < text else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+        return [line(head), *map(line, rows)]
+
+    def sec(v) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    loads = [[p, s.cache, sec(s.seconds), f"{s.rows_scanned:,}", f"{s.files_scanned:,}"]
+             for p, s in result.loads.items()]
+    out = table(["product", "cache", "load s", "rows scanned", "files scanned"], loads, 2) if loads else []
+    nbs = [[s.product, s.notebook, s.status, sec(s.seconds), sec(s.compute_seconds), sec(s.render_seconds)]
+           for s in result.statuses]
+    if nbs:
+        out += ([""] if out else []) + table(["product", "notebook", "status", "seconds", "compute s", "render s"], nbs, 3)
+    return "\n".join(out)
 
 
 def _shown(path: Path) -> str:

@@ -4,10 +4,15 @@ Layout of an output folder (``--out``)::
 
     index.html                         every product x notebook: status, run time, links
     .lock                              held while a run writes here
+    .cache/<product>/                  the activity cache (retention_kit.data.cache; --cache-dir
+                                       puts it elsewhere): what the next run need not rescan
     <product>/
         <notebook>.html, <notebook>.ipynb   the latest GOOD report of each notebook (stable paths)
         data/<name>.csv                     the latest good CSV exports
-        status.json                         the product's latest run, per notebook
+        status.json                         the product's latest run: ``load`` (seconds,
+                                            rows_scanned, files_scanned, cache) and per
+                                            notebook its status, seconds, compute_seconds
+                                            and render_seconds
         run.log                             what every run said besides the reports (appended)
         archive/<YYYYmmdd-HHMMSS>/          every run in full, failures included
             <notebook>.html, <notebook>.ipynb, data/<name>.csv, run.log (this run's)
@@ -51,6 +56,11 @@ class NotebookStatus:
     message: str = ""
     exports: list[str] = dataclasses.field(default_factory=list)
     published: bool = False
+    #: the time its cells ran in the kernel (loading from the activity cache, analyses, plots;
+    #: not the kernel's start), and the time nbconvert took to make the page; None when the
+    #: step did not run
+    compute_seconds: float | None = None
+    render_seconds: float | None = None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -88,8 +98,12 @@ def publish_notebook(product_dir: Path, run_dir: Path, notebook: str, exports: l
                 tmp.unlink()
 
 
-def write_status(product_dir: Path, statuses: list[NotebookStatus]) -> None:
-    """Merge this run's outcomes into the product's status.json (other notebooks keep theirs)."""
+def write_status(product_dir: Path, statuses: list[NotebookStatus], *, load: Any = None) -> None:
+    """Merge this run's outcomes into the product's status.json (other notebooks keep theirs).
+
+    ``load`` (a :class:`retention_kit.data.log.LoadStats`) is what loading the product's log
+    cost in this run: ``seconds``, ``rows_scanned``, ``files_scanned`` and ``cache`` (``miss``,
+    ``hit`` or ``partial``); None (a run that did not load it) writes null."""
     path = product_dir / "status.json"
     old: dict[str, Any] = {}
     if path.exists():
@@ -105,7 +119,9 @@ def write_status(product_dir: Path, statuses: list[NotebookStatus]) -> None:
         entry["last_good_run"] = s.run_id if s.status == "ok" else prev.get("last_good_run")
         notebooks[s.notebook] = entry
     title = statuses[0].title if statuses else old.get("title", product_dir.name)
-    atomic_write_text(path, json.dumps({"product": product_dir.name, "title": title, "notebooks": notebooks}, indent=2))
+    doc = {"product": product_dir.name, "title": title,
+           "load": load.to_dict() if load is not None else None, "notebooks": notebooks}
+    atomic_write_text(path, json.dumps(doc, indent=2))
 
 
 def _nb_key(name: str) -> tuple[int, str]:

@@ -3,8 +3,9 @@
 The reports to run are the registry's (:data:`retention_kit.analyses.REPORTS`); their notebooks
 ship with the package (:data:`NOTEBOOK_DIR`). Each (product, notebook) pair runs in its own
 kernel with three parameters: ``params_path`` (the product's YAML, absolute), ``export_dir``
-(where the notebook's CSV exports go) and ``cache_dir`` (the run's activity cache, so a product's
-raw log is scanned once per run). Failures are isolated: a failing notebook still gets an HTML
+(where the notebook's CSV exports go) and ``cache_dir`` (the activity cache,
+:mod:`retention_kit.data.cache`: a product's raw log is scanned once per run, and next run only
+its new or changed files are; default ``<out>/.cache``, ``--cache-dir`` elsewhere). Failures are isolated: a failing notebook still gets an HTML
 page showing the error, is marked in the index, and leaves the last good report in place; other
 pairs run on.
 
@@ -42,6 +43,7 @@ import nbformat
 from ..analyses import REPORTS, report_spec
 from ..core import i18n
 from ..data import Params, load_events, load_params
+from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
 from .render import failure_banner, render_html
@@ -64,6 +66,8 @@ class RunResult:
     input_errors: list[str]
     #: Each product's run log (``<out>/<product>/run.log``).
     logs: dict[str, Path] = dataclasses.field(default_factory=dict)
+    #: What loading each product's log cost in this run (status.json's ``load``).
+    loads: dict[str, LoadStats] = dataclasses.field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -145,6 +149,15 @@ def _kernel_manager(socket_dir: Path, output_file: Path) -> type:
     """The kernel manager class papermill builds for one notebook (papermill takes a class)."""
     return type("RunKernelManager", (_base_kernel_manager(),),
                 {"socket_dir": str(socket_dir), "output_file": str(output_file)})
+
+
+def compute_seconds(nb: nbformat.NotebookNode) -> float | None:
+    """The time the notebook's cells ran in the kernel (papermill's per-cell durations added
+    up: loading from the activity cache, the analyses and the plots; not the kernel's start);
+    None when no cell ran."""
+    ds = [c.get("metadata", {}).get("papermill", {}).get("duration") for c in nb.cells]
+    ds = [float(d) for d in ds if isinstance(d, (int, float))]
+    return round(sum(ds), 3) if ds else None
 
 
 def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, cache_dir: Path,
@@ -264,22 +277,26 @@ def _one_inner(task: _Task, lock: threading.Lock,
     shutil.rmtree(export_tmp, ignore_errors=True)
     with i18n.using(params.language):
         title = i18n.t("report.header.title", report=_title(notebook), product=params.display_title)
+    compute = render = None
     try:
         nb = nbformat.read(out_nb, as_version=4) if out_nb.exists() else nbformat.v4.new_notebook()
         _log_outputs(task.log, params.product, notebook, nb)
+        compute = compute_seconds(nb)
         banner = None
         if status != "ok":
             latest = product_dir / f"{notebook}.html"
             with i18n.using(params.language):
                 banner = failure_banner(message, last_good=f"../../{notebook}.html" if latest.exists() else None)
-        publish.atomic_write_text(run_dir / f"{notebook}.html",
-                                  render_html(nb, title=title, banner=banner, private_dirs=task.private_dirs,
-                                              language=params.language))
+        r0 = time.perf_counter()
+        html = render_html(nb, title=title, banner=banner, private_dirs=task.private_dirs, language=params.language)
+        render = round(time.perf_counter() - r0, 3)
+        publish.atomic_write_text(run_dir / f"{notebook}.html", html)
     except Exception as e:  # rendering must not lose the run's status
         status, message = "failed", message or f"rendering failed: {type(e).__name__}: {e}"
     st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
                                 status=status, seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
-                                message=message, exports=exports)
+                                message=message, exports=exports, compute_seconds=compute,
+                                render_seconds=render)
     if status == "ok" and not (stop is not None and stop.is_set()):
         with lock:
             publish.publish_notebook(product_dir, run_dir, notebook, exports)
@@ -348,15 +365,21 @@ def _signal(sig: int, handler, old) -> Iterator[None]:
         signal.signal(sig, old)
 
 
-@contextlib.contextmanager
-def _activity_cache(out_dir: Path) -> Iterator[Path]:
-    """A per-run folder for each product's activity cache (:mod:`retention_kit.data.cache`),
-    passed to every kernel of the run, so the raw log is scanned once per product per run."""
-    path = Path(tempfile.mkdtemp(prefix=".cache-", dir=out_dir))
+def _activity_cache(out_dir: Path, cache_dir: str | os.PathLike[str] | None) -> Path:
+    """The folder of the products' activity caches (:mod:`retention_kit.data.cache`), passed to
+    every kernel of the run: the raw log is scanned once per product per run, and a later run
+    scans only files that are new or changed. It outlives the run (that is its point); each
+    product's folder is trusted only for the data params that built it."""
+    return Path(cache_dir).resolve() if cache_dir is not None else out_dir / ".cache"
+
+
+def _make_cache(path: Path) -> None:
+    """Create the cache folder once a product is about to use it (a run of bad params leaves none)."""
     try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the activity cache folder {path}: {e.strerror or e}; choose another "
+                          "folder with --cache-dir or fix its permissions") from None
 
 
 def _private_dirs(params: Params) -> tuple[str, ...]:
@@ -385,6 +408,29 @@ def _socket_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _load_line(s: LoadStats) -> str:
+    return (f"{s.seconds:.1f} s, {s.rows_scanned:,} rows from {s.files_scanned:,} file(s) scanned, "
+            f"cache {s.cache}")
+
+
+def _load_progress(show: bool, product: str):
+    """One line on stderr per scanned piece of a long load (a load of one piece says nothing)."""
+    t0 = time.perf_counter()
+
+    def report(ev: dict) -> None:
+        if not show or ev.get("stage") != "scan" or ev.get("pieces", 0) < 2 or ev["piece"] > ev["pieces"]:
+            return
+        if ev["rows_done"] >= ev["rows_total"]:
+            return
+        done, total = ev["rows_done"], max(ev["rows_total"], 1)
+        spent = time.perf_counter() - t0
+        eta = f", about {spent / done * (total - done):.0f} s left" if done else ""
+        print(f"{product}: scanning part {ev['piece']} of {ev['pieces']} ({done / total:.0%} of about "
+              f"{total:,} rows{eta})", file=sys.stderr, flush=True)
+
+    return report
+
+
 def _progress_line(done: int, total: int, st: publish.NotebookStatus) -> str:
     return f"[{done}/{total}] {st.product}/{st.notebook} {st.status} {st.seconds:.1f} s"
 
@@ -392,7 +438,7 @@ def _progress_line(done: int, total: int, st: publish.NotebookStatus) -> str:
 def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLike[str] = "reports",
         notebooks: Iterable[str] | None = None, jobs: int = 1, progress: bool | None = None,
         notebook_dir: str | os.PathLike[str] | None = None, check_data: bool = True,
-        echo_log: bool = False) -> RunResult:
+        echo_log: bool = False, cache_dir: str | os.PathLike[str] | None = None) -> RunResult:
     """Execute and render notebooks for each product, publish the good ones, rebuild the index.
 
     Parameters
@@ -410,9 +456,13 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
         ``None`` (the default) means yes.
     check_data
         Load each product's event log once before starting kernels, so bad data fails fast with
-        exit code 2 instead of failing every notebook.
+        exit code 2 instead of failing every notebook. This load builds (or refreshes) the
+        activity cache, and what it cost is status.json's ``load`` (None without it).
     echo_log
         Print the run log's lines on stderr as well (``--debug``).
+    cache_dir
+        The activity cache's folder (default ``<out>/.cache``); several output folders may share
+        one (its lock keeps concurrent runs safe).
 
     Raises
     ------
@@ -444,10 +494,12 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     def _term(signum, frame):  # SIGTERM and SIGINT end the run: published files stay whole
         raise KeyboardInterrupt
 
-    with publish.RunLock(out_dir), _activity_cache(out_dir) as cache_dir, _socket_dir() as socket_dir, \
+    loads: dict[str, LoadStats] = {}
+    with publish.RunLock(out_dir), _socket_dir() as socket_dir, \
             RunLog(out_dir, echo=echo_log) as log, _signal(signal.SIGTERM, _term, old_term), \
             _signal(signal.SIGINT, _term, old_int):
         _clean_stale(out_dir)
+        cache = _activity_cache(out_dir, cache_dir)
         for p in params_paths:
             path = Path(p).resolve()
             try:
@@ -457,11 +509,16 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 continue
             run_id = _run_id(out_dir / params.product)
             log.open_product(params.product, run_id, notebooks=len(wanted))
+            _make_cache(cache)
             with log.context(params.product):
                 log.write(params.product, None, "INFO", "runner", f"params {path}")
                 if check_data:
                     try:
-                        load_events(params, cache_dir=cache_dir)
+                        stats = load_events(params, cache_dir=cache, progress=_load_progress(show, params.product)
+                                            ).load_stats
+                        if stats is not None:
+                            loads[params.product] = stats
+                            log.write(params.product, None, "INFO", "runner", f"load {_load_line(stats)}")
                     except RetentionKitError as e:
                         log.write(params.product, None, "ERROR", "runner", f"{type(e).__name__}: {e}")
                         input_errors.append(f"{params.product}: {e}")
@@ -469,7 +526,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                                                               run_id, str(e)) for n in wanted]
                         continue
             private = (*_private_dirs(params), str(out_dir))
-            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache_dir, log, socket_dir, private)
+            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log, socket_dir, private)
                       for n in wanted]
         statuses: list[publish.NotebookStatus] = list(pre_failed)
         lock = threading.Lock()
@@ -509,7 +566,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             for s in statuses:
                 by_product.setdefault(s.product, []).append(s)
             for product, sts in by_product.items():
-                publish.write_status(out_dir / product, sts)
+                publish.write_status(out_dir / product, sts, load=loads.get(product))
                 ok = sum(s.status == "ok" for s in sts)
                 log.write(product, None, "INFO", "runner", f"=== end: {ok} of {len(sts)} notebook(s) ok")
             # the index speaks the run's report language when its products share one
@@ -517,4 +574,4 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             index = publish.write_index(out_dir, private_dirs=sorted({d for t in tasks for d in t.private_dirs}),
                                         language=languages.pop() if len(languages) == 1 else "en")
     return RunResult(statuses=statuses, index=index, input_errors=input_errors,
-                     logs={p: log.path(p) for p in by_product})
+                     logs={p: log.path(p) for p in by_product}, loads=loads)

@@ -40,7 +40,7 @@ def test_exclude_and_active_events():
     log = load(TINY, exclude_events=["push"], active_events=["open"])
     q = log.quality
     assert q.excluded == 1 and q.rows_kept == 5 and q.users == 2
-    active = fetch(log.active_days(), sort=["user_id", "day"])
+    active = fetch(log.original_ids(log.active_days()), sort=["user_id", "day"])
     assert active["day"].dt.date.tolist() == [dt.date(2024, 3, 1), dt.date(2024, 3, 3), dt.date(2024, 3, 2)]
     # save does not count as activity but stays as a behaviour
     assert set(fetch(log.daily.filter(~log.daily.active))["event"]) == {"save"}
@@ -230,33 +230,60 @@ def test_activity_cache_gives_the_same_log_and_follows_the_source(tmp_path):
     cache = tmp_path / "cache"
     params = make_params(source=str(csv))
     first = load_events(params, cache_dir=cache)
-    assert len(list(cache.glob("*.json"))) == 1 and len(list(cache.glob("*.keys.parquet"))) == 1
+    assert first.load_stats.cache == "miss" and first.load_stats.rows_scanned == 6
+    assert (cache / "t" / "manifest.json").exists() and len(list((cache / "t").glob("piece-*.parquet"))) == 1
     again = load_events(params, cache_dir=cache)
+    assert again.load_stats.cache == "hit" and again.load_stats.rows_scanned == 0
     assert again.quality == first.quality
-    pd.testing.assert_frame_equal(fetch(again.daily, sort=["user_id", "day", "event"]),
-                                  fetch(first.daily, sort=["user_id", "day", "event"]))
-    # a changed source is a new key: the cached entry is not reused
+    pd.testing.assert_frame_equal(fetch(again.original_ids(again.daily), sort=["user_id", "day", "event"]),
+                                  fetch(first.original_ids(first.daily), sort=["user_id", "day", "event"]))
+    # a changed source is scanned again
     pd.concat([TINY, TINY.iloc[:1].assign(user_id="u4")]).to_csv(csv, index=False)
     changed = load_events(params, cache_dir=cache)
-    assert changed.quality.users == 4 and len(list(cache.glob("*.json"))) == 2
-    # other data params are another key too
-    assert load_events(make_params(source=str(csv), exclude_events=["push"]), cache_dir=cache).quality.excluded == 1
+    assert changed.quality.users == 4 and changed.load_stats.cache == "miss"
+    # other data params are never served from what was built for the old ones
+    other = load_events(make_params(source=str(csv), exclude_events=["push"]), cache_dir=cache)
+    assert other.quality.excluded == 1 and other.load_stats.cache == "miss"
 
 
 def test_text_ids_become_integer_keys_that_map_back():
     users = pd.DataFrame({"user_id": ["u1", "u9"], "signup_time": pd.to_datetime(["2024-02-28", "2024-03-02"])})
     log = load(TINY, users=users, params=make_params(users={"source": "(given)"}))
-    keys = fetch(log.user_keys, sort=["key"])
-    # ordered by the id: u1, u2, u3 from the events, u9 only from the users table; one key each
-    assert keys["user_id"].tolist() == ["u1", "u2", "u3", "u9"] and keys["key"].tolist() == [1, 2, 3, 4]
+    keys = fetch(log.user_keys, sort=["user_id"])
+    # u1, u2, u3 from the events, u9 only from the users table; one distinct integer key each
+    assert keys["user_id"].tolist() == ["u1", "u2", "u3", "u9"] and keys["key"].is_unique
+    assert keys["key"].dtype == "int64"
     daily = fetch(log.daily)
     assert daily["user_id"].dtype == "int64" and daily["n"].sum() == 6  # no row doubled by the mapping
+    assert set(daily["user_id"]) == set(keys.loc[keys.user_id != "u9", "key"])
     back = fetch(log.original_ids(log.daily.select("user_id", "n")), sort=["user_id"])
     assert back.groupby("user_id")["n"].sum().to_dict() == {"u1": 3, "u2": 2, "u3": 1}
-    assert fetch(log.users, sort=["user_id"])["user_id"].tolist() == [1, 4]
+    key_of = dict(zip(keys["user_id"], keys["key"]))
+    assert sorted(fetch(log.users)["user_id"].tolist()) == sorted([key_of["u1"], key_of["u9"]])
     # integer ids stay as they are
     ints = load(TINY.assign(user_id=[1, 1, 1, 2, 2, 3]))
     assert ints.user_keys is None and fetch(ints.daily)["user_id"].dtype == "int64"
+
+
+def test_ranked_keys_when_hashed_keys_collide(monkeypatch):
+    # two ids with one hash would merge two users: the load then falls back to ranked keys
+    from retention_kit.data import keys as keys_mod
+    from retention_kit.data import load as load_mod
+
+    monkeypatch.setattr(load_mod, "hash_key", lambda u: ibis.literal(7, "int64") + u.length() * 0)
+    monkeypatch.setattr(load_mod, "scan_rows", _scan_with_constant_key(load_mod.scan_rows))
+    log = load(TINY)
+    keys = fetch(log.user_keys, sort=["key"])
+    assert keys["user_id"].tolist() == ["u1", "u2", "u3"] and keys["key"].tolist() == [1, 2, 3]
+    assert fetch(log.daily)["user_id"].nunique() == 3 and log.quality.users == 3
+    assert keys_mod.collisions(ibis.memtable({"user_id": ["a", "b"], "key": [1, 1]})) == 1
+
+
+def _scan_with_constant_key(scan):
+    def wrapped(*a, **kw):
+        t = scan(*a, **kw)
+        return t.mutate(key=ibis.literal(7, "int64")) if "key" in t.columns else t
+    return wrapped
 
 
 def test_users_table_duplicates_resolve_the_same_way_and_mismatches_are_noted():
