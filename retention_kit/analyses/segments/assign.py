@@ -104,8 +104,9 @@ class Segments:
                 ids = k.semi_join(m, k.key == m.user_id).select("user_id")
             else:
                 ids = m
-            events = log.events.semi_join(ids, "user_id")
-            return dataclasses.replace(log, daily=daily, users=users, events=events, source_rows=None)
+            # the event rows stay a lazy view: the source is opened only if an analysis needs them
+            return dataclasses.replace(log, daily=daily, users=users, source_rows_view=None,
+                                       events_view=lambda: log.events.semi_join(ids, "user_id"))
 
         return log.memoized(("segments.log_for", self.by, self._key, name), build)
 
