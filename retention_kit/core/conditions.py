@@ -28,7 +28,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import ibis
@@ -255,20 +255,21 @@ def leaves(*conds: Condition) -> list[dict[str, Any]]:
     [{'event': 'buy'}, {'event': 'buy', 'where': {'plan': 'pro'}}]
     """
     found: dict[str, dict[str, Any]] = {}
-
-    def walk(c: Condition) -> None:
+    for c in _nodes(conds):
         if "event" in c:
             leaf = {"event": c["event"], **({"where": c["where"]} if "where" in c else {})}
             found.setdefault(leaf_key(leaf), leaf)
-        for key in ("all", "any"):
-            for sub in c.get(key, ()):
-                walk(sub)
-        if "previous" in c:
-            walk(c["previous"])
-
-    for c in conds:
-        walk(c)
     return [found[k] for k in sorted(found)]
+
+
+def _nodes(conds: Iterable[Condition]) -> Iterator[Condition]:
+    """Every node of the trees, the roots first (``all``, ``any`` and ``previous`` are walked)."""
+    for c in conds:
+        yield c
+        yield from _nodes(c.get("all", ()))
+        yield from _nodes(c.get("any", ()))
+        if "previous" in c:
+            yield from _nodes([c["previous"]])
 
 
 def properties(*conds: Condition) -> list[str]:
@@ -335,20 +336,7 @@ def events(*conds: Condition) -> list[str]:
     >>> events({"any": [{"event": "share"}, {"previous": {"event": "buy"}}]}, {"active_days": 1})
     ['buy', 'share']
     """
-    found: set[str] = set()
-
-    def walk(c: Condition) -> None:
-        if "event" in c:
-            found.add(c["event"])
-        for key in ("all", "any"):
-            for sub in c.get(key, ()):
-                walk(sub)
-        if "previous" in c:
-            walk(c["previous"])
-
-    for c in conds:
-        walk(c)
-    return sorted(found)
+    return sorted({c["event"] for c in _nodes(conds) if "event" in c})
 
 
 def is_catch_all(cond: Condition) -> bool:
