@@ -113,14 +113,16 @@ def params_key(params: Params, text_columns: tuple[str, ...]) -> str:
 def source_ident(params: Params, spec: SourceSpec | str | None) -> tuple[str, list[FileInfo]] | None:
     """The kind of a cacheable source and its files: ``("files", [...])`` for a path,
     ``("demo", [one pseudo file])`` for the demo; None for what cannot be fingerprinted (frames,
-    tables, other engines)."""
+    tables, other engines, files another engine reads)."""
     if spec is None:
         return None
     spec = spec if isinstance(spec, SourceSpec) else SourceSpec(path=str(spec))
     if spec.demo is not None:
         ident = json.dumps({"demo": spec.demo, "table": spec.table}, sort_keys=True, default=str)
         return "demo", [FileInfo(path="demo", fp={"demo": ident}, rows=1)]
-    if spec.path is None:
+    if spec.path is None or spec.backend is not None:
+        # files another engine reads ({backend: pyspark, path: ...}) stay in that engine: a
+        # cache of DuckDB-read pieces would move the analyses to DuckDB
         return None
     files = source_files(params.resolve(spec.path))
     if not files:

@@ -200,3 +200,14 @@ def test_concurrent_loads_of_one_cache_folder_agree(tmp_path):
     log = load_events(_params(source), cache_dir=cache)
     assert log.load_stats.cache == "hit"
     _same_log(log, cold)
+
+
+def test_files_another_engine_reads_are_not_cached_as_duckdb_pieces(tmp_path):
+    # a DuckDB-read cache of {backend: pyspark, path} files would move every analysis to DuckDB
+    from retention_kit.data.cache import source_ident
+    from retention_kit.data.params import SourceSpec
+
+    (tmp_path / "e.parquet").write_bytes(b"")
+    params = make_params()
+    assert source_ident(params, SourceSpec(backend="pyspark", path=str(tmp_path / "e.parquet"))) is None
+    assert source_ident(params, SourceSpec(path=str(tmp_path / "e.parquet")))[0] == "files"
