@@ -30,12 +30,14 @@ class Export:
 
     ``columns`` are the contract: downstream scripts rely on them, in this order (columns are
     added, never renamed). ``extra`` documents columns that follow them when there is data.
+    ``breakdown_only`` files are written only when the params set a breakdown (``breakdown.by``).
     """
 
     name: str
     doc: str
     columns: tuple[Column, ...]
     extra: tuple[Column, ...] = ()
+    breakdown_only: bool = False
 
     @property
     def contract(self) -> list[str]:
@@ -114,6 +116,8 @@ def with_segment_exports(spec: ReportSpec, names: tuple[str, ...], *more: Export
     [['c'], ['breakdown', 'segment', 'c']]
     """
     extra = tuple(Export(f"{e.name}_by_segment", f"{e.name}.csv computed on each segment's users alone (written "
-                         "when breakdown.by is set; docs/segments.md).", (*SEGMENT_COLUMNS, *e.columns), extra=e.extra)
+                         "when breakdown.by is set; docs/segments.md).", (*SEGMENT_COLUMNS, *e.columns), extra=e.extra,
+                         breakdown_only=True)
                   for e in (spec.export(n) for n in names))
+    more = tuple(dataclasses.replace(m, breakdown_only=True) for m in more)
     return dataclasses.replace(spec, exports=(*spec.exports, *extra, *more))

@@ -5,6 +5,7 @@ this module only knows how to open each backend.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import ibis
@@ -43,10 +44,20 @@ def spark_session(options: dict[str, Any] | None = None, *, timezone: str = "UTC
     return session
 
 
+#: one connection per server and options: the events and users tables of a product must share it,
+#: because the tables the load caches on a server (temporary tables) exist only in the
+#: connection that made them
+_CONNECTIONS: dict[tuple[str, str], Any] = {}
+
+
 def connect_source(spec: SourceSpec, *, timezone: str = "UTC") -> Any:
-    """Open the backend a ``url`` or ``backend`` source names; returns the Ibis connection."""
+    """Open the backend a ``url`` or ``backend`` source names; returns the Ibis connection (the
+    same one for every source of the same ``url`` and ``options``)."""
     if spec.url:
-        return ibis.connect(spec.url, **spec.options)
+        key = (spec.url, json.dumps(spec.options, sort_keys=True, default=str))
+        if key not in _CONNECTIONS:
+            _CONNECTIONS[key] = ibis.connect(spec.url, **spec.options)
+        return _CONNECTIONS[key]
     if spec.backend == "pyspark":
         return ibis.pyspark.connect(spark_session(spec.options, timezone=timezone))
     return getattr(ibis, str(spec.backend)).connect(**spec.options)
