@@ -1,5 +1,5 @@
-"""Every report on a real PostgreSQL server, from YAML alone: the demo log and two shared real
-logs are copied into a throwaway cluster (tests/warehouse.py), the params point ``data.source``
+"""Every report on a real PostgreSQL server, from YAML alone: the demo log and the shared Stack
+Exchange log are copied into a throwaway cluster (tests/warehouse.py), the params point ``data.source``
 at it with ``{url, table}``, and every CSV export must equal the DuckDB run's.
 
 Skips where PostgreSQL or its driver is missing, unless ``RK_REQUIRE_WAREHOUSES=1`` (CI sets it,
@@ -54,10 +54,9 @@ def test_postgres_runs_every_report_with_the_duckdb_exports(postgres_url, refere
     demo = load_params(PARAMS / "demo.yaml").data.source.demo
     copy_table(postgres_url, "demo_events", make_demo_log(**demo))
     copy_table(postgres_url, "demo_users", make_demo_users(**demo))
-    se, retail = SHARED / "stackexchange_martialarts", SHARED / "online_retail_ii_subset"
+    se = SHARED / "stackexchange_martialarts"
     copy_table(postgres_url, "se_events", _csv(se / "events.csv.gz", ["timestamp"]))
     copy_table(postgres_url, "se_users", _csv(se / "users.csv.gz", ["created_at", "last_access_at"]))
-    copy_table(postgres_url, "retail_events", _csv(retail / "events.csv.gz", ["timestamp"]))
 
     def on_pg(table):
         return {"url": postgres_url, "table": table}
@@ -68,8 +67,6 @@ def test_postgres_runs_every_report_with_the_duckdb_exports(postgres_url, refere
         "stackexchange_martialarts": params_on(
             PARAMS / "stackexchange_martialarts.yaml", tmp_path / "se.yaml", product="stackexchange_martialarts",
             events=on_pg("se_events"), users=on_pg("se_users")),
-        "online_retail": params_on(PARAMS / "online_retail.yaml", tmp_path / "retail.yaml",
-                                   product="online_retail", events=on_pg("retail_events")),
     }
     res = run(list(products.values()), out=tmp_path / "out", jobs=2, progress=False)
     assert res.exit_code == EXIT_OK, [(s.product, s.notebook, s.message) for s in res.statuses if s.status != "ok"]
