@@ -137,15 +137,22 @@ def timings_table(result) -> str:
     return "\n".join(out)
 
 
+#: the working folder when the command started: papermill changes the process's folder while it
+#: runs notebooks in threads, so the folder after a run is not reliably the user's
+_STARTED_IN: Path | None = None
+
+
 def _shown(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
     try:
-        return str(path.relative_to(Path.cwd()))
+        return str(path.relative_to(_STARTED_IN or Path.cwd()))
     except ValueError:
         return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _STARTED_IN
+    _STARTED_IN = Path.cwd()
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
