@@ -40,6 +40,12 @@ def _write(df: pd.DataFrame, path: Path) -> int:
         df.assign(timestamp=df["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(path, index=False)
     return len(df)
 
+def _weekly_folder(tmp_path: Path, weeks: int) -> tuple[Path, list[int]]:
+    """A folder of ``weeks`` weekly Parquet files w0.parquet, w1.parquet, ...; their row counts."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    return folder, [_write(_week(w), folder / f"w{w}.parquet") for w in range(weeks)]
+
 
 def _params(source: str, **kw):
     return make_params(source=source, revenue="revenue", max_dropped_share=0.2, valid_until="2024-12-31", **kw)
@@ -110,9 +116,7 @@ def test_a_late_file_with_days_and_users_others_hold_adds_up_across_files(tmp_pa
 
 def test_a_changed_or_removed_file_rescans_its_piece_only(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_mod, "PIECE_ROWS", 1)  # one file per piece, so a piece is a file
-    folder = tmp_path / "events"
-    folder.mkdir()
-    rows = [_write(_week(w), folder / f"w{w}.parquet") for w in range(4)]
+    folder, rows = _weekly_folder(tmp_path, 4)
     source, cache = str(folder), tmp_path / "cache"
     assert load_events(_params(source), cache_dir=cache).load_stats.rows_scanned == sum(rows)
 
@@ -141,10 +145,7 @@ def test_the_signature_catches_a_same_size_same_time_rewrite(tmp_path):
 
 
 def test_other_data_params_never_reuse_the_pieces(tmp_path):
-    folder = tmp_path / "events"
-    folder.mkdir()
-    for w in range(3):
-        _write(_week(w), folder / f"w{w}.parquet")
+    folder, _ = _weekly_folder(tmp_path, 3)
     source, cache = str(folder), tmp_path / "cache"
     load_events(_params(source), cache_dir=cache)
     for kw in ({"timezone": "Asia/Shanghai"}, {"exclude_events": ["share"]}, {"active_events": ["open"]}):
@@ -158,10 +159,7 @@ def test_other_data_params_never_reuse_the_pieces(tmp_path):
 
 
 def test_a_damaged_manifest_or_piece_is_rebuilt_not_misread(tmp_path):
-    folder = tmp_path / "events"
-    folder.mkdir()
-    for w in range(2):
-        _write(_week(w), folder / f"w{w}.parquet")
+    folder, _ = _weekly_folder(tmp_path, 2)
     source, cache = str(folder), tmp_path / "cache"
     load_events(_params(source), cache_dir=cache)
     manifest = cache / "t" / "manifest.json"
@@ -184,10 +182,7 @@ def _load_in_child(args):
 
 
 def test_concurrent_loads_of_one_cache_folder_agree(tmp_path):
-    folder = tmp_path / "events"
-    folder.mkdir()
-    for w in range(3):
-        _write(_week(w), folder / f"w{w}.parquet")
+    folder, _ = _weekly_folder(tmp_path, 3)
     source, cache = str(folder), str(tmp_path / "cache")
     load_events(_params(source), cache_dir=cache)
     _write(_week(3), folder / "w3.parquet")
