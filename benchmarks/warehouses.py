@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="10M", help="log size (demo-shaped), e.g. 1M or 10M")
     ap.add_argument("--engines", default="duckdb,postgres", help="comma-separated: duckdb, postgres, pyspark")
+    ap.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PostgreSQL server setting for the throwaway cluster, e.g. work_mem=256MB (repeatable)")
     args = ap.parse_args(argv)
     folder = ensure_log(parse_size(args.size))
     base = _params(folder)
@@ -102,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         elif engine == "postgres":
             from tests.warehouse import postgres_server
 
-            with postgres_server() as url:
+            settings = dict(kv.split("=", 1) for kv in args.pg_setting)
+            if settings:
+                notes.append("PostgreSQL settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+            with postgres_server(settings) as url:
                 secs = copy_parquet_to_postgres(url, folder, "events")
                 notes.append(f"copying the log into PostgreSQL took {secs:.0f} s (not counted)")
                 raw["data"]["source"] = {"url": url, "table": "events"}

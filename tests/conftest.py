@@ -15,6 +15,19 @@ from retention_kit import load_params  # noqa: E402
 from tests.factories import PARAMS, SHARED  # noqa: E402
 
 
+def pytest_collection_modifyitems(items):
+    """Tests run on two workers (``pytest -n 2 --dist loadgroup``, README): each test file stays
+    on one worker, so a module's fixture is built once; files that share the costly
+    :func:`reference_run` form one group, so it is built once too."""
+    for item in items:
+        if not any(m.name == "xdist_group" for m in item.iter_markers()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+#: mark a test file with this to share :func:`reference_run` (one DuckDB run of four products)
+REFERENCE_GROUP = "reference_run"
+
+
 @pytest.fixture(scope="session")
 def demo_params():
     return load_params(PARAMS / "demo.yaml")

@@ -43,8 +43,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """A running PostgreSQL cluster for the block; yields its URL (user ``rk``, trust auth)."""
+def postgres_server(settings: dict[str, str] | None = None) -> Iterator[str]:
+    """A running PostgreSQL cluster for the block; yields its URL (user ``rk``, trust auth).
+    ``settings`` are server settings (``{"work_mem": "256MB"}``)."""
     bin_dir = postgres_binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -60,6 +61,7 @@ def postgres_server() -> Iterator[str]:
 
     pg(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "rk", "-E", "UTF8", "--no-sync")
     opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    opts += "".join(f" -c {k}={v}" for k, v in (settings or {}).items())
     pg(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"), "-w", "start")
     try:
         yield f"postgres://rk@127.0.0.1:{port}/postgres"

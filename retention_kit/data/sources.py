@@ -430,6 +430,9 @@ def read_source(source: Any, *, base: Params | None = None, con: Any = None, wha
         try:
             from .backends import connect_source
 
+            if base and spec.backend == "pyspark" and spec.options.get("catalog"):
+                spec = spec.model_copy(update={"options": {**spec.options,
+                                                           "catalog": base.resolve(str(spec.options["catalog"]))}})
             other = connect_source(spec, timezone=base.data.timezone if base else "UTC")
             if spec.path is None:
                 return other.table(spec.table), other
@@ -444,7 +447,13 @@ def read_source(source: Any, *, base: Params | None = None, con: Any = None, wha
         except Exception as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             name = f"files {spec.path}" if spec.path else f"table '{spec.table}'"
-            raise SourceError(f"{what}: cannot open {name} on {spec.url or spec.backend}: {first}") from None
+            hint = ""
+            if spec.backend == "pyspark" and spec.table and not spec.options.get("catalog"):
+                # a session's default catalog lives in its own process: each kernel's is empty
+                hint = ("; a Spark table must be in a catalog every session sees: give the folder of a "
+                        "persistent local catalog as options.catalog, your metastore in options.config, "
+                        "or read the files with 'path' (docs/warehouses.md)")
+            raise SourceError(f"{what}: cannot open {name} on {spec.url or spec.backend}: {first}{hint}") from None
     path = base.resolve(spec.path) if base else str(Path(spec.path).resolve())
     files = source_files(path)
     if not files:

@@ -43,6 +43,7 @@ import nbformat
 from ..analyses import REPORTS, report_spec
 from ..core import i18n
 from ..data import Params, load_events, load_params
+from ..data.backends import catalog_folders
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
@@ -116,6 +117,7 @@ def _base_kernel_manager() -> type:
 
         socket_dir: str | None = None
         output_file: str | None = None
+        kernel_cwd: str | None = None
 
         def __init__(self, **kw):
             super().__init__(**kw)
@@ -128,6 +130,10 @@ def _base_kernel_manager() -> type:
                 self.ip = os.path.join(self.socket_dir, name)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if self.kernel_cwd:
+                # the kernel's folder is set on its process alone: papermill's cwd= would chdir
+                # the whole runner, which other threads' relative paths would then follow
+                kw["cwd"] = self.kernel_cwd
             if not self.output_file:
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
             with open(self.output_file, "ab") as fh:  # the child keeps its own copy of the handle
@@ -145,10 +151,12 @@ def _base_kernel_manager() -> type:
     return RunKernelManager
 
 
-def _kernel_manager(socket_dir: Path, output_file: Path) -> type:
-    """The kernel manager class papermill builds for one notebook (papermill takes a class)."""
+def _kernel_manager(socket_dir: Path, output_file: Path, cwd: Path | None = None) -> type:
+    """The kernel manager class papermill builds for one notebook (papermill takes a class);
+    ``cwd`` is the kernel's working folder."""
     return type("RunKernelManager", (_base_kernel_manager(),),
-                {"socket_dir": str(socket_dir), "output_file": str(output_file)})
+                {"socket_dir": str(socket_dir), "output_file": str(output_file),
+                 "kernel_cwd": str(cwd) if cwd is not None else None})
 
 
 def compute_seconds(nb: nbformat.NotebookNode) -> float | None:
@@ -171,7 +179,7 @@ def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, c
         pm.execute_notebook(
             str(nb_path), str(out_nb),
             parameters={"params_path": str(params_path), "export_dir": str(export_dir), "cache_dir": str(cache_dir)},
-            kernel_name="python3", progress_bar=False, log_output=False, cwd=str(out_nb.parent), **extra,
+            kernel_name="python3", progress_bar=False, log_output=False, **extra,
         )
         return "ok", ""
     except PapermillExecutionError as e:
@@ -195,6 +203,62 @@ class _Task:
     log: RunLog
     socket_dir: Path
     private_dirs: tuple[str, ...] = ()
+    #: persistent Spark catalogs the product opens (:func:`_catalog_turn`)
+    catalogs: tuple[str, ...] = ()
+
+
+#: one lock per persistent Spark catalog folder (see :func:`_catalog_turn`)
+_CATALOG_LOCKS: dict[str, threading.Lock] = {}
+_CATALOG_GUARD = threading.Lock()
+
+
+def _catalog_jvms(folders: Iterable[str]) -> list[int]:
+    """Processes (Spark's JVMs) that hold one of these catalogs' Derby metastores open."""
+    import psutil
+
+    from ..data.backends import DERBY_HOME_FLAG
+
+    flags = {f"{DERBY_HOME_FLAG}{f}" for f in folders}
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if flags.intersection(proc.info["cmdline"] or ()):
+                found.append(proc.pid)
+        except (psutil.Error, TypeError):
+            continue
+    return found
+
+
+@contextlib.contextmanager
+def _catalog_turn(folders: Sequence[str], *, timeout: float = 120.0) -> Iterator[None]:
+    """Hold the catalogs for one kernel. An embedded Derby metastore admits one process at a
+    time, so the kernels of products on a persistent Spark catalog run one after another; a
+    kernel's JVM outlives the kernel by a moment, so the next one waits until it has gone."""
+    if not folders:
+        yield
+        return
+    with _CATALOG_GUARD:
+        locks = [_CATALOG_LOCKS.setdefault(f, threading.Lock()) for f in sorted(folders)]
+    with contextlib.ExitStack() as held:
+        for lk in locks:
+            held.enter_context(lk)
+        deadline = time.monotonic() + timeout
+        while _catalog_jvms(folders) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        yield
+
+
+def _load_stats_child(params_path: str, cache_dir: str) -> LoadStats | None:
+    return load_events(load_params(params_path), cache_dir=cache_dir).load_stats
+
+
+def _check_in_child(params_path: Path, cache_dir: Path, folders: Sequence[str]) -> LoadStats | None:
+    """The runner's check of a product on a persistent Spark catalog, in a child process: the
+    child's JVM, and with it the metastore, is gone before the first kernel needs it."""
+    import multiprocessing
+
+    with _catalog_turn(folders), cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        return ex.submit(_load_stats_child, str(params_path), str(cache_dir)).result()
 
 
 INTERRUPTED = "interrupted before it finished (Ctrl-C or SIGTERM); the last good report is unchanged"
@@ -208,7 +272,9 @@ def _one(task: _Task, lock: threading.Lock,
     t0 = time.perf_counter()
     with task.log.context(params.product, notebook):
         try:
-            st = _one_inner(task, lock, stop, t0)
+            with _catalog_turn(task.catalogs):
+                t0 = time.perf_counter()  # a notebook's time starts when its turn does
+                st = _one_inner(task, lock, stop, t0)
         except OSError as e:
             msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
             st = None
@@ -266,7 +332,7 @@ def _one_inner(task: _Task, lock: threading.Lock,
     task.log.write(params.product, notebook, "INFO", "runner", "started")
     try:
         status, message = _execute(task.nb_dir / f"{notebook}.ipynb", out_nb, task.params_path, export_tmp,
-                                   task.cache_dir, _kernel_manager(task.socket_dir, kernel_out))
+                                   task.cache_dir, _kernel_manager(task.socket_dir, kernel_out, out_nb.parent))
     finally:
         _log_kernel_output(task.log, params.product, notebook, kernel_out)
     if stop is not None and stop.is_set():
@@ -512,10 +578,14 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             _make_cache(cache)
             with log.context(params.product):
                 log.write(params.product, None, "INFO", "runner", f"params {path}")
+                catalogs = tuple(sorted(catalog_folders(params)))
                 if check_data:
                     try:
-                        stats = load_events(params, cache_dir=cache, progress=_load_progress(show, params.product)
-                                            ).load_stats
+                        if catalogs:
+                            stats = _check_in_child(path, cache, catalogs)
+                        else:
+                            stats = load_events(params, cache_dir=cache, progress=_load_progress(show, params.product)
+                                                ).load_stats
                         if stats is not None:
                             loads[params.product] = stats
                             log.write(params.product, None, "INFO", "runner", f"load {_load_line(stats)}")
@@ -526,7 +596,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                                                               run_id, str(e)) for n in wanted]
                         continue
             private = (*_private_dirs(params), str(out_dir))
-            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log, socket_dir, private)
+            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log, socket_dir, private,
+                            tuple(sorted(catalog_folders(params))))
                       for n in wanted]
         statuses: list[publish.NotebookStatus] = list(pre_failed)
         lock = threading.Lock()

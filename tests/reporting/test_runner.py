@@ -124,3 +124,46 @@ def test_bad_params_exit_2_and_others_still_run(tmp_path):
 def test_available_notebooks_in_report_order():
     names = available_notebooks()
     assert names[0] == "overview"
+
+
+def test_kernels_on_one_spark_catalog_take_turns_and_wait_for_the_last_jvm(tmp_path):
+    # an embedded Derby metastore admits one process: a turn begins only when no process that
+    # holds the catalog (found by the JVM flag the kit's Spark session sets) is left
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from retention_kit.data.backends import DERBY_HOME_FLAG
+    from retention_kit.reporting.runner import _catalog_jvms, _catalog_turn
+
+    folder = str(tmp_path / "catalog")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"{DERBY_HOME_FLAG}{folder}"])
+    try:
+        assert _catalog_jvms([folder]) == [holder.pid]
+        assert _catalog_jvms([str(tmp_path / "other")]) == []
+        threading.Timer(0.5, holder.kill).start()
+        with _catalog_turn([folder]):
+            assert holder.poll() is not None  # the holder was gone before the turn began
+    finally:
+        holder.kill()
+        holder.wait()
+
+    spans, guard = [], threading.Lock()
+
+    def one(i):
+        with _catalog_turn([folder]):
+            t0 = time.monotonic()
+            time.sleep(0.2)
+            with guard:
+                spans.append((t0, time.monotonic()))
+
+    workers = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    spans.sort()
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # never two at once
+    with _catalog_turn([]):  # products without a catalog do not wait
+        pass
