@@ -13,7 +13,7 @@ import dataclasses
 
 import pandas as pd
 
-__all__ = ["Column", "Export", "ReportSpec", "with_segment_exports"]
+__all__ = ["Column", "Export", "ReportSpec", "with_segment_exports", "SEGMENT_COLUMNS"]
 
 
 @dataclasses.dataclass(frozen=True)
