@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from .common import finish, new_ax, percent_axis
 
-__all__ = ["segment_curves"]
+__all__ = ["segment_curves", "segment_points"]
 
 
 def segment_curves(curves: pd.DataFrame, *, order: Sequence[str] | None = None, small: Sequence[str] = (),
@@ -33,3 +33,25 @@ def segment_curves(curves: pd.DataFrame, *, order: Sequence[str] | None = None, 
     ax.set_ylim(0, 1.02)
     percent_axis(ax)
     return finish(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=True)
+
+
+def segment_points(curves: pd.DataFrame, *, order: Sequence[str] | None = None, small: Sequence[str] = (),
+                   title: str = "", xlabel: str = "", ylabel: str = "", ax: Axes | None = None) -> Axes:
+    """One share per segment (a single period): ``curves`` has ``segment``, ``retention`` (the
+    share), ``ci_low``, ``ci_high``; a point per segment with its 95% interval as a bar on a
+    shared axis, segments in ``small`` grey."""
+    ax = new_ax(ax)
+    names = [n for n in (list(order) if order is not None else list(dict.fromkeys(curves["segment"])))
+             if n in set(curves["segment"])]
+    palette = sns.color_palette("tab10", n_colors=max(1, len(names)))
+    for i, name in enumerate(names):
+        r = curves[curves["segment"] == name].iloc[0]
+        colour = "0.65" if name in small else palette[i % len(palette)]
+        ax.errorbar([i], [r["retention"]], yerr=[[r["retention"] - r["ci_low"]], [r["ci_high"] - r["retention"]]],
+                    fmt="o", color=colour, capsize=4, lw=1.6, ms=6)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([str(n) for n in names])
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_ylim(0, 1.02)
+    percent_axis(ax)
+    return finish(ax, title=title, xlabel=xlabel, ylabel=ylabel)
