@@ -185,6 +185,11 @@ def test_pages_show_the_section_only_with_a_breakdown(notebook, page_params, tmp
         assert bad not in section.replace("Benjamini", ""), (bad, section[:2000])
     rows = pd.read_csv(tmp_path / "with" / "segment_comparisons.csv")
     assert len(rows) and set(rows["report"]) == {notebook} and set(rows["segment"]) <= {"free", "pro", MISSING}
+    by_file = {"ladder": "ladder_composition_by_segment", "lifecycle": "lifecycle_by_segment",
+               "key_behaviors": "behavior_segments_by_segment"}[notebook]
+    by = pd.read_csv(tmp_path / "with" / f"{by_file}.csv")
+    assert by.columns[:2].tolist() == ["breakdown", "segment"] and set(by["segment"]) == set(rows["segment"])
     plain = _run(notebook, without, tmp_path / "without")
     assert "By segment" not in plain
     assert not (tmp_path / "without" / "segment_comparisons.csv").exists()
+    assert not (tmp_path / "without" / f"{by_file}.csv").exists()

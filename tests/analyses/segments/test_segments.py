@@ -319,3 +319,45 @@ def test_lifecycle_by_segment_by_hand_and_equal_to_each_segment_alone():
         alone = lifecycle.snapshots(alone_log, thresholds=thr).rename(columns={"segment": "lifecycle_segment"})
         mine = by[by["segment"] == plan].drop(columns=["breakdown", "segment"]).reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, alone, check_dtype=False)
+
+
+# ---- usage cadence and breadth / depth by segment -----------------------------------------------
+
+def _small_plan_log(rows, plans):
+    users = pd.DataFrame({"user_id": list(plans), "plan": list(plans.values())})
+    return load(day_events(rows), users=users, params=make_params(users={"source": "(given)", "attributes": ["plan"]}))
+
+
+def test_cadence_by_segment_by_hand():
+    # pro: a1 on days 0, 2, 4 (median gap 2), a2 on 0, 1 (gap 1); free: b1 on 0, 7 (gap 7), b2 once
+    rows = [("a1", d, "open", 1) for d in (0, 2, 4)] + [("a2", d, "open", 1) for d in (0, 1)]
+    rows += [("b1", d, "open", 1) for d in (0, 7)] + [("b2", 3, "open", 1)]
+    log = _small_plan_log(rows, {"a1": "pro", "a2": "pro", "b1": "free", "b2": "free"})
+    seg = segments(log, BreakdownParams(by="plan"))
+    dist = stk.cadence_distribution(log, cap=10, by=seg)
+    assert dist.columns.tolist() == ["breakdown", "segment", "gap_days", "users", "share"]
+    got = dist[dist["users"] > 0].set_index(["segment", "gap_days"])["users"].to_dict()
+    assert got == {("free", 7): 1, ("pro", 1): 1, ("pro", 2): 1}
+    prof = stk.cadence_profile(log, by=seg).set_index("segment")
+    assert prof.loc["pro", "typical_gap"] == 1.5 and prof.loc["pro", "cadence"] == "daily"
+    assert (prof.loc["free", "typical_gap"], prof.loc["free", "users_with_gap"], prof.loc["free", "one_day_users"]) == (7, 1, 1)
+    assert prof.loc["free", "cadence"] == "weekly"
+
+
+def test_breadth_and_depth_by_segment_by_hand():
+    from retention_kit.analyses import key_behaviors as kb
+    # power = at least 2 active days in the user's last 28. pro: a1 does x twice on day 0 and y on
+    # day 1 (power), a2 y on day 3 (occasional); free: b1 x on days 0 and 3 (power). Four days of
+    # data: nobody is eligible for the outcome, so only the last-28-day segments exist.
+    rows = [("a1", 0, "x", 2), ("a1", 1, "y", 1), ("a2", 3, "y", 1), ("b1", 0, "x", 1), ("b1", 3, "x", 1)]
+    log = _small_plan_log(rows, {"a1": "pro", "a2": "pro", "b1": "free"})
+    seg = segments(log, BreakdownParams(by="plan"))
+    by = kb.behavior_segments(log, power_user_days=2, by=seg)
+    base = kb.behavior_segments(log, power_user_days=2)
+    assert by.columns.tolist() == ["breakdown", "segment", "behavior_segment", *base.columns[1:]]
+    cell = by.set_index(["segment", "behavior_segment", "event"])
+    assert cell.loc[("pro", "power", "x"), ["segment_users", "doers", "breadth", "depth_median"]].tolist() == [1, 1, 1.0, 2.0]
+    assert cell.loc[("pro", "power", "y"), ["breadth", "depth_median"]].tolist() == [1.0, 1.0]
+    assert cell.loc[("pro", "occasional", "x"), "doers"] == 0 and pd.isna(cell.loc[("pro", "occasional", "x"), "depth_median"])
+    assert cell.loc[("free", "power", "x"), ["segment_users", "breadth", "depth_median"]].tolist() == [1, 1.0, 2.0]
+    assert set(by.loc[by["segment"] == "free", "behavior_segment"]) == {"power"}  # free has no occasional user
