@@ -104,7 +104,7 @@ SPEC = with_segment_exports(_BASE, ("active_users", "power_user_curve", "growth_
         C("ci_low", "Newcombe hybrid score 95% interval of the difference, low end"),
         C("ci_high", "Newcombe hybrid score 95% interval of the difference, high end"),
         C("p_value", "two-sided two-proportion z-test (pooled)"),
-        C("q_value", "Benjamini-Hochberg over every row of the file"),
+        C("q_value", "Benjamini-Hochberg over the rows of the same analysis (the cells one page shows)"),
     ), extra=(
         C("users", "the segment's users in the cell (cohort users; lifecycle: started users; key behaviours: eligible users)"),
         C("rest_users", "the other users in the cell"),
