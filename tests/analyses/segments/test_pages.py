@@ -193,3 +193,19 @@ def test_pages_show_the_section_only_with_a_breakdown(notebook, page_params, tmp
     assert "By segment" not in plain
     assert not (tmp_path / "without" / "segment_comparisons.csv").exists()
     assert not (tmp_path / "without" / f"{by_file}.csv").exists()
+
+
+@pytest.mark.parametrize("notebook,language", [("ladder", "zh-TW"), ("lifecycle", "zh-CN"), ("key_behaviors", "zh-TW")])
+def test_the_section_speaks_the_report_language(notebook, language, page_params, tmp_path):
+    import re
+
+    with_b, _ = page_params
+    zh = tmp_path / "zh.yaml"
+    zh.write_text(with_b.read_text(encoding="utf-8") + f"language: {language}\n", encoding="utf-8")
+    text = _run(notebook, zh, tmp_path / "out")
+    heading = {"zh-TW": "## 依分群：plan", "zh-CN": "## 按分群：plan"}[language]
+    section = re.sub(r"<[^>]+>", " ", text[text.index(heading):])
+    # three or more Latin words in a row: a phrase left in English (segment names are data)
+    english = re.findall(r"[A-Za-z][A-Za-z'\-]*(?:[ ,;:]+[A-Za-z][A-Za-z'\-]*){2,}", section)
+    assert english == [], english
+    assert "differs" not in section and "rest_value" not in section and "nan" not in section
