@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from retention_kit.analyses import lifecycle
+from retention_kit.core import i18n
 from retention_kit.analyses.segments import (MISSING, key_behaviors_comparison, lifecycle_comparison, page_summary,
                                              segments)
 from retention_kit.data.params import BreakdownParams
@@ -148,12 +149,15 @@ def _run(notebook: str, params_path: Path, export_dir: Path) -> str:
     report_mod._display = capture
     matplotlib.use("Agg")
     try:
-        for i, c in enumerate(cells):
-            if c["cell_type"] != "code":
-                continue
-            exec(compile("".join(c["source"]), f"{notebook}[{i}]", "exec"), ns)
-            if i == 0:
-                ns.update(params_path=str(params_path), export_dir=str(export_dir))
+        # the page sets the report language and the plot style, as in its own kernel: both are
+        # put back afterwards for the tests that follow
+        with i18n.using("en"), matplotlib.rc_context():
+            for i, c in enumerate(cells):
+                if c["cell_type"] != "code":
+                    continue
+                exec(compile("".join(c["source"]), f"{notebook}[{i}]", "exec"), ns)
+                if i == 0:
+                    ns.update(params_path=str(params_path), export_dir=str(export_dir))
     finally:
         report_mod._display = old
         plt.close("all")
