@@ -1,10 +1,9 @@
 """The comparison sections of the ladder, lifecycle and key-behaviour pages: rows worked out by
-hand, the shared segment_comparisons.csv, and the pages run in-process (no papermill) with and
-without a breakdown."""
+hand, and the pages run in-process (no papermill) with and without a breakdown, in English and
+Chinese."""
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -21,7 +20,6 @@ from retention_kit.analyses.segments import (MISSING, key_behaviors_comparison, 
                                              segments)
 from retention_kit.data.params import BreakdownParams
 from retention_kit.reporting import report as report_mod
-from retention_kit.reporting.exports import merge_rows
 
 from tests.analyses.segments.test_segments import LC_ROWS, LC_THR, LC_USERS, _lc_params
 from tests.factories import REPO, day_events, events, load, make_params
@@ -83,29 +81,6 @@ def test_lifecycle_comparison_by_hand():
     jan = c.comparisons[c.comparisons["period"] == pd.Timestamp("2024-01-31")].set_index("segment")
     assert (jan.loc["free", "value"], jan.loc["free", "rest_value"]) == (0.0, 0.5)
     assert "pro" in page_summary(c).text.split("Too small to compare")[1]
-
-
-def test_shared_export_keeps_each_reports_rows(tmp_path):
-    def write(path, rows):
-        with path.open("w", newline="") as f:
-            csv.writer(f, lineterminator="\n").writerows(rows)
-    head = ["analysis", "period", "segment", "report"]
-    dst = tmp_path / "segment_comparisons.csv"
-    # a file from before the column: its rows are the declaring family's (stickiness)
-    write(dst, [head[:3], ["retention_week", "1", "pro"]])
-    write(tmp_path / "l.csv", [head, ["ladder_at_or_above_A", "3", "pro", "ladder"]])
-    order = ["stickiness", "key_behaviors", "ladder", "lifecycle"]
-    merge_rows(tmp_path / "l.csv", dst, "ladder", owner="stickiness", order=order)
-    write(tmp_path / "k.csv", [head, ["key_behaviors_retained", "14-27", "pro", "key_behaviors"]])
-    merge_rows(tmp_path / "k.csv", dst, "key_behaviors", owner="stickiness", order=order)
-    write(tmp_path / "l2.csv", [head, ["ladder_at_or_above_B", "3", "free", "ladder"]])
-    merge_rows(tmp_path / "l2.csv", dst, "ladder", owner="stickiness", order=order)  # a rerun replaces its rows
-    got = list(csv.reader(dst.open()))
-    assert got == [head, ["retention_week", "1", "pro", "stickiness"], ["key_behaviors_retained", "14-27", "pro", "key_behaviors"],
-                   ["ladder_at_or_above_B", "3", "free", "ladder"]]
-    write(tmp_path / "h.csv", [head[:3]])  # header only: the report has no rows any more
-    merge_rows(tmp_path / "h.csv", dst, "ladder", owner="stickiness", order=order)
-    assert [r[-1] for r in csv.reader(dst.open())][1:] == ["stickiness", "key_behaviors"]
 
 
 # ---- the pages, in-process -----------------------------------------------------------------------
