@@ -13,7 +13,12 @@ import dataclasses
 
 import pandas as pd
 
-__all__ = ["Column", "Export", "ReportSpec", "with_segment_exports"]
+__all__ = ["Column", "Export", "ReportSpec", "with_segment_exports", "SEGMENT_COLUMNS", "SHARED_EXPORTS"]
+
+#: Exports several reports write rows into, each its own rows, named in a ``report`` column
+#: (:func:`retention_kit.reporting.exports.merge_rows`): export name -> the family that declares
+#: it. ``segment_comparisons``: every page with a comparison section adds its rows.
+SHARED_EXPORTS = {"segment_comparisons": "stickiness"}
 
 
 @dataclasses.dataclass(frozen=True)

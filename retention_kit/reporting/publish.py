@@ -37,8 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from ..analyses import REPORTS
+from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..errors import OutputError
+from .exports import merge_rows
 
 __all__ = ["NotebookStatus", "atomic_write_text", "publish_notebook", "write_status", "write_index", "RunLock"]
 
@@ -79,7 +81,9 @@ def publish_notebook(product_dir: Path, run_dir: Path, notebook: str, exports: l
     """Make a successful notebook's files the product's latest, all or nothing as far as a
     file system allows: every file is first copied beside its target (the step a full disk
     refuses), and only when all copies exist are they renamed into place, CSVs first and the
-    page last. A failed copy removes the copies and leaves the published report as it was."""
+    page last. A failed copy removes the copies and leaves the published report as it was. A
+    shared export (``segment_comparisons.csv``) takes this notebook's rows only, in place of
+    its old ones."""
     pairs = [(run_dir / "data" / name, product_dir / "data" / name) for name in exports]
     pairs += [(run_dir / f"{notebook}.ipynb", product_dir / f"{notebook}.ipynb"),
               (run_dir / f"{notebook}.html", product_dir / f"{notebook}.html")]
@@ -89,7 +93,12 @@ def publish_notebook(product_dir: Path, run_dir: Path, notebook: str, exports: l
             dst.parent.mkdir(parents=True, exist_ok=True)
             tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
             staged.append((tmp, dst))
-            shutil.copyfile(src, tmp)
+            shared = dst.parent.name == "data" and dst.name[:-len(".csv")] in SHARED_EXPORTS
+            if shared:  # this notebook's rows replace its old ones; the other notebooks' rows stay
+                merge_rows(src, dst, notebook, owner=SHARED_EXPORTS[dst.name[:-len(".csv")]],
+                           order=[s.name for s in REPORTS], out=tmp)
+            else:
+                shutil.copyfile(src, tmp)
         for tmp, dst in staged:
             os.replace(tmp, dst)
     finally:

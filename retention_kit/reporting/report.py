@@ -24,13 +24,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..analyses import ReportSpec, report_spec
+from ..analyses import REPORTS, ReportSpec, report_spec
+from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..core.i18n import t
 from ..core.text import Raw, code, esc, fill, num, pct
 from ..data import EventLog, Params, load_events, load_params
 from ..errors import NotEnoughDataError
-from .exports import to_csv
+from .exports import REPORT_COLUMN, merge_rows, to_csv
 
 __all__ = [
     "Report",
@@ -172,7 +173,9 @@ class Report:
         """Write ``df`` as ``<export_dir>/<name>.csv`` (when the runner set an export folder) and
         return it, so a notebook exports exactly the frame it shows.
 
-        ``name`` must be one of the report's declared exports. ``df`` may be a list of frames
+        ``name`` must be one of the report's declared exports, or a shared one
+        (:data:`retention_kit.analyses.spec.SHARED_EXPORTS`: the report's rows, tagged with its
+        name in ``report``, replace its earlier rows in the file). ``df`` may be a list of frames
         (stacked, e.g. weeks then months); the contract's columns come first
         (:meth:`retention_kit.analyses.Export.frame`), and ``None`` (the data was too thin)
         writes the header alone, so the CSV always exists.
@@ -180,6 +183,17 @@ class Report:
         if not _EXPORT_NAME.match(name):
             raise ValueError(f"export name {name!r}: use lowercase letters, digits and '_'")
         frames = list(df) if isinstance(df, (list, tuple)) else [df]
+        if name in SHARED_EXPORTS:  # several reports write rows into it: this report's rows, tagged
+            frames = [f.assign(**{REPORT_COLUMN: self.notebook}) if f is not None else None for f in frames]
+            out = report_spec(SHARED_EXPORTS[name]).export(name).frame(*frames)
+            if self.export_dir is not None:
+                part = to_csv(out, self.export_dir / f".{name}.{self.notebook}.part.csv")
+                try:
+                    merge_rows(part, self.export_dir / f"{name}.csv", self.notebook, owner=SHARED_EXPORTS[name],
+                               order=[s.name for s in REPORTS])
+                finally:
+                    part.unlink()
+            return out
         out = self.spec.export(name).frame(*frames)
         if self.export_dir is not None:
             to_csv(out, self.export_dir / f"{name}.csv")

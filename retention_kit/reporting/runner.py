@@ -41,12 +41,14 @@ from pathlib import Path
 import nbformat
 
 from ..analyses import REPORTS, report_spec
+from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..data import Params, load_events, load_params
 from ..data.backends import catalog_folders
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
+from .exports import merge_rows
 from .render import failure_banner, render_html
 from .runlog import RunLog
 
@@ -339,7 +341,12 @@ def _one_inner(task: _Task, lock: threading.Lock,
         status, message = "failed", INTERRUPTED
     exports = sorted(p.name for p in export_tmp.glob("*.csv"))
     for name in exports:
-        os.replace(export_tmp / name, run_dir / "data" / name)
+        if name[:-len(".csv")] in SHARED_EXPORTS:  # other notebooks of the run add their rows to it
+            with lock:
+                merge_rows(export_tmp / name, run_dir / "data" / name, notebook,
+                           owner=SHARED_EXPORTS[name[:-len(".csv")]], order=[s.name for s in REPORTS])
+        else:
+            os.replace(export_tmp / name, run_dir / "data" / name)
     shutil.rmtree(export_tmp, ignore_errors=True)
     with i18n.using(params.language):
         title = i18n.t("report.header.title", report=_title(notebook), product=params.display_title)

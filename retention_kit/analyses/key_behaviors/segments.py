@@ -27,6 +27,7 @@ Definitions (calendar days in the product's timezone; events after ``data.exclud
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -37,6 +38,9 @@ from ...data.engine import fetch
 from ...errors import DataError, NotEnoughDataError
 from ...data.log import EventLog
 from ...core.periods import day_index
+
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
 
 __all__ = ["behavior_segments", "RECENT_DAYS"]
 
@@ -73,8 +77,13 @@ def _per_segment(members: ir.Table, rates: ir.Table) -> tuple[ir.Table, ir.Table
 
 def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Sequence[str] = (),
                       window_days: int = 7, outcome_start: int = 14, outcome_end: int = 28,
-                      exclude: Sequence[str] = ()) -> pd.DataFrame:
+                      exclude: Sequence[str] = (), by: Segments | None = None) -> pd.DataFrame:
     """Breadth and depth of every event type in every segment (definitions in the module docstring).
+
+    With ``by`` (a breakdown, :func:`retention_kit.analyses.segments.segments`): the same table
+    on each breakdown segment's users alone (power and occasional, retained and churned among
+    them), led by ``breakdown`` and ``segment`` (the breakdown's); this table's own segment is
+    then ``behavior_segment`` (``behavior_segments_by_segment.csv``).
 
     Returns
     -------
@@ -101,7 +110,16 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
       plan=pro     plan     last 28 days
     >>> bool((seg.breadth == seg.doers / seg.segment_users).all())
     True
+    >>> from retention_kit.analyses.segments import segments
+    >>> from retention_kit.data.params import BreakdownParams
+    >>> behavior_segments(log, by=segments(log, BreakdownParams(by="plan"))).columns.tolist()[:4]
+    ['breakdown', 'segment', 'behavior_segment', 'event']
     """
+    if by is not None:  # each breakdown segment's users alone; this table's segment keeps its own name
+        return by.apply(lambda sub: behavior_segments(
+            sub, power_user_days=power_user_days, attributes=attributes, window_days=window_days,
+            outcome_start=outcome_start, outcome_end=outcome_end, exclude=exclude,
+        ).rename(columns={"segment": "behavior_segment"}))
     if attributes and (log.users is None or any(a not in log.users.columns for a in attributes)):
         have = [c for c in (log.users.columns if log.users is not None else []) if c not in ("user_id", "signup_day")]
         raise DataError(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..spec import SEGMENT_COLUMNS, Export, ReportSpec
 from ..spec import Column as C
-from ..spec import Export, ReportSpec
 
 __all__ = ["ACTIVE_DAYS", "VERDICTS", "SPEC"]
 
@@ -71,5 +71,22 @@ SPEC = ReportSpec(
             C("family", "activity, outcome or the attribute's name"),
             C("period", "last 28 days or behaviour window"),
         )),
+        # by segment (docs/segments.md): behavior_segments.csv's own segment would clash with the
+        # breakdown's leading segment, so it is behavior_segment here (as lifecycle_segment is in
+        # lifecycle_by_segment.csv)
+        Export("behavior_segments_by_segment", "behavior_segments.csv computed on each segment's users alone (written "
+                                               "when breakdown.by is set; docs/segments.md).", (
+            *SEGMENT_COLUMNS,
+            C("behavior_segment", "behavior_segments.csv's segment (power / occasional, <attribute>=<value>, "
+                                  "retained / churned), renamed here because segment is the breakdown's"),
+            C("event", "event name"),
+            C("segment_users", "users of the breakdown segment in the behaviour segment"),
+            C("breadth", "share of them who did the event in the period"),
+            C("depth_median", "median times per active week among those who did"),
+        ), extra=(
+            C("doers", "users who did it"),
+            C("family", "activity, outcome or the attribute's name"),
+            C("period", "last 28 days or behaviour window"),
+        ), breakdown_only=True),
     ),
 )

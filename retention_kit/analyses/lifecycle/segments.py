@@ -28,6 +28,8 @@ import dataclasses
 import datetime as dt
 import math
 
+from typing import TYPE_CHECKING
+
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -39,6 +41,9 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError, ParamsError
 from .value import has_revenue, purchase_days
+
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
 
 __all__ = ["SEGMENTS", "NOT_STARTED", "Thresholds", "thresholds", "is_purchase_product", "segments_at", "snapshot_dates",
            "snapshots", "flows"]
@@ -273,15 +278,21 @@ def _dates(log: EventLog) -> list[dt.date]:
     return dates
 
 
-def snapshots(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
+def snapshots(log: EventLog, *, thresholds: Thresholds, by: Segments | None = None) -> pd.DataFrame:
     """Users per lifecycle segment at each month end.
 
     ``share`` = users in the segment / users started by that date (all four segments). Every
     segment is listed at every date (0 when empty).
 
+    With ``by`` (a breakdown, :func:`retention_kit.analyses.segments.segments`): the same table
+    computed on each breakdown segment's users alone, with the thresholds given (the whole log's,
+    so segments are judged by one rule), led by ``breakdown`` and ``segment`` (the breakdown's);
+    the lifecycle stage is then ``lifecycle_segment`` (``lifecycle_by_segment.csv``).
+
     Returns
     -------
-    DataFrame: date, segment, users, share.
+    DataFrame: date, segment, users, share (with ``by``: breakdown, segment, date,
+    lifecycle_segment, users, share).
 
     Examples
     --------
@@ -290,7 +301,13 @@ def snapshots(log: EventLog, *, thresholds: Thresholds) -> pd.DataFrame:
     (['new', 'active', 'silent', 'churned'], True)
     >>> bool(snap.groupby("date").share.sum().round(9).eq(1).all())
     True
+    >>> from retention_kit.analyses.segments import segments
+    >>> from retention_kit.data.params import BreakdownParams
+    >>> snapshots(log, thresholds=thresholds(log), by=segments(log, BreakdownParams(by="plan"))).columns.tolist()
+    ['breakdown', 'segment', 'date', 'lifecycle_segment', 'users', 'share']
     """
+    if by is not None:  # each breakdown segment's users alone; the stage keeps its own name
+        return by.apply(lambda sub: snapshots(sub, thresholds=thresholds).rename(columns={"segment": "lifecycle_segment"}))
     dates = _dates(log)
     g = _segments(log, dates, thresholds)
     df = fetch(g.group_by(["k", "segment"]).aggregate(users=g.count()))

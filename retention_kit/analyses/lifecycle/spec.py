@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from ..spec import SEGMENT_COLUMNS, Export, ReportSpec, with_segment_exports
 from ..spec import Column as C
-from ..spec import Export, ReportSpec, with_segment_exports
 
 __all__ = ["SPEC"]
 
@@ -60,7 +62,17 @@ _BASE = ReportSpec(
     ),
 )
 
-#: by segment (docs/segments.md)
-# lifecycle.csv has a column named segment (the lifecycle stage), which the leading column of a
-# by-segment file would repeat: lifecycle_by_segment waits for a decision on its column names
-SPEC = with_segment_exports(_BASE, ("value",))
+#: by segment (docs/segments.md): value_by_segment leads with breakdown and segment, then value.csv's
+#: columns. lifecycle.csv's own ``segment`` (the lifecycle stage) would clash with the breakdown's
+#: leading ``segment``, so lifecycle_by_segment.csv names it ``lifecycle_segment`` (only there).
+_WITH_VALUE = with_segment_exports(_BASE, ("value",))
+SPEC = dataclasses.replace(_WITH_VALUE, exports=(*_WITH_VALUE.exports, Export(
+    "lifecycle_by_segment", "lifecycle.csv computed on each segment's users alone, with the whole log's thresholds "
+                            "(written when breakdown.by is set; docs/segments.md).", (
+        *SEGMENT_COLUMNS,
+        C("date", "month end"),
+        C("lifecycle_segment", "new, active, silent or churned: lifecycle.csv's segment column, renamed here because "
+                               "segment is the breakdown's"),
+        C("users", "started users of the breakdown segment in the lifecycle segment"),
+        C("share", "users / users of the breakdown segment started by that date"),
+    ), breakdown_only=True)))

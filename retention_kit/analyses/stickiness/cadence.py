@@ -7,6 +7,8 @@ Definitions: see :mod:`.active_users`; the per-user gaps are
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import pandas as pd
 
@@ -14,12 +16,15 @@ from ...data.engine import fetch
 from ...data.log import EventLog
 from ...errors import NotEnoughDataError
 
+if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
+    from ..segments.assign import Segments
+
 __all__ = ["cadence_distribution", "cadence_profile"]
 
 _CADENCE_CAP = 60
 
 
-def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP) -> pd.DataFrame:
+def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP, by: Segments | None = None) -> pd.DataFrame:
     """Distribution of users' median gap between consecutive active days.
 
     Definition: per user with at least two active days, the median of the gaps in days between
@@ -27,6 +32,9 @@ def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP) -> pd.DataFr
     counted by that median rounded down to whole days, with every median of ``cap`` days or more
     in the last bucket (``gap_days == cap``). ``share`` divides by users with two or more active
     days; users with one active day have no gap and are left out.
+
+    With ``by`` (a breakdown, :func:`retention_kit.analyses.segments.segments`): the same table on
+    each segment's users alone, led by ``breakdown`` and ``segment``.
 
     Returns
     -------
@@ -41,6 +49,8 @@ def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP) -> pd.DataFr
     >>> int(dist.users.sum()) == cadence_profile(log)["users_with_gap"]
     True
     """
+    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
+        return by.apply(lambda sub: cadence_distribution(sub, cap=cap))
     c = log.user_cadence()
     c = c.filter(c.median_gap.notnull())
     b = c.mutate(gap_days=ibis.least(c.median_gap.floor().cast("int64"), cap))
@@ -51,7 +61,7 @@ def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP) -> pd.DataFr
     return out
 
 
-def cadence_profile(log: EventLog) -> dict[str, object]:
+def cadence_profile(log: EventLog, *, by: Segments | None = None) -> dict[str, object] | pd.DataFrame:
     """Classify the product's natural usage cadence and say which ratio judges its stickiness.
 
     Definition: ``typical_gap`` is the median, over users with at least two active days, of each
@@ -64,7 +74,9 @@ def cadence_profile(log: EventLog) -> dict[str, object]:
     -------
     dict
         ``typical_gap`` (days), ``p25``, ``p75``, ``users_with_gap``, ``one_day_users``,
-        ``cadence`` (daily|weekly|monthly), ``judge_by`` (plain words).
+        ``cadence`` (daily|weekly|monthly), ``judge_by`` (plain words). With ``by`` (a
+        breakdown): a frame, one row per segment (``breakdown``, ``segment``, then those keys) of
+        each segment's users alone; a segment where nobody has two active days has no row.
 
     Examples
     --------
@@ -73,7 +85,14 @@ def cadence_profile(log: EventLog) -> dict[str, object]:
     (True, 'daily', 'DAU/MAU')
     >>> profile["users_with_gap"] + profile["one_day_users"] == log.quality.active_users
     True
+    >>> from retention_kit.analyses.segments import segments
+    >>> from retention_kit.data.params import BreakdownParams
+    >>> by = cadence_profile(log, by=segments(log, BreakdownParams(by="plan")))
+    >>> by[["segment", "cadence"]].values.tolist()
+    [['free', 'daily'], ['pro', 'daily']]
     """
+    if by is not None:  # one row per segment, its users alone
+        return by.apply(lambda sub: pd.DataFrame([cadence_profile(sub)]))
     c = log.user_cadence()
     g = c.filter(c.median_gap.notnull())
     r = fetch(g.aggregate(

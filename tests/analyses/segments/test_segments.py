@@ -267,3 +267,97 @@ def test_ladder_by_segment_partitions_the_users():
     assert summed.to_dict() == base.set_index(keys)["users"].to_dict()
     t = L.transitions(log, ladder=lad, by=seg)
     assert t.groupby("segment")["users"].sum().sum() == L.transitions(log, ladder=lad)["users"].sum()
+
+
+# ---- lifecycle by segment ------------------------------------------------------------------------
+
+# January to March 2024, thresholds new 3, silent 10, churned 20 (given). Each plan's users alone
+# span the same data range (1 January to 31 March), so a load of their rows alone is comparable.
+LC_ROWS = [("p1", "2024-01-01", "open"), ("p1", "2024-01-25", "open"), ("p1", "2024-03-31", "open"),
+           ("p2", "2024-01-05", "open"),
+           ("f1", "2024-01-01", "open"), ("f1", "2024-02-28", "open"),
+           ("f2", "2024-01-03", "open"), ("f2", "2024-03-31", "open"),
+           ("f3", "2024-03-30", "open")]
+LC_USERS = pd.DataFrame({"user_id": ["p1", "p2", "f1", "f2", "f3"], "plan": ["pro", "pro", "free", "free", "free"]})
+LC_THR = dict(new_days=3, silent_days=10, churned_days=20)
+
+
+def _lc_params():
+    return make_params(users={"source": "(given)", "attributes": ["plan"]})
+
+
+def test_lifecycle_by_segment_by_hand_and_equal_to_each_segment_alone():
+    from retention_kit.analyses import lifecycle
+    from tests.factories import events
+    ev = events(LC_ROWS, hour=12)
+    log = load(ev, users=LC_USERS, params=_lc_params())
+    thr = lifecycle.thresholds(log, **LC_THR)
+    seg = segments(log, BreakdownParams(by="plan"))
+    by = lifecycle.snapshots(log, thresholds=thr, by=seg)
+    base = lifecycle.snapshots(log, thresholds=thr)
+    assert by.columns.tolist() == ["breakdown", "segment", "date", "lifecycle_segment", "users", "share"]
+    assert base.columns.tolist() == ["date", "segment", "users", "share"]  # lifecycle.csv unchanged
+    cell = by.set_index(["segment", "date", "lifecycle_segment"])["users"]
+    # 31 Jan: p1 last active 25 Jan (6 days: active), p2 5 Jan (26: churned); f1 1 Jan (30) and
+    # f2 3 Jan (28) churned; f3 not started
+    jan, feb, mar = pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29"), pd.Timestamp("2024-03-31")
+    assert (cell["pro", jan, "active"], cell["pro", jan, "churned"]) == (1, 1)
+    assert (cell["free", jan, "active"], cell["free", jan, "churned"]) == (0, 2)
+    # 29 Feb: p1 35 days since 25 Jan: churned; f1 active the day before
+    assert (cell["pro", feb, "active"], cell["pro", feb, "churned"]) == (0, 2)
+    assert (cell["free", feb, "active"], cell["free", feb, "churned"]) == (1, 1)
+    # 31 Mar: p1 and f2 active that day, f3 started the day before (new), f1 32 days: churned
+    assert (cell["pro", mar, "active"], cell["pro", mar, "churned"]) == (1, 1)
+    assert [cell["free", mar, s] for s in ("new", "active", "silent", "churned")] == [1, 1, 0, 1]
+    shares = by.set_index(["segment", "date", "lifecycle_segment"])["share"]
+    assert shares["free", mar, "active"] == pytest.approx(1 / 3)
+    # the same as each plan's rows loaded alone, with the same thresholds
+    for plan in ("pro", "free"):
+        ids = set(LC_USERS.loc[LC_USERS["plan"] == plan, "user_id"])
+        alone_log = load(ev[ev["user_id"].isin(ids)], users=LC_USERS[LC_USERS["user_id"].isin(ids)],
+                         params=_lc_params())
+        alone = lifecycle.snapshots(alone_log, thresholds=thr).rename(columns={"segment": "lifecycle_segment"})
+        mine = by[by["segment"] == plan].drop(columns=["breakdown", "segment"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone, check_dtype=False)
+
+
+# ---- usage cadence and breadth / depth by segment -----------------------------------------------
+
+def _small_plan_log(rows, plans):
+    users = pd.DataFrame({"user_id": list(plans), "plan": list(plans.values())})
+    return load(day_events(rows), users=users, params=make_params(users={"source": "(given)", "attributes": ["plan"]}))
+
+
+def test_cadence_by_segment_by_hand():
+    # pro: a1 on days 0, 2, 4 (median gap 2), a2 on 0, 1 (gap 1); free: b1 on 0, 7 (gap 7), b2 once
+    rows = [("a1", d, "open", 1) for d in (0, 2, 4)] + [("a2", d, "open", 1) for d in (0, 1)]
+    rows += [("b1", d, "open", 1) for d in (0, 7)] + [("b2", 3, "open", 1)]
+    log = _small_plan_log(rows, {"a1": "pro", "a2": "pro", "b1": "free", "b2": "free"})
+    seg = segments(log, BreakdownParams(by="plan"))
+    dist = stk.cadence_distribution(log, cap=10, by=seg)
+    assert dist.columns.tolist() == ["breakdown", "segment", "gap_days", "users", "share"]
+    got = dist[dist["users"] > 0].set_index(["segment", "gap_days"])["users"].to_dict()
+    assert got == {("free", 7): 1, ("pro", 1): 1, ("pro", 2): 1}
+    prof = stk.cadence_profile(log, by=seg).set_index("segment")
+    assert prof.loc["pro", "typical_gap"] == 1.5 and prof.loc["pro", "cadence"] == "daily"
+    assert (prof.loc["free", "typical_gap"], prof.loc["free", "users_with_gap"], prof.loc["free", "one_day_users"]) == (7, 1, 1)
+    assert prof.loc["free", "cadence"] == "weekly"
+
+
+def test_breadth_and_depth_by_segment_by_hand():
+    from retention_kit.analyses import key_behaviors as kb
+    # power = at least 2 active days in the user's last 28. pro: a1 does x twice on day 0 and y on
+    # day 1 (power), a2 y on day 3 (occasional); free: b1 x on days 0 and 3 (power). Four days of
+    # data: nobody is eligible for the outcome, so only the last-28-day segments exist.
+    rows = [("a1", 0, "x", 2), ("a1", 1, "y", 1), ("a2", 3, "y", 1), ("b1", 0, "x", 1), ("b1", 3, "x", 1)]
+    log = _small_plan_log(rows, {"a1": "pro", "a2": "pro", "b1": "free"})
+    seg = segments(log, BreakdownParams(by="plan"))
+    by = kb.behavior_segments(log, power_user_days=2, by=seg)
+    base = kb.behavior_segments(log, power_user_days=2)
+    assert by.columns.tolist() == ["breakdown", "segment", "behavior_segment", *base.columns[1:]]
+    cell = by.set_index(["segment", "behavior_segment", "event"])
+    assert cell.loc[("pro", "power", "x"), ["segment_users", "doers", "breadth", "depth_median"]].tolist() == [1, 1, 1.0, 2.0]
+    assert cell.loc[("pro", "power", "y"), ["breadth", "depth_median"]].tolist() == [1.0, 1.0]
+    assert cell.loc[("pro", "occasional", "x"), "doers"] == 0 and pd.isna(cell.loc[("pro", "occasional", "x"), "depth_median"])
+    assert cell.loc[("free", "power", "x"), ["segment_users", "breadth", "depth_median"]].tolist() == [1, 1.0, 2.0]
+    assert set(by.loc[by["segment"] == "free", "behavior_segment"]) == {"power"}  # free has no occasional user
