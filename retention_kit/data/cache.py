@@ -325,6 +325,30 @@ class StoredResults:
 
     cache: ProductCache
     parts: tuple[tuple[str, Any], ...]
+    #: names the loaded log (the data params, its files and what its summary was built from):
+    #: the derived tables of :meth:`table` are kept under it
+    tag: str = ""
+    #: the daily table of the log these results belong to: a log derived from it (a segment's,
+    #: with another daily table) must not use them
+    daily: Any = None
+
+    def table(self, name: str, build: Any, con: Any) -> Any:
+        """A derived table of the log (e.g. its active days), read from the folder when an
+        earlier load of the same log (another notebook of the run, or the previous run) built
+        it; else ``build()``, written to the folder (aside, then renamed into place, so a reader
+        never sees half a file) and read back. Files of an older log are deleted by the next
+        update of the folder."""
+        fname = f"derived-{name}-{self.tag}.parquet"
+        path = self.cache.path(fname)
+        if not path.exists():
+            tmp = self.cache.path(f".{fname}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                self.cache.folder.mkdir(parents=True, exist_ok=True)
+                build().to_parquet(str(tmp), compression="zstd")
+                os.replace(tmp, path)
+            except OSError:  # a folder that cannot be written: the table lives in the engine
+                return build()
+        return con.read_parquet(str(path))
 
     def results(self, name: str, compute: Any) -> list[Any]:
         with _STORED_GUARD:

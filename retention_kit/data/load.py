@@ -619,13 +619,13 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
     progress({"stage": "done", "cache": cache, "rows_scanned": scanned_rows})
     log = EventLog(daily=daily, users=users_k, quality=quality, params=data, con=con, user_keys=keys,
                    events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_,
-                   stored=_stored(store, reader, m, live, order, shared, multi))
+                   stored=_stored(store, reader, m, live, order, shared, multi, daily, sig))
     log.prefill(("names.events",), names)
     return _checked(params, log)
 
 
 def _stored(store: ProductCache, reader: _Reader, m: dict[str, Any], live: dict[str, dict[str, Any]],
-            order: list[str], shared: list[Any], multi: bool) -> StoredResults:
+            order: list[str], shared: list[Any], multi: bool, daily: ir.Table, sig: str) -> StoredResults:
     """The log's parts for results computed from raw rows (:class:`.cache.StoredResults`): one
     per piece, or the whole source when pieces share days (equal rows may then lie in two
     pieces)."""
@@ -636,7 +636,8 @@ def _stored(store: ProductCache, reader: _Reader, m: dict[str, Any], live: dict[
         return key, lambda: reader.source_rows(paths)
 
     parts = [part(order)] if shared or not multi else [part([pid]) for pid in order]
-    return StoredResults(store, tuple(parts))
+    everything = sorted((p, fp) for piece in live.values() for p, fp in piece["files"].items())
+    return StoredResults(store, tuple(parts), tag=_digest(m["params"], sig, everything), daily=daily)
 
 
 def _merged(rows: ir.Table) -> ir.Table:

@@ -49,6 +49,11 @@ SOURCE_KEY = ("__rk_user", "__rk_ts", "__rk_event")
 
 T = TypeVar("T")
 
+#: Derived tables that several notebooks build from the same log: a log loaded through the
+#: activity cache keeps them there (:meth:`EventLog.memoized`), so the run's next kernel reads
+#: them instead of building them again.
+PERSISTED = frozenset({("log.active_days",), ("log.starts",), ("log.user_cadence",)})
+
 
 @dataclasses.dataclass(frozen=True)
 class DataQuality:
@@ -183,7 +188,7 @@ class EventLog:
         computes them for its new piece only. For small results that add up over the parts (counts
         of whole rows, whose equal rows never lie in two parts); ``compute`` returns plain JSON
         values."""
-        if self.stored is not None:
+        if self.stored is not None and self.stored.daily is self.daily:
             return self.stored.results(name, compute)
         rows = self.source_rows
         if rows is None:
@@ -225,6 +230,10 @@ class EventLog:
         Keys are tuples that start with the owner's name, e.g. ``("ladder.rungs", ...)``.
         """
         if key not in self._memo:
+            if key in PERSISTED and self.stored is not None and self.stored.daily is self.daily:
+                # shared by several notebooks: kept in the activity cache for the next kernel
+                self._memo[key] = self.stored.table(key[0].replace(".", "_"), build, self.con).cache()
+                return self._memo[key]
             value = build()
             lazy = isinstance(key, tuple) and key[:1] in (("log.events",), ("log.source_rows",))
             self._memo[key] = value.cache() if isinstance(value, ir.Table) and not lazy else value

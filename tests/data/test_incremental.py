@@ -234,3 +234,28 @@ def test_files_another_engine_reads_are_not_cached_as_duckdb_pieces(tmp_path):
     params = make_params()
     assert source_ident(params, SourceSpec(backend="pyspark", path=str(tmp_path / "e.parquet"))) is None
     assert source_ident(params, SourceSpec(path=str(tmp_path / "e.parquet")))[0] == "files"
+
+
+def test_shared_derived_tables_are_kept_for_the_next_load_of_the_same_log(tmp_path, monkeypatch):
+    folder, _ = _weekly_folder(tmp_path, 3)
+    source, cache = str(folder), tmp_path / "cache"
+    cold = _cold(source)
+    first = load_events(_params(source), cache_dir=cache)
+    names = ("active_days", "starts", "user_cadence")
+
+    def tables(log) -> dict[str, pd.DataFrame]:
+        out = {}
+        for n in names:
+            df = fetch(log.original_ids(getattr(log, n)()))
+            out[n] = df.sort_values(list(df.columns)).reset_index(drop=True)
+        return out
+
+    want = tables(cold)
+    for n, df in tables(first).items():
+        pd.testing.assert_frame_equal(df, want[n])
+    assert len(list((cache / "t").glob("derived-*.parquet"))) == 3
+    # the next load of the same files reads them: building any of them again would fail
+    table = cache_mod.StoredResults.table
+    monkeypatch.setattr(cache_mod.StoredResults, "table", lambda self, name, build, con: table(self, name, lambda: 1 / 0, con))
+    for n, df in tables(load_events(_params(source), cache_dir=cache)).items():
+        pd.testing.assert_frame_equal(df, want[n])
