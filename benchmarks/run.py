@@ -281,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
                 r["e2e_render"] = sum(v.get("render_seconds") or 0 for v in nbs)
         rows.append(r)
         print(f"{r['size']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items() if isinstance(v, float)), flush=True)
+        if args.raw:  # what is measured so far, should a long run be stopped
+            import json
+
+            Path(args.raw).write_text(json.dumps({"rows": rows, "load": [args.load_before, os.getloadavg()]},
+                                                 indent=1, default=str))
     e2e_rows = []
     inc = None
     with tempfile.TemporaryDirectory() as tmp:
