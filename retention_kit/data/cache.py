@@ -11,6 +11,8 @@ A product's cache is one folder (``<cache_dir>/<product>/``; the runner's defaul
     users-<n>.parquet      the users table as read
     stored.json            small results computed from the raw rows (duplicate counts), per piece
                            (:class:`StoredResults`)
+    derived-<name>-<log>.parquet  tables several notebooks derive from one log (its active days,
+                           starts, user cadence; :meth:`StoredResults.table`)
     .lock                  shared while a log reads the folder, exclusive while a load updates it
 
 **Pieces.** The source's files are grouped into pieces of about :data:`PIECE_ROWS` rows, in
