@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                      # 1M and 10M, 3 repeats, plus the demo report set
     python -m benchmarks.run --sizes 1M,10M,100M  # the full set (100M takes several minutes)
+    python -m benchmarks.run --sizes 10M,100M --in-process-max 10M  # 100M: floor, pandas, end to end only
 
 For each size it times (median over repeats; peak memory is the process's high-water mark during
 the stage, reset before each stage through /proc/self/clear_refs):
@@ -215,11 +216,33 @@ def incremental(folder: Path, tmp: Path, jobs: int) -> dict:
     return r
 
 
+def in_process(r: dict, params, repeats: int) -> None:
+    """The in-process stages of one size into ``r``: core, load, each notebook, their total."""
+    # the core run first: one engine instance alive at a time keeps the peaks honest
+    r["core"], r["core_mem"] = timed(lambda: stickiness_core(rk.load_events(params), params), repeats)
+    gc.collect()
+    r["load"], r["load_mem"] = timed(lambda: rk.load_events(params), repeats)
+    gc.collect()
+    log = rk.load_events(params)
+    total = r["load"]
+    peak = r["load_mem"]
+    for name, fn in NOTEBOOKS.items():
+        r[name], m = timed(lambda fn=fn: fn(log, params), repeats)
+        total += r[name]
+        peak = max(peak, m)
+    r["kit_total"], r["kit_mem"] = total, peak
+    del log
+    gc.collect()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1M,10M")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--pandas-max", default="10M", help="largest size for the pandas baseline")
+    ap.add_argument("--in-process-max", default="100M",
+                    help="largest size for the in-process stages (load, each notebook, core); larger sizes get the "
+                         "floor, the pandas baseline and the end-to-end runs only")
     ap.add_argument("--e2e", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True,
@@ -231,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     pandas_max = parse_size(args.pandas_max)
+    in_process_max = parse_size(args.in_process_max)
     rows: list[dict] = []
     args.load_before = os.getloadavg()
     for n in sizes:
@@ -240,21 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         params = params_from_dict(raw, base_dir=HERE)
         r: dict = {"size": label(n), "events": events}
         r["floor"], r["floor_mem"] = timed(lambda: floor(folder), args.repeats)
-        # the core run first: one engine instance alive at a time keeps the peaks honest
-        r["core"], r["core_mem"] = timed(lambda: stickiness_core(rk.load_events(params), params), args.repeats)
-        gc.collect()
-        r["load"], r["load_mem"] = timed(lambda: rk.load_events(params), args.repeats)
-        gc.collect()
-        log = rk.load_events(params)
-        total = r["load"]
-        peak = r["load_mem"]
-        for name, fn in NOTEBOOKS.items():
-            r[name], m = timed(lambda fn=fn: fn(log, params), args.repeats)
-            total += r[name]
-            peak = max(peak, m)
-        r["kit_total"], r["kit_mem"] = total, peak
-        del log
-        gc.collect()
+        if events <= in_process_max * 1.05:
+            in_process(r, params, args.repeats)
         if events <= pandas_max * 1.05:
             r["pandas"], r["pandas_mem"] = timed(lambda: stickiness_tables(folder), args.repeats)
         if args.e2e:
@@ -270,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
                 r["e2e_render"] = sum(v.get("render_seconds") or 0 for v in nbs)
         rows.append(r)
         print(f"{r['size']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items() if isinstance(v, float)), flush=True)
+        if args.raw:  # what is measured so far, should a long run be stopped
+            import json
+
+            Path(args.raw).write_text(json.dumps({"rows": rows, "load": [args.load_before, os.getloadavg()]},
+                                                 indent=1, default=str))
     e2e_rows = []
     inc = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -307,9 +323,11 @@ def report(rows: list[dict], e2e_rows: list[tuple[str, str, float, float]], args
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         cells = [f"{r[c]:.2f}" if c in r else "–" for c in cols]
-        ratio_p = f"{r['core'] / r['pandas']:.2f}" if "pandas" in r else "–"
+        ratio_p = f"{r['core'] / r['pandas']:.2f}" if "pandas" in r and "core" in r else "–"
+        kit = "kit_total" in r
         lines.append(f"| {r['size']} | {r['events']:,} | " + " | ".join(cells)
-                     + f" | {r['kit_mem']:.2f} | {r.get('pandas_mem', float('nan')):.2f} | {ratio_p} | {r['kit_total'] / r['floor']:.2f} |")
+                     + f" | {_f(r.get('kit_mem'))} | {_f(r.get('pandas_mem'))} | {ratio_p} | "
+                     + f"{_f(r['kit_total'] / r['floor'] if kit else None)} |")
     e_head = ("| size | stickiness end to end | pandas | stickiness / pandas | full set end to end | floor | "
               "full / floor | tree peak GiB (full) | tree peak GiB (stickiness) | load | compute (sum) | render (sum) |")
     e_lines = [e_head, "|" + "---|" * (e_head.count("|") - 1)]
@@ -325,7 +343,9 @@ def report(rows: list[dict], e2e_rows: list[tuple[str, str, float, float]], args
     scale = ""
     if "10M" in by and "100M" in by:
         b, t = by["100M"], by["10M"]
-        scale = (f"\nCost 100M / 10M: {b['kit_total'] / t['kit_total']:.1f}x in process (load and compute), "
+        inproc = (f"{b['kit_total'] / t['kit_total']:.1f}x in process (load and compute)" if "kit_total" in b
+                  and "kit_total" in t else "in process not measured")
+        scale = (f"\nCost 100M / 10M: {inproc}, "
                  + (f"{b['e2e_full'] / t['e2e_full']:.1f}x end to end (full set)" if "e2e_full" in b and "e2e_full" in t
                     else "end to end not measured") + ".\n")
     e2e_lines = "\n".join(f"| {name} | {ev} | {sec:.1f} | {mem:.2f} |" for name, ev, sec, mem in e2e_rows)
@@ -339,7 +359,7 @@ Machine: {machine()}.
 Load average (1, 5, 15 min) at the start: {lb[0]:.1f}, {lb[1]:.1f}, {lb[2]:.1f}; at the end: {la[0]:.1f}, {la[1]:.1f}, {la[2]:.1f}
 (above 2 means other work shared the 2 cores: every figure is slower than on a quiet machine,
 and ratios measured in this one run are the figures to compare).
-Run: `python -m benchmarks.run --sizes {args.sizes} --repeats {args.repeats} --pandas-max {args.pandas_max}{'' if args.demo else ' --no-demo'} --incremental-size {args.incremental_size}` on {dt.date.today()}.
+Run: `python -m benchmarks.run --sizes {args.sizes} --repeats {args.repeats} --pandas-max {args.pandas_max} --in-process-max {args.in_process_max}{'' if args.demo else ' --no-demo'} --incremental-size {args.incremental_size}` on {dt.date.today()}.
 Times are medians over {args.repeats} repeats, in seconds; in-process peaks are the process's
 resident-memory high-water mark during the stage. Synthetic logs from the demo generator
 (benchmarks/generate.py).
@@ -412,7 +432,8 @@ def _targets(by: dict[str, dict], e2e_rows: list, inc: dict | None) -> str:
     big, ten = by.get("100M"), by.get("10M")
     if big and ten and "e2e_full" in big and "e2e_full" in ten:
         add("100M / 10M cost <= 11x (end to end, full set)", big["e2e_full"] / ten["e2e_full"], 11, "", "{:.1f}")
-        add("100M / 10M cost <= 11x (in process)", big["kit_total"] / ten["kit_total"], 11, "", "{:.1f}")
+        add("100M / 10M cost <= 11x (in process)",
+            big["kit_total"] / ten["kit_total"] if "kit_total" in big and "kit_total" in ten else None, 11, "", "{:.1f}")
     else:
         add("100M / 10M cost <= 11x", None, 11)
     if inc:

@@ -28,7 +28,15 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as _st
+
+
+def _scipy_stats():
+    """scipy.stats, imported on first use: it takes about a second to import, and most
+    processes of a run (the runner, most kernels) never test anything."""
+    from scipy import stats
+
+    return stats
+
 
 __all__ = ["wilson_interval", "difference_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel", "cmh_test", "headline_minimum"]
 
@@ -117,7 +125,7 @@ def fisher_exact_p(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt.
     for ai, bi, ci, di in it:
         ai, bi, ci, di = int(ai), int(bi), int(ci), int(di)
         if min(ai + bi, ci + di, ai + ci, bi + di) > 0:
-            out[it.multi_index] = _st.fisher_exact([[ai, bi], [ci, di]], alternative="two-sided")[1]
+            out[it.multi_index] = _scipy_stats().fisher_exact([[ai, bi], [ci, di]], alternative="two-sided")[1]
     return out
 
 
@@ -231,7 +239,7 @@ def cmh_test(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike, d: npt.ArrayL
         dev = np.where(informative, a, 0.0).sum(axis=-1) - e.sum(axis=-1)
         var = v.sum(axis=-1)
         x2 = np.maximum(np.abs(dev) - 0.5, 0.0) ** 2 / var
-        return np.where(var > 0, _st.chi2.sf(x2, 1), np.nan)
+        return np.where(var > 0, _scipy_stats().chi2.sf(x2, 1), np.nan)
 
 
 def headline_minimum(min_size: int, population: int) -> int:

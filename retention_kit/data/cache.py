@@ -10,6 +10,9 @@ A product's cache is one folder (``<cache_dir>/<product>/``; the runner's defaul
     merge-<n>.parquet      the daily rows of days that several pieces share, aggregated across them
     users-<n>.parquet      the users table as read
     stored.json            small results computed from the raw rows (duplicate counts), per piece
+                           (:class:`StoredResults`)
+    derived-<name>-<log>.parquet  tables several notebooks derive from one log (its active days,
+                           starts, user cadence; :meth:`StoredResults.table`)
     .lock                  shared while a log reads the folder, exclusive while a load updates it
 
 **Pieces.** The source's files are grouped into pieces of about :data:`PIECE_ROWS` rows, in
@@ -53,7 +56,7 @@ from .params import Params, SourceSpec
 from .scan import PieceStats
 from .sources import source_files
 
-__all__ = ["ProductCache", "Stale", "FileInfo", "PIECE_ROWS", "fingerprint", "FORMAT"]
+__all__ = ["ProductCache", "Stale", "FileInfo", "PIECE_ROWS", "fingerprint", "FORMAT", "StoredResults"]
 
 #: Bump when what a piece holds changes: older folders are then rebuilt, never misread.
 FORMAT = 4
@@ -261,6 +264,15 @@ class ProductCache:
         tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=str), encoding="utf-8")
         os.replace(tmp, self.folder / name)
 
+    def write_stored(self, value: Any) -> None:
+        """Write ``stored.json`` (see :class:`StoredResults`): also from a log that only reads
+        the folder, since the manifest does not name it and each entry is keyed by what it was
+        computed from."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".stored.json.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_text(json.dumps(value, indent=1, sort_keys=True, default=str), encoding="utf-8")
+        os.replace(tmp, self.folder / "stored.json")
+
     def read_json(self, name: str) -> Any:
         try:
             return json.loads((self.folder / name).read_text(encoding="utf-8"))
@@ -295,6 +307,73 @@ class ProductCache:
                     p.unlink()
                 except OSError:
                     pass
+
+
+_STORED_GUARD = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredResults:
+    """Small results computed from a cached log's raw rows, one per part of its source, kept in
+    the folder's ``stored.json`` (e.g. the overview's duplicate counts: computing them reads every
+    column of every raw row, which the scan does not keep).
+
+    ``parts`` are (key, rows) pairs: the key names what the part was computed from (the data
+    params and the part's files with their fingerprints), ``rows()`` gives the part's valid source
+    rows (:attr:`retention_kit.data.log.EventLog.source_rows` of its files). An entry is read
+    while its key is the same; writing keeps only the entries of the current parts. Two
+    processes that write at once may lose one's entries: they are computed again next time,
+    never wrong."""
+
+    cache: ProductCache
+    parts: tuple[tuple[str, Any], ...]
+    #: names the loaded log (the data params, its files and what its summary was built from):
+    #: the derived tables of :meth:`table` are kept under it
+    tag: str = ""
+    #: the daily table of the log these results belong to: a log derived from it (a segment's,
+    #: with another daily table) must not use them
+    daily: Any = None
+
+    def table(self, name: str, build: Any, con: Any) -> Any:
+        """A derived table of the log (e.g. its active days), read from the folder when an
+        earlier load of the same log (another notebook of the run, or the previous run) built
+        it; else ``build()``, written to the folder (aside, then renamed into place, so a reader
+        never sees half a file) and read back. Files of an older log are deleted by the next
+        update of the folder."""
+        fname = f"derived-{name}-{self.tag}.parquet"
+        path = self.cache.path(fname)
+        if not path.exists():
+            tmp = self.cache.path(f".{fname}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                self.cache.folder.mkdir(parents=True, exist_ok=True)
+                build().to_parquet(str(tmp), compression="zstd")
+                os.replace(tmp, path)
+            except OSError:  # a folder that cannot be written: the table lives in the engine
+                return build()
+        return con.read_parquet(str(path))
+
+    def results(self, name: str, compute: Any) -> list[Any]:
+        with _STORED_GUARD:
+            saved = self.cache.read_json("stored.json") or {}
+        out, new = [], {}
+        for key, rows in self.parts:
+            k = f"{name}:{key}"
+            if k in saved:
+                out.append(saved[k])
+            else:
+                new[k] = compute(rows())
+                out.append(new[k])
+        if new:
+            live = {key for key, _ in self.parts}
+            with _STORED_GUARD:
+                saved = self.cache.read_json("stored.json") or {}
+                saved = {k: v for k, v in saved.items() if k.rsplit(":", 1)[-1] in live}
+                saved.update(new)
+                try:
+                    self.cache.write_stored(saved)
+                except OSError:  # a folder that cannot be written: the results are not kept
+                    pass
+        return out
 
 
 def group_pieces(files: list[FileInfo], target: int | None = None) -> list[list[FileInfo]]:

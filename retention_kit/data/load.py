@@ -39,7 +39,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from ..errors import DataError, SourceError
-from .cache import FORMAT, FileInfo, ProductCache, ReadHold, Stale, group_pieces, params_key, shared_days, source_ident
+from .cache import (FORMAT, FileInfo, ProductCache, ReadHold, Stale, StoredResults, group_pieces, params_key, shared_days,
+                    source_ident)
 from .keys import collisions, hash_key, hashed, integer_keys
 from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats
 from .names import check_names, require_params_events
@@ -244,8 +245,13 @@ class _Reader:
         _, _, valid = row_checks(cols.row, self.params.data)
         return _valid_events(t, cols, self.params.data, valid)
 
-    def source_rows(self) -> ir.Table:
-        t = self.plain()
+    def source_rows(self, paths: list[str] | None = None) -> ir.Table:
+        """The valid rows with every source column (of the files ``paths`` only, when reading
+        pieces of several files)."""
+        raw = self.raw()
+        if paths is not None and self.filename:
+            raw = raw.filter(raw[self.filename].isin(paths))
+        t = self.plain(raw)
         cols = self.columns(t)
         _, _, valid = row_checks(cols.row, self.params.data)
         return _source_rows(t, cols, valid)
@@ -612,10 +618,26 @@ def _load_cached(params: Params, store: ProductCache, found: tuple[str, list[Fil
                        files_scanned=len(to_scan) if kind == "files" else 0, cache=cache)
     progress({"stage": "done", "cache": cache, "rows_scanned": scanned_rows})
     log = EventLog(daily=daily, users=users_k, quality=quality, params=data, con=con, user_keys=keys,
-                   events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_)
+                   events_view=reader.events, source_rows_view=reader.source_rows, load_stats=stats_,
+                   stored=_stored(store, reader, m, live, order, shared, multi, daily, sig))
     log.prefill(("names.events",), names)
     return _checked(params, log)
 
+
+def _stored(store: ProductCache, reader: _Reader, m: dict[str, Any], live: dict[str, dict[str, Any]],
+            order: list[str], shared: list[Any], multi: bool, daily: ir.Table, sig: str) -> StoredResults:
+    """The log's parts for results computed from raw rows (:class:`.cache.StoredResults`): one
+    per piece, or the whole source when pieces share days (equal rows may then lie in two
+    pieces)."""
+    def part(pids: list[str]) -> tuple[str, Any]:
+        files = sorted((p, live[pid]["files"][p]) for pid in pids for p in live[pid]["files"])
+        key = _digest(m["params"], files)
+        paths = [p for p, _ in files] if multi else None
+        return key, lambda: reader.source_rows(paths)
+
+    parts = [part(order)] if shared or not multi else [part([pid]) for pid in order]
+    everything = sorted((p, fp) for piece in live.values() for p, fp in piece["files"].items())
+    return StoredResults(store, tuple(parts), tag=_digest(m["params"], sig, everything), daily=daily)
 
 
 def _merged(rows: ir.Table) -> ir.Table:

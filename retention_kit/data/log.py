@@ -49,6 +49,11 @@ SOURCE_KEY = ("__rk_user", "__rk_ts", "__rk_event")
 
 T = TypeVar("T")
 
+#: Derived tables that several notebooks build from the same log: a log loaded through the
+#: activity cache keeps them there (:meth:`EventLog.memoized`), so the run's next kernel reads
+#: them instead of building them again.
+PERSISTED = frozenset({("log.active_days",), ("log.starts",), ("log.user_cadence",)})
+
 
 @dataclasses.dataclass(frozen=True)
 class DataQuality:
@@ -151,6 +156,9 @@ class EventLog:
     events_view: Callable[[], ir.Table] | None = dataclasses.field(default=None, repr=False, compare=False)
     source_rows_view: Callable[[], ir.Table] | None = dataclasses.field(default=None, repr=False, compare=False)
     load_stats: LoadStats | None = dataclasses.field(default=None, repr=False, compare=False)
+    #: the source's parts and the activity cache's stored results (set by a cached load; see
+    #: :meth:`source_results`)
+    stored: Any = dataclasses.field(default=None, repr=False, compare=False)
     _memo: dict[Hashable, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
     # the activity cache's read lock, held while the log lives (set by the loader)
     _hold: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
@@ -170,6 +178,22 @@ class EventLog:
         if self.source_rows_view is None:
             return None
         return self.memoized(("log.source_rows",), self.source_rows_view)
+
+    def source_results(self, name: str, compute: Callable[[ir.Table], dict[str, Any]]) -> list[dict[str, Any]]:
+        """``compute(rows)`` over the :attr:`source_rows` of each part of the source: one part for a
+        log built without the activity cache, else one per cached piece of the source (one for the
+        whole source when pieces share days). The results of a cached log are kept in the cache
+        (``stored.json``, keyed by ``name``, the data params and the part's files), so a later load
+        of the same files reads them instead of reading the raw rows again, and an incremental run
+        computes them for its new piece only. For small results that add up over the parts (counts
+        of whole rows, whose equal rows never lie in two parts); ``compute`` returns plain JSON
+        values."""
+        if self.stored is not None and self.stored.daily is self.daily:
+            return self.stored.results(name, compute)
+        rows = self.source_rows
+        if rows is None:
+            raise AttributeError("this log was built without its source rows")
+        return [compute(rows)]
 
     def prefill(self, key: Hashable, value: Any) -> None:
         """Put a value the loader already knows (e.g. the event names) into the memo."""
@@ -206,6 +230,10 @@ class EventLog:
         Keys are tuples that start with the owner's name, e.g. ``("ladder.rungs", ...)``.
         """
         if key not in self._memo:
+            if key in PERSISTED and self.stored is not None and self.stored.daily is self.daily:
+                # shared by several notebooks: kept in the activity cache for the next kernel
+                self._memo[key] = self.stored.table(key[0].replace(".", "_"), build, self.con).cache()
+                return self._memo[key]
             value = build()
             lazy = isinstance(key, tuple) and key[:1] in (("log.events",), ("log.source_rows",))
             self._memo[key] = value.cache() if isinstance(value, ir.Table) and not lazy else value

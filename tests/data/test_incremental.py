@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from retention_kit import load_events
+from retention_kit.analyses.overview import metrics as overview_metrics
+from retention_kit.analyses.overview.metrics import Duplicates, duplicate_rows
 from retention_kit.analyses.stickiness import active_users, cohort_retention, growth_accounting
 from retention_kit.data import cache as cache_mod
 from retention_kit.data import fetch
@@ -112,6 +114,32 @@ def test_a_late_file_with_days_and_users_others_hold_adds_up_across_files(tmp_pa
     got = fetch(again.original_ids(again.daily))
     got = got[got.user_id == "u1"].groupby(got.day.dt.date)["n"].sum().sort_index()
     assert got.tolist() == want.tolist() and list(got.index) == list(want.index)
+    # the pieces share days: rows of b repeat rows of a, and the duplicate count sees both files
+    assert duplicate_rows(again) == _pandas_duplicates(both)
+
+
+def _pandas_duplicates(df: pd.DataFrame) -> Duplicates:
+    """Exact and same-key repeats among the valid rows (here: the rows with a user), in pandas."""
+    df = df[df.user_id.notna()]
+    exact = len(df) - len(df.drop_duplicates())
+    return Duplicates(exact, len(df) - len(df.drop_duplicates(["user_id", "timestamp", "event"])) - exact)
+
+
+def test_duplicate_counts_are_kept_per_piece_and_counted_for_new_files_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_mod, "PIECE_ROWS", 1)  # one file per piece
+    real, calls = overview_metrics._repeats, []
+    monkeypatch.setattr(overview_metrics, "_repeats", lambda rows, key: calls.append(1) or real(rows, key))
+    folder, _ = _weekly_folder(tmp_path, 3)
+    source, cache = str(folder), tmp_path / "cache"
+
+    def want() -> Duplicates:
+        return _pandas_duplicates(pd.concat([pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))]))
+
+    assert want().exact > 0
+    assert duplicate_rows(load_events(_params(source), cache_dir=cache)) == want() and len(calls) == 3
+    assert duplicate_rows(load_events(_params(source), cache_dir=cache)) == want() and len(calls) == 3
+    _write(_week(3), folder / "w3.parquet")
+    assert duplicate_rows(load_events(_params(source), cache_dir=cache)) == want() and len(calls) == 4
 
 
 def test_a_changed_or_removed_file_rescans_its_piece_only(tmp_path, monkeypatch):
@@ -206,3 +234,28 @@ def test_files_another_engine_reads_are_not_cached_as_duckdb_pieces(tmp_path):
     params = make_params()
     assert source_ident(params, SourceSpec(backend="pyspark", path=str(tmp_path / "e.parquet"))) is None
     assert source_ident(params, SourceSpec(path=str(tmp_path / "e.parquet")))[0] == "files"
+
+
+def test_shared_derived_tables_are_kept_for_the_next_load_of_the_same_log(tmp_path, monkeypatch):
+    folder, _ = _weekly_folder(tmp_path, 3)
+    source, cache = str(folder), tmp_path / "cache"
+    cold = _cold(source)
+    first = load_events(_params(source), cache_dir=cache)
+    names = ("active_days", "starts", "user_cadence")
+
+    def tables(log) -> dict[str, pd.DataFrame]:
+        out = {}
+        for n in names:
+            df = fetch(log.original_ids(getattr(log, n)()))
+            out[n] = df.sort_values(list(df.columns)).reset_index(drop=True)
+        return out
+
+    want = tables(cold)
+    for n, df in tables(first).items():
+        pd.testing.assert_frame_equal(df, want[n])
+    assert len(list((cache / "t").glob("derived-*.parquet"))) == 3
+    # the next load of the same files reads them: building any of them again would fail
+    table = cache_mod.StoredResults.table
+    monkeypatch.setattr(cache_mod.StoredResults, "table", lambda self, name, build, con: table(self, name, lambda: 1 / 0, con))
+    for n, df in tables(load_events(_params(source), cache_dir=cache)).items():
+        pd.testing.assert_frame_equal(df, want[n])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import ibis.expr.types as ir
 import pandas as pd
 
 from ...data.engine import fetch
@@ -76,7 +77,9 @@ def duplicate_rows(log: EventLog) -> Duplicates:
     equal to another row in *every* column (nulls equal), an export artefact worth fixing;
     ``same_key`` counts rows that share user, time and event with another row but differ in some
     other column (e.g. several products bought in one order at one second): valid rows, not
-    duplicates. Both are kept in the analyses. One grouping of the source's rows gives both.
+    duplicates. Both are kept in the analyses. One grouping of the source's rows gives both; a log
+    loaded through the activity cache keeps the counts per piece of the source there, so the
+    next run reads them (and an incremental run counts its new files only).
 
     Examples
     --------
@@ -84,16 +87,27 @@ def duplicate_rows(log: EventLog) -> Duplicates:
     >>> d.exact >= 0 and d.same_key >= 0
     True
     """
-    rows = log.source_rows if log.source_rows is not None else log.events
-    key = list(SOURCE_KEY) if log.source_rows is not None else ["user_id", "ts", "event"]
+    if log.source_rows_view is None:
+        parts = [_repeats(log.events, ["user_id", "ts", "event"])]
+    else:
+        # per part of the source, kept in the activity cache: a later run reads the counts
+        # instead of every column of every raw row (equal rows never lie in two parts)
+        parts = log.source_results("overview.duplicates", lambda rows: _repeats(rows, list(SOURCE_KEY)))
+    rows, variants, key_extra = (sum(p[k] for p in parts) for k in ("rows", "variants", "key_extra"))
+    exact = rows - variants  # rows beyond the first of each distinct full row
+    return Duplicates(exact=exact, same_key=key_extra - exact)
+
+
+def _repeats(rows: ir.Table, key: list[str]) -> dict[str, int]:
+    """``rows``, ``variants`` (distinct full rows) and ``key_extra`` (rows beyond the first of each
+    ``key``): one grouping of the rows by every column, then by the key."""
     full = rows.group_by(list(rows.columns)).aggregate(c=rows.count())
     per_key = full.group_by(key).aggregate(rows=full.c.sum(), variants=full.count())
     r = per_key.aggregate(key_extra=(per_key.rows - 1).sum(), variants=per_key.variants.sum(),
                           rows=per_key.rows.sum()).execute().iloc[0]
     if pd.isna(r["rows"]):
-        return Duplicates(0, 0)
-    exact = int(r["rows"]) - int(r["variants"])  # rows beyond the first of each distinct full row
-    return Duplicates(exact=exact, same_key=int(r["key_extra"]) - exact)
+        return {"rows": 0, "variants": 0, "key_extra": 0}
+    return {"rows": int(r["rows"]), "variants": int(r["variants"]), "key_extra": int(r["key_extra"])}
 
 
 def quality_table(log: EventLog, *, duplicates: Duplicates | None = None) -> pd.DataFrame:

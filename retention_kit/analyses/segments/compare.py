@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from ...core.stats import bh_qvalues, difference_interval
 
@@ -38,7 +37,9 @@ def _z_p(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray) -> np.n
         p = (k1 + k2) / (n1 + n2)
         se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
         z = (k1 / n1 - k2 / n2) / se
-        out = 2 * _st.norm.sf(np.abs(z))
+        from scipy import stats  # imported on first use (about a second)
+
+        out = 2 * stats.norm.sf(np.abs(z))
     out = np.where((p <= 0) | (p >= 1), 1.0, out)
     return np.where((n1 > 0) & (n2 > 0), out, np.nan)
 
