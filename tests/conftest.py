@@ -16,16 +16,16 @@ from tests.factories import PARAMS, SHARED  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
-    """Tests run on two workers (``pytest -n 2 --dist loadgroup``, README): each test file stays
-    on one worker, so a module's fixture is built once; files that share the costly
-    :func:`reference_run` form one group, so it is built once too."""
-    for item in items:
-        if not any(m.name == "xdist_group" for m in item.iter_markers()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    """Tests run on two workers (``pytest -n 2 --dist loadfile --no-loadscope-reorder``, README):
+    each test file stays on one worker, so a module's fixture is built once. The files that take
+    minutes go first, so one worker runs them while the other takes the rest (xdist's own reorder
+    would put these one-test files last, to finish alone)."""
+    items.sort(key=lambda it: next((i for i, f in enumerate(LONGEST_FIRST) if f in it.nodeid), len(LONGEST_FIRST)))
 
 
-#: mark a test file with this to share :func:`reference_run` (one DuckDB run of four products)
-REFERENCE_GROUP = "reference_run"
+#: the test files that take minutes (the Spark run; the PostgreSQL run and the page check, which
+#: share :func:`reference_run`)
+LONGEST_FIRST = ("tests/data/test_spark_run.py", "tests/data/test_postgres.py", "tests/reporting/test_pages.py")
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +47,24 @@ REFERENCE_PRODUCTS = ["demo.yaml", "stackexchange_martialarts.yaml", "online_ret
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory, shared_data):
     """One DuckDB run of every report for :data:`REFERENCE_PRODUCTS`, shared by the page checks
-    and the warehouse comparisons (a run costs about a minute)."""
+    and the warehouse comparisons (a run costs about a minute). Under pytest-xdist each worker
+    has its own session: the first to ask builds the run, under a file lock in the folder the
+    workers share, and the others wait for it and read it."""
+    import fcntl
+    import pickle
+
     from retention_kit.reporting.runner import run
 
-    out = tmp_path_factory.mktemp("reference") / "out"
-    res = run([PARAMS / p for p in REFERENCE_PRODUCTS], out=out, jobs=2, progress=False)
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "reference"
+    folder.mkdir(exist_ok=True)
+    out, done = folder / "out", folder / "result.pickle"
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            res = run([PARAMS / p for p in REFERENCE_PRODUCTS], out=out, jobs=2, progress=False)
+            done.write_bytes(pickle.dumps(res))
+        res = pickle.loads(done.read_bytes())
     return res, out

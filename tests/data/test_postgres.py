@@ -18,7 +18,6 @@ from retention_kit import load_params
 from retention_kit.data.datasets import make_demo_log, make_demo_users
 from retention_kit.reporting.runner import EXIT_OK, run
 
-from tests.conftest import REFERENCE_GROUP
 from tests.factories import PARAMS, SHARED
 from tests.warehouse import compare_exports, copy_table, params_on, postgres_binaries, postgres_server
 
@@ -49,7 +48,6 @@ def _csv(path, time_columns):
     return pd.read_csv(path, parse_dates=time_columns)
 
 
-@pytest.mark.xdist_group(REFERENCE_GROUP)
 def test_postgres_runs_every_report_with_the_duckdb_exports(postgres_url, reference_run, tmp_path):
     ref_res, ref_out = reference_run
     assert ref_res.exit_code == EXIT_OK

@@ -11,7 +11,7 @@ import pytest
 
 from retention_kit.reporting.runner import EXIT_OK
 
-from tests.conftest import REFERENCE_GROUP, REFERENCE_PRODUCTS as PRODUCTS
+from tests.conftest import REFERENCE_PRODUCTS as PRODUCTS
 # a missing figure printed raw; words such as "none" or "information" are fine
 _MISSING = re.compile(r"(?<![\w.\-])(nan|NaN|None|inf|-inf|Infinity|NaT)(?![\w\-])")
 
@@ -43,7 +43,6 @@ def visible_text(page: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(REFERENCE_GROUP)
 def test_no_page_prints_nan_none_or_inf(reference_run):
     res, out = reference_run
     assert res.exit_code == EXIT_OK, [(s.product, s.notebook, s.message) for s in res.statuses if s.status != "ok"]
