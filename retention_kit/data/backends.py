@@ -52,7 +52,11 @@ def spark_session(options: dict[str, Any] | None = None, *, timezone: str = "UTC
                  "spark.hadoop.javax.jdo.option.ConnectionURL":
                      f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true",
                  "spark.driver.extraJavaOptions": f"{DERBY_HOME_FLAG}{folder}"}
-    conf |= opts.pop("config", {})
+    user = dict(opts.pop("config", {}))
+    java = "spark.driver.extraJavaOptions"
+    if catalog is not None and java in user:  # the user's JVM options, and the catalog's flag too
+        user[java] = f"{user[java]} {conf[java]}"
+    conf |= user
     for k, v in conf.items():
         builder = builder.config(k, str(v))
     if opts:
