@@ -27,8 +27,9 @@ from tests.warehouse import compare_exports, params_on  # noqa: E402
 pytestmark = pytest.mark.slow
 
 N_USERS = 400
-#: small data: one core and two shuffle partitions cost Spark less than its defaults
-SPARK = {"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2"}}
+#: small data: one core, two shuffle partitions and no whole-stage code generation (compiling
+#: each plan costs more than running it on a few thousand rows) cost Spark less than its defaults
+SPARK = {"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false"}}
 
 
 def _save_table(catalog, parquet, table) -> None:
