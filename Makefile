@@ -22,7 +22,7 @@ report: install
 
 ## the whole test suite (CI runs this)
 test: install
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=15
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 ## unit tests only, without the papermill end-to-end runs
 test-fast: install
