@@ -68,3 +68,24 @@ def load(source: pd.DataFrame | Iterable[Sequence[Any]], *, users: pd.DataFrame 
         raise TypeError(f"load: give params or make_params arguments, not both (got {sorted(params_kwargs)})")
     frame = source if isinstance(source, pd.DataFrame) else events(source)
     return load_events(params if params is not None else make_params(**params_kwargs), source=frame, users=users)
+
+
+def probe_notebooks(tmp: Path, code: str, *, also: tuple[str, ...] = ()) -> Path:
+    """A notebook folder for runner tests: ``probe.ipynb`` (the runner's parameters cell, then
+    ``code``) and copies of the report notebooks named in ``also``."""
+    import shutil
+
+    import nbformat
+
+    d = tmp / "notebooks"
+    d.mkdir()
+    for name in also:
+        shutil.copy(REPO / "notebooks" / f"{name}.ipynb", d / f"{name}.ipynb")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("params_path = None\nexport_dir = None\ncache_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, d / "probe.ipynb")
+    return d

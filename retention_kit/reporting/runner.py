@@ -44,7 +44,7 @@ from ..analyses import REPORTS, report_spec
 from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..data import Params, load_events, load_params
-from ..data.backends import catalog_folders
+from ..data.backends import DERBY_HOME_FLAG, catalog_folders
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
@@ -217,8 +217,6 @@ _CATALOG_GUARD = threading.Lock()
 def _catalog_jvms(folders: Iterable[str]) -> list[int]:
     """Processes (Spark's JVMs) that hold one of these catalogs' Derby metastores open."""
     import psutil
-
-    from ..data.backends import DERBY_HOME_FLAG
 
     flags = {f"{DERBY_HOME_FLAG}{f}" for f in folders}
     found = []

@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -27,7 +26,7 @@ from retention_kit.reporting import publish, runner
 from retention_kit.reporting.cli import main
 from retention_kit.reporting.runner import EXIT_FAILED, EXIT_OK, INTERRUPTED, run
 
-from tests.factories import REPO
+from tests.factories import REPO, probe_notebooks
 
 PROBE = """\
 import os, pathlib, time
@@ -47,16 +46,7 @@ print("probe finished in mode", mode)
 
 
 def _nb_dir(tmp: Path) -> Path:
-    d = tmp / "notebooks"
-    d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("params_path = None\nexport_dir = None")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(PROBE)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, d / "probe.ipynb")
-    return d
+    return probe_notebooks(tmp, PROBE)
 
 
 def _product(tmp: Path, mode: str = "ok") -> Path:

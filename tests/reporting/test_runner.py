@@ -2,16 +2,14 @@
 
 import json
 import re
-import shutil
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
 from retention_kit.reporting.runner import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, available_notebooks, run
 
-from tests.factories import PARAMS, REPO
+from tests.factories import PARAMS, REPO, probe_notebooks
 
 pytestmark = pytest.mark.slow
 EXTERNAL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
@@ -25,24 +23,11 @@ def _params(tmp: Path, name: str, source: str) -> Path:
 
 def _nb_dir(tmp: Path) -> Path:
     """The overview notebook plus one that fails for products whose name starts with 'bad'."""
-    d = tmp / "notebooks"
-    d.mkdir()
-    shutil.copy(REPO / "notebooks" / "overview.ipynb", d / "overview.ipynb")
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("params_path = None\nexport_dir = None")
-    params.metadata["tags"] = ["parameters"]
-    body = nbformat.v4.new_code_cell(
-        "import os, pathlib, yaml\n"
-        "p = yaml.safe_load(open(params_path))\n"
-        "pathlib.Path(export_dir, 'probe.csv').write_text('a\\n1\\n')\n"
-        "if p['product'].startswith('bad'):\n    raise RuntimeError('notebook exploded')\n"
-        "print('probe ok')"
-    )
-    nb.cells = [params, body]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, d / "probe.ipynb")
-    return d
+    return probe_notebooks(tmp, "import os, pathlib, yaml\n"
+                                "p = yaml.safe_load(open(params_path))\n"
+                                "pathlib.Path(export_dir, 'probe.csv').write_text('a\\n1\\n')\n"
+                                "if p['product'].startswith('bad'):\n    raise RuntimeError('notebook exploded')\n"
+                                "print('probe ok')", also=("overview",))
 
 
 def test_demo_and_real_data_end_to_end(tmp_path, shared_data):

@@ -13,6 +13,8 @@ from retention_kit.reporting import publish, runner
 from retention_kit.reporting.cli import main, timings_table
 from retention_kit.reporting.runner import RunResult, compute_seconds, run
 
+from tests.factories import probe_notebooks
+
 
 def _status(notebook: str, **kw) -> publish.NotebookStatus:
     return publish.NotebookStatus(product="shop", title="Shop", notebook=notebook, status="ok", seconds=3.5,
@@ -58,20 +60,9 @@ def test_timings_table_lists_the_load_and_every_notebook():
 
 
 def _probe_notebooks(tmp: Path) -> Path:
-    d = tmp / "notebooks"
-    d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("params_path = None\nexport_dir = None\ncache_dir = None")
-    params.metadata["tags"] = ["parameters"]
-    body = nbformat.v4.new_code_cell(
-        "from retention_kit import load_events, load_params\n"
-        "log = load_events(load_params(params_path), cache_dir=cache_dir)\n"
-        "print(log.load_stats.cache, log.quality.rows_read)")
-    nb.cells = [params, body]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, d / "probe.ipynb")
-    return d
+    return probe_notebooks(tmp, "from retention_kit import load_events, load_params\n"
+                                "log = load_events(load_params(params_path), cache_dir=cache_dir)\n"
+                                "print(log.load_stats.cache, log.quality.rows_read)")
 
 
 @pytest.mark.slow
