@@ -125,6 +125,10 @@ def test_kernels_on_one_spark_catalog_take_turns_and_wait_for_the_last_jvm(tmp_p
     folder = str(tmp_path / "catalog")
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"{DERBY_HOME_FLAG}{folder}"])
     try:
+        # just forked, the child still shows the parent's command line until it has exec'd
+        deadline = time.monotonic() + 20
+        while not _catalog_jvms([folder]) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert _catalog_jvms([folder]) == [holder.pid]
         assert _catalog_jvms([str(tmp_path / "other")]) == []
         threading.Timer(0.5, holder.kill).start()
