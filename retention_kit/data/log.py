@@ -270,6 +270,16 @@ class EventLog:
         d = self.daily
         return self.memoized(("log.active_days",), lambda: d.filter(d.active).select("user_id", "day").distinct())
 
+    @property
+    def signups_known(self) -> bool:
+        """Whether the users table gives signup days (``data.users.signup_time``): then a user's
+        start is their real signup and the cohort holding the first day of data is not
+        left-censored. A users table of attributes alone does not."""
+        if self.users is None:
+            return False
+        return bool(self.memoized(("log.signups_known",),
+                                  lambda: (bool(self.users.signup_day.notnull().any().execute()),))[0])
+
     def starts(self) -> ir.Table:
         """Each user's start day: ``user_id``, ``start_day``.
 

@@ -9,7 +9,7 @@ import pytest
 from retention_kit import ParamsError
 from retention_kit.data import fetch
 
-from tests.factories import load, make_params
+from tests.factories import day_events, load, make_params
 
 # u1 buys twice on day 1 (10 and 60, on ios and web), u2 once (80 on android) on day 2; opens have no amount.
 ROWS = [
@@ -76,3 +76,25 @@ def test_users_table_of_attributes_alone_keeps_the_earliest_rows_value():
     assert u["signup_day"].isna().all()
     s = fetch(log.original_ids(log.starts())).set_index("user_id")["start_day"].map(lambda d: str(pd.Timestamp(d).date())).to_dict()
     assert s == {"u1": "2024-01-01", "u2": "2024-01-02"}
+
+
+def test_users_table_of_attributes_alone_does_not_make_the_first_cohort_new():
+    # a users table without signups says nothing about when users really started: the cohort of
+    # the first day of data still holds everyone already active when the log began (left-censored)
+    from retention_kit.analyses import stickiness as stk
+
+    rows = [(u, d, "open", 1) for u, d in (("a", 0), ("a", 8), ("b", 1), ("c", 7), ("c", 15), ("d", 9))]
+    frame = day_events(rows)
+    users = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "plan": ["pro", "free", "free", "pro"]})
+    log = load(frame, users=users, params=make_params(users={"source": "(given)", "attributes": ["plan"]}))
+    assert not log.signups_known
+    r = stk.cohort_retention(log, granularity="week", modes=("on",))
+    # week of 2024-01-01 holds a and b (first active days 0 and 1): not new; week 2 holds c and d
+    new = r.groupby("cohort")["new_cohort"].first().to_dict()
+    assert new == {pd.Timestamp("2024-01-01"): False, pd.Timestamp("2024-01-08"): True}
+    with_signups = users.assign(signup_time=pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-08", "2024-01-10"]))
+    log2 = load(frame, users=with_signups,
+                params=make_params(users={"source": "(given)", "signup_time": "signup_time", "attributes": ["plan"]}))
+    assert log2.signups_known
+    r2 = stk.cohort_retention(log2, granularity="week", modes=("on",))
+    assert r2.groupby("cohort")["new_cohort"].first().all()

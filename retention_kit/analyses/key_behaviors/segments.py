@@ -68,10 +68,14 @@ def _weekly_rates(log: EventLog, bounds: ir.Table, exclude: Sequence[str]) -> ir
     return ue.mutate(rate=ue.times.cast("float64") / ue.weeks.nullif(0).cast("float64"))
 
 
-def _per_segment(members: ir.Table, rates: ir.Table) -> tuple[ir.Table, ir.Table]:
+#: The breakdown's segment while this table's own ``segment`` is in use.
+_BY = "breakdown_segment"
+
+
+def _per_segment(members: ir.Table, rates: ir.Table, keys: list[str]) -> tuple[ir.Table, ir.Table]:
     j = members.join(rates, "user_id")
-    agg = j.group_by(["segment", "event"]).aggregate(doers=j.count(), depth_median=j.rate.median())
-    sizes = members.group_by("segment").aggregate(segment_users=members.count())
+    agg = j.group_by([*keys, "segment", "event"]).aggregate(doers=j.count(), depth_median=j.rate.median())
+    sizes = members.group_by([*keys, "segment"]).aggregate(segment_users=members.count())
     return agg, sizes
 
 
@@ -115,11 +119,6 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
     >>> behavior_segments(log, by=segments(log, BreakdownParams(by="plan"))).columns.tolist()[:4]
     ['breakdown', 'segment', 'behavior_segment', 'event']
     """
-    if by is not None:  # each breakdown segment's users alone; this table's segment keeps its own name
-        return by.apply(lambda sub: behavior_segments(
-            sub, power_user_days=power_user_days, attributes=attributes, window_days=window_days,
-            outcome_start=outcome_start, outcome_end=outcome_end, exclude=exclude,
-        ).rename(columns={"segment": "behavior_segment"}))
     if attributes and (log.users is None or any(a not in log.users.columns for a in attributes)):
         have = [c for c in (log.users.columns if log.users is not None else []) if c not in ("user_id", "signup_day")]
         raise DataError(
@@ -143,7 +142,15 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
     m_recent = members[0]
     for m in members[1:]:
         m_recent = m_recent.union(m)
-    agg_r, size_r = _per_segment(m_recent, _weekly_rates(log, recent.select("user_id", "lo", "hi", "anchor"), exclude))
+    keys: list[str] = []
+    if by is not None:  # each breakdown segment's users alone: the breakdown is one more group-by key
+        keys = [_BY]
+
+        def keyed(t: ir.Table) -> ir.Table:
+            return t.join(by.table.rename(**{_BY: "segment"}), "user_id")
+
+        m_recent = keyed(m_recent)
+    agg_r, size_r = _per_segment(m_recent, _weekly_rates(log, recent.select("user_id", "lo", "hi", "anchor"), exclude), keys)
 
     parts = [(agg_r, size_r, "last 28 days")]
     try:
@@ -153,16 +160,31 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
     if users is not None:
         m_out = users.select("user_id", segment=ibis.ifelse(users.retained, "retained", "churned"),
                              family=ibis.literal("outcome"))
+        if keys:
+            m_out = keyed(m_out)
         win = users.select("user_id", lo=users.start_i, hi=users.start_i + (window_days - 1), anchor=users.start_i)
-        agg_w, size_w = _per_segment(m_out, _weekly_rates(log, win, exclude))
+        agg_w, size_w = _per_segment(m_out, _weekly_rates(log, win, exclude), keys)
         parts.append((agg_w, size_w, "behaviour window"))
 
     frames = []
     for agg, sizes, period in parts:
         fam = fetch(sizes.join(
             (m_recent if period == "last 28 days" else m_out).select("segment", "family").distinct(), "segment"))
-        g = fetch(agg)
-        frames.append((fam, g, period))
+        frames.append((fam, fetch(agg), period))
+    if by is None:
+        return _breadth_table(frames)
+
+    def one(name: str) -> pd.DataFrame:
+        mine = [(f[f[_BY] == name].drop(columns=_BY), g[g[_BY] == name].drop(columns=_BY), period)
+                for f, g, period in frames]
+        return _breadth_table(mine).rename(columns={"segment": "behavior_segment"})
+
+    return by._stack((name, lambda name=name: one(name)) for name in by.names)
+
+
+def _breadth_table(frames: list[tuple[pd.DataFrame, pd.DataFrame, str]]) -> pd.DataFrame:
+    """The table of :func:`behavior_segments` from each period's segment sizes and families
+    (``fam``) and its (segment, event) doers and depth (``g``)."""
     events = sorted(set().union(*(set(g["event"]) for _, g, _ in frames)))
     if not events:
         raise NotEnoughDataError("no events to describe by segment")

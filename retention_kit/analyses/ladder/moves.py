@@ -83,17 +83,24 @@ def composition(log: EventLog, *, ladder: LadderParams | None = None, by: Segmen
     >>> bool(comp.groupby(["period", "scope"]).share.sum().round(9).eq(1).all())
     True
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: composition(sub, ladder=ladder))
     ladder = ladder or LadderParams()
     t = rung_table(log, ladder=ladder)
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        t = by.keyed(t)
+    keys = [] if by is None else ["segment"]
     n = ladder.recent_periods
-    allg = t.group_by(["period", "rung_order"]).aggregate(users=t.count())
+    allg = t.group_by([*keys, "period", "rung_order"]).aggregate(users=t.count())
     r = t.filter(t.cohort > t.period - n)
-    recg = r.group_by(["period", "rung_order"]).aggregate(users=r.count())
+    recg = r.group_by([*keys, "period", "rung_order"]).aggregate(users=r.count())
+    frames = [fetch(allg), fetch(recg)]
+    if by is not None:
+        return by.split(lambda a, rc: _composition(a, rc, log, ladder), *frames)
+    return _composition(*frames, log, ladder)
+
+
+def _composition(allg: pd.DataFrame, recg: pd.DataFrame, log: EventLog, ladder: LadderParams) -> pd.DataFrame:
     parts = []
-    for scope, expr in (("all", allg), ("recent", recg)):
-        df = fetch(expr)
+    for scope, df in (("all", allg), ("recent", recg)):
         if len(df):
             parts.append(_complete(df, ["period"], ladder).assign(scope=scope))
     if not parts:
@@ -103,7 +110,7 @@ def composition(log: EventLog, *, ladder: LadderParams | None = None, by: Segmen
     return out[["period", "scope", "rung", "rung_order", "users", "share"]].reset_index(drop=True)
 
 
-def cohorts(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataFrame:
+def cohorts(log: EventLog, *, ladder: LadderParams | None = None, by: Segments | None = None) -> pd.DataFrame:
     """The cohort ladder: per acquisition cohort and age, users and share on each rung.
 
     ``cohort`` is the start period, ``age`` the periods since it (0 = the start period), up to the
@@ -131,7 +138,14 @@ def cohorts(log: EventLog, *, ladder: LadderParams | None = None) -> pd.DataFram
     """
     ladder = ladder or LadderParams()
     t = rung_table(log, ladder=ladder)
-    df = fetch(t.group_by(["cohort", "age", "rung_order"]).aggregate(users=t.count()))
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        t = by.keyed(t)
+        df = fetch(t.group_by(["segment", "cohort", "age", "rung_order"]).aggregate(users=t.count()))
+        return by.split(lambda part: _cohorts(part, log, ladder), df)
+    return _cohorts(fetch(t.group_by(["cohort", "age", "rung_order"]).aggregate(users=t.count())), log, ladder)
+
+
+def _cohorts(df: pd.DataFrame, log: EventLog, ladder: LadderParams) -> pd.DataFrame:
     cols = ["cohort", "age", "rung", "rung_order", "users", "share", "cohort_users", "new_cohort"]
     if not len(df):
         return pd.DataFrame(columns=cols)
@@ -193,12 +207,17 @@ def transitions(log: EventLog, *, ladder: LadderParams | None = None, by: Segmen
     >>> bool(tr.groupby("from_rung").share.sum().round(9).eq(1).all())
     True
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: transitions(sub, ladder=ladder))
     ladder = ladder or LadderParams()
     t = rung_table(log, ladder=ladder)
     m = t.filter(t.next_rung.notnull())
-    df = fetch(m.group_by(["rung_order", "next_rung"]).aggregate(users=m.count()))
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        m = by.keyed(m)
+        df = fetch(m.group_by(["segment", "rung_order", "next_rung"]).aggregate(users=m.count()))
+        return by.split(lambda part: _transitions(part, ladder), df)
+    return _transitions(fetch(m.group_by(["rung_order", "next_rung"]).aggregate(users=m.count())), ladder)
+
+
+def _transitions(df: pd.DataFrame, ladder: LadderParams) -> pd.DataFrame:
     names = _names(ladder)
     cols = ["from_rung", "to_rung", "users", "share", "from_order", "to_order"]
     if not len(df):

@@ -122,7 +122,7 @@ def condition_events(ladder: LadderParams | None = None) -> list[str]:
 def first_cohort(log: EventLog, period: str) -> int:
     """Index of the earliest new, fully observed cohort (see the module docstring and
     :func:`retention_kit.periods.first_new_cohort`)."""
-    return first_new_cohort(log.first_day, period, log.params.week_start, signups_known=log.users is not None)
+    return first_new_cohort(log.first_day, period, log.params.week_start, signups_known=log.signups_known)
 
 
 def rung_table(log: EventLog, *, ladder: LadderParams | None = None) -> ir.Table:

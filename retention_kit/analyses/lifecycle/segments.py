@@ -306,11 +306,17 @@ def snapshots(log: EventLog, *, thresholds: Thresholds, by: Segments | None = No
     >>> snapshots(log, thresholds=thresholds(log), by=segments(log, BreakdownParams(by="plan"))).columns.tolist()
     ['breakdown', 'segment', 'date', 'lifecycle_segment', 'users', 'share']
     """
-    if by is not None:  # each breakdown segment's users alone; the stage keeps its own name
-        return by.apply(lambda sub: snapshots(sub, thresholds=thresholds).rename(columns={"segment": "lifecycle_segment"}))
     dates = _dates(log)
     g = _segments(log, dates, thresholds)
-    df = fetch(g.group_by(["k", "segment"]).aggregate(users=g.count()))
+    if by is not None:  # each breakdown segment's users alone; the stage keeps its own name
+        g = by.keyed(g.rename(stage="segment"))
+        df = fetch(g.group_by(["segment", "k", "stage"]).aggregate(users=g.count()))
+        return by.split(lambda part: _snapshot_table(part.rename(columns={"stage": "segment"}), dates)
+                        .rename(columns={"segment": "lifecycle_segment"}), df)
+    return _snapshot_table(fetch(g.group_by(["k", "segment"]).aggregate(users=g.count())), dates)
+
+
+def _snapshot_table(df: pd.DataFrame, dates: list) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([range(len(dates)), SEGMENTS], names=["k", "segment"]).to_frame(index=False)
     out = grid.merge(df, on=["k", "segment"], how="left").fillna({"users": 0}).astype({"users": "int64"})
     total = out.groupby("k")["users"].transform("sum")

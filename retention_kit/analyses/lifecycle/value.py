@@ -144,19 +144,24 @@ def value_by_period(log: EventLog, *, granularity: Granularity = "month", by: Se
     >>> bool(v.loc[~v.complete, "revenue"].isna().all())  # the partial first week: empty, not 0
     True
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: value_by_period(sub, granularity=granularity))
     _need_revenue(log)
     ws = log.params.week_start
-    a = log.active_days()
+    a, d, pu = log.active_days(), log.daily, purchase_days(log)
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        a, d, pu = by.keyed(a), by.keyed(d), by.keyed(pu)
+    keys = [] if by is None else ["segment"]
     a = a.mutate(p=period_index(a.day, granularity, ws))
-    act = fetch(a.group_by("p").aggregate(active_users=a.user_id.nunique()))
-    d = log.daily
+    act = fetch(a.group_by([*keys, "p"]).aggregate(active_users=a.user_id.nunique()))
     d = d.mutate(p=period_index(d.day, granularity, ws))
-    rev = fetch(d.group_by("p").aggregate(revenue=d.revenue.sum()))
-    pu = purchase_days(log)
+    rev = fetch(d.group_by([*keys, "p"]).aggregate(revenue=d.revenue.sum()))
     pu = pu.mutate(p=period_index(pu.day, granularity, ws))
-    pay = fetch(pu.group_by("p").aggregate(paying_users=pu.user_id.nunique(), purchases=pu.count()))
+    pay = fetch(pu.group_by([*keys, "p"]).aggregate(paying_users=pu.user_id.nunique(), purchases=pu.count()))
+    if by is not None:
+        return by.split(lambda *parts: _value_table(log, granularity, *parts), act, pay, rev)
+    return _value_table(log, granularity, act, pay, rev)
+
+
+def _value_table(log: EventLog, granularity: str, act: pd.DataFrame, pay: pd.DataFrame, rev: pd.DataFrame) -> pd.DataFrame:
     out = _periods(log, granularity)
     for part in (act, pay, rev):
         out = out.merge(part, on="p", how="left")
@@ -303,7 +308,7 @@ def cohort_revenue(log: EventLog, *, granularity: Granularity = "month") -> pd.D
     ws = log.params.week_start
     s = log.starts()
     s = s.mutate(c=period_index(s.start_day, granularity, ws))
-    new0 = first_new_cohort(log.first_day, granularity, ws, signups_known=log.users is not None)
+    new0 = first_new_cohort(log.first_day, granularity, ws, signups_known=log.signups_known)
     s = s.filter(s.c >= new0)
     sizes = fetch(s.group_by("c").aggregate(cohort_size=s.count()))
     d = log.daily

@@ -25,7 +25,7 @@ a breakdown never reloads or rescans the raw log.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import ibis
@@ -114,14 +114,40 @@ class Segments:
     def _key(self) -> str:
         return f"{self.kind}:{self.names}"
 
+    def keyed(self, table: ir.Table) -> ir.Table:
+        """``table`` (with a ``user_id`` column) with each row's ``segment``: the breakdown as a
+        group-by key, so one query serves every segment (a user without a segment cannot occur:
+        every user of the log has one)."""
+        return table.join(self.table, "user_id")
+
+    def split(self, fn: Callable[..., pd.DataFrame | None], *frames: pd.DataFrame | None) -> pd.DataFrame:
+        """``fn`` on each segment's rows of ``frames`` (fetched aggregates with a ``segment``
+        column; ``fn`` gets one part per frame, without that column: an empty frame of the same
+        columns for a segment without rows, None for a None frame), stacked as :meth:`apply`
+        stacks: segments in order, leading columns ``breakdown`` and ``segment``, a segment too
+        thin for ``fn`` without rows."""
+        def parts(frame: pd.DataFrame | None) -> Callable[[str], pd.DataFrame | None]:
+            if frame is None:
+                return lambda name: None
+            groups = {k: g.drop(columns="segment").reset_index(drop=True)
+                      for k, g in frame.groupby("segment", sort=False)} if len(frame) else {}
+            empty = frame.iloc[0:0].drop(columns="segment")
+            return lambda name: groups.get(name, empty)
+
+        getters = [parts(f) for f in frames]
+        return self._stack((name, lambda name=name: fn(*(g(name) for g in getters))) for name in self.names)
+
     def apply(self, fn: Callable[[EventLog], pd.DataFrame | None]) -> pd.DataFrame:
         """``fn`` on each segment's log, stacked, with the leading columns ``breakdown`` (what was
         split on) and ``segment``; a segment whose data is too thin for ``fn``
         (:class:`~retention_kit.errors.NotEnoughDataError`) has no rows."""
+        return self._stack((name, lambda name=name: fn(self.log_for(name))) for name in self.names)
+
+    def _stack(self, parts: Iterable[tuple[str, Callable[[], pd.DataFrame | None]]]) -> pd.DataFrame:
         frames = []
-        for name in self.names:
+        for name, make in parts:
             try:
-                out = fn(self.log_for(name))
+                out = make()
             except NotEnoughDataError:
                 continue
             if out is None or out.empty:

@@ -89,9 +89,9 @@ def _finish(page: str, seg: Segments, analysis: str, counts: pd.DataFrame, *, gr
     return PageComparison(page, seg, analysis, curves, comp, granularity, headline, min_size, fields)
 
 
-def _apply(seg: Segments, fn: Callable[[EventLog], pd.DataFrame]) -> pd.DataFrame | None:
+def _apply(fn: Callable[[], pd.DataFrame]) -> pd.DataFrame | None:
     try:
-        return seg.apply(fn)
+        return fn()
     except NotEnoughDataError:
         return None
 
@@ -114,7 +114,7 @@ def ladder_comparison(log: EventLog, seg: Segments, *, ladder: LadderParams, run
     from ..ladder.moves import cohorts  # the ladder family imports segments
 
     period = ladder.period
-    cohorts_by_segment = _apply(seg, lambda sub: cohorts(sub, ladder=ladder))
+    cohorts_by_segment = _apply(lambda: cohorts(log, ladder=ladder, by=seg))
     analysis = f"ladder_at_or_above_{rung}"
     cols = ["segment", "period", "active", "cohort_size"]
     c = None

@@ -68,13 +68,13 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28, by: Segment
     >>> bool(((full.dau <= full.wau) & (full.wau <= full.mau)).all())
     True
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: active_users(sub, mau_window=mau_window))
     if mau_window not in (28, 30):
         raise ValueError(f"mau_window must be 28 or 30, got {mau_window!r}")
-    first, last = log.first_day, log.last_day
     a = log.active_days()
-    a = a.select(di=day_index(a.day), user_id=a.user_id)
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        a = by.keyed(a)
+    keys = [] if by is None else ["segment"]
+    a = a.select(*keys, di=day_index(a.day), user_id=a.user_id)
     nxt = a.di.lead().over(ibis.window(group_by="user_id", order_by="di"))
     a = a.mutate(nxt=nxt)
 
@@ -83,17 +83,26 @@ def active_users(log: EventLog, *, mau_window: Literal[28, 30] = 28, by: Segment
         return ibis.ifelse(a.nxt.notnull() & (a.nxt < cap), a.nxt, cap)
 
     zero, one, minus = ibis.literal(0, "int64"), ibis.literal(1, "int64"), ibis.literal(-1, "int64")
-    starts = a.select(d=a.di, dau=one, wau=one, mau=one)
+    starts = a.select(*keys, d=a.di, dau=one, wau=one, mau=one)
     ends = [
-        a.select(d=end(1), dau=minus, wau=zero, mau=zero),
-        a.select(d=end(7), dau=zero, wau=minus, mau=zero),
-        a.select(d=end(mau_window), dau=zero, wau=zero, mau=minus),
+        a.select(*keys, d=end(1), dau=minus, wau=zero, mau=zero),
+        a.select(*keys, d=end(7), dau=zero, wau=minus, mau=zero),
+        a.select(*keys, d=end(mau_window), dau=zero, wau=zero, mau=minus),
     ]
     deltas = starts.union(*ends, distinct=False)
-    per_day = deltas.group_by("d").aggregate(dau=deltas.dau.sum(), wau=deltas.wau.sum(), mau=deltas.mau.sum())
-    df = fetch(per_day, sort=["d"])
+    per_day = deltas.group_by([*keys, "d"]).aggregate(dau=deltas.dau.sum(), wau=deltas.wau.sum(), mau=deltas.mau.sum())
+    df = fetch(per_day, sort=[*keys, "d"])
+    if by is not None:
+        return by.split(lambda part: _daily_counts(part, log, mau_window), df)
+    return _daily_counts(df, log, mau_window)
+
+
+def _daily_counts(df: pd.DataFrame, log: EventLog, mau_window: int) -> pd.DataFrame:
+    """The table of :func:`active_users` from the per-day deltas ``d``, ``dau``, ``wau``, ``mau``."""
+    first, last = log.first_day, log.last_day
     d0, d1 = period_index_py(first, "day"), period_index_py(last, "day")
-    counts = df.set_index("d")[["dau", "wau", "mau"]].reindex(range(min(d0, int(df["d"].min())), d1 + 1), fill_value=0).cumsum()
+    lo = min(d0, int(df["d"].min())) if len(df) else d0
+    counts = df.set_index("d")[["dau", "wau", "mau"]].reindex(range(lo, d1 + 1), fill_value=0).cumsum()
     counts = counts.loc[d0:d1].astype("int64")
     out = pd.DataFrame({"date": pd.to_datetime([period_start(int(i), "day") for i in counts.index]).astype("datetime64[ns]")})
     out["dau"] = counts["dau"].to_numpy()

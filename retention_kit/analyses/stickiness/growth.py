@@ -73,12 +73,9 @@ def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "mon
     >>> len(daily) == (log.last_day - log.first_day).days + 1
     True
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: growth_accounting(sub, granularity=granularity))
     if granularity not in ("day", "week", "month"):
         raise ValueError(f"granularity must be 'day', 'week' or 'month', got {granularity!r}")
-    ws = log.params.week_start
-    lo, hi = log.complete_periods(granularity)
+    log.complete_periods(granularity)  # no complete period: NotEnoughDataError before any query
     up = return_periods(log, granularity)  # distinct (user, period) of activity, shared with retention
     w = ibis.window(group_by="user_id", order_by="p")
     up = up.mutate(prev=up.p.lag().over(w), nxt=up.p.lead().over(w))
@@ -91,31 +88,45 @@ def growth_accounting(log: EventLog, *, granularity: Literal["day", "week", "mon
         churns=up.nxt.isnull() | (up.nxt > up.p + 1),
     )
     # one pass over the windowed table: arrivals by status, and how many of them leave after
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        up = by.keyed(up)
+        agg = fetch(up.group_by(["segment", "p", "status"]).aggregate(users=up.count(), churners=count_true(up.churns)))
+        return by.split(lambda part: _accounts(part, log, granularity), agg)
     agg = fetch(up.group_by(["p", "status"]).aggregate(users=up.count(), churners=count_true(up.churns)))
-    came = agg[["p", "status", "users"]]
-    went = agg.loc[agg["churners"] > 0, ["p", "status"]].assign(users=agg.loc[agg["churners"] > 0, "churners"])
-    idx = pd.Index(range(lo, hi + 1), name="p")
-    came_w = came.pivot_table(index="p", columns="status", values="users", aggfunc="sum").reindex(index=idx, columns=list(_STATUSES), fill_value=0).fillna(0)
-    went_w = went.pivot_table(index="p", columns="status", values="users", aggfunc="sum")
+    return _accounts(agg, log, granularity)
+
+
+def _accounts(agg: pd.DataFrame, log: EventLog, granularity: str) -> pd.DataFrame:
+    """The table of :func:`growth_accounting` from arrivals and churners per period and status."""
+    ws = log.params.week_start
+    lo, hi = log.complete_periods(granularity)
+    n = hi - lo + 1
+    p = agg["p"].to_numpy().astype("int64")
+    st = agg["status"].map({s: i for i, s in enumerate(_STATUSES)}).to_numpy().astype("int64")
+    came = np.zeros((n, len(_STATUSES)), dtype="int64")
+    inside = (p >= lo) & (p <= hi)
+    np.add.at(came, (p[inside] - lo, st[inside]), agg["users"].to_numpy().astype("int64")[inside])
     # a user last seen in t-1 churns in t
-    went_w = went_w.reindex(columns=list(_STATUSES), fill_value=0).fillna(0)
-    went_w.index = went_w.index + 1
-    went_w = went_w.reindex(index=idx, fill_value=0).fillna(0)
+    went = np.zeros((n, len(_STATUSES)), dtype="int64")
+    q = p + 1
+    inside = (q >= lo) & (q <= hi)
+    np.add.at(went, (q[inside] - lo, st[inside]), agg["churners"].to_numpy().astype("int64")[inside])
+    idx = range(lo, hi + 1)
 
     out = pd.DataFrame({
         "granularity": granularity,
         "period": pd.to_datetime([period_start(p, granularity, ws) for p in idx]).astype("datetime64[ns]"),
     })
-    for s in _STATUSES:
-        out[s] = came_w[s].to_numpy().astype("int64")
+    for i, s in enumerate(_STATUSES):
+        out[s] = came[:, i]
     out.insert(2, "active", out[list(_STATUSES)].sum(axis=1).astype("int64"))
-    out["churned"] = went_w.sum(axis=1).to_numpy().astype("int64")
+    out["churned"] = went.sum(axis=1)
     churned = out["churned"].where(out["churned"] > 0)
     out["quick_ratio"] = (out["new"] + out["resurrected"]) / churned
     active = out["active"].where(out["active"] > 0)
     for s in _STATUSES:
         out[f"{s}_share"] = out[s] / active
-    for s in _STATUSES:
-        out[f"churned_{s}"] = went_w[s].to_numpy().astype("int64")
+    for i, s in enumerate(_STATUSES):
+        out[f"churned_{s}"] = went[:, i]
     out["quick_ratio"] = out["quick_ratio"].astype("float64").replace([np.inf], np.nan)
     return out

@@ -83,12 +83,18 @@ def power_user_curve(log: EventLog, *, by: Segments | None = None) -> pd.DataFra
     >>> len(june), int(june.active_days.max()), round(float(june.share.sum()), 9)
     (30, 30, 1.0)
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: power_user_curve(sub))
     months = _complete_months(log)
     per = _user_month_days(log, months)
-    counts = fetch(per.group_by(["m", "active_days"]).aggregate(users=per.count()))
     n_days = pd.Series({m: period_days(m, "month") for m in months})
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        per = by.keyed(per)
+        counts = fetch(per.group_by(["segment", "m", "active_days"]).aggregate(users=per.count()))
+        return by.split(lambda part: _month_curves(part, months, n_days), counts)
+    counts = fetch(per.group_by(["m", "active_days"]).aggregate(users=per.count()))
+    return _month_curves(counts, months, n_days)
+
+
+def _month_curves(counts: pd.DataFrame, months: list[int], n_days: pd.Series) -> pd.DataFrame:
     out = _fill_curve(counts, ["m"], n_days)
     out = out[out["m"].isin(months)]
     out.insert(0, "month", pd.to_datetime([period_start(m, "month") for m in out["m"]]).astype("datetime64[ns]"))

@@ -201,7 +201,7 @@ def _new_cohort_index(log: EventLog, granularity: Granularity, cohort_type: Coho
                       start_event: Sequence[str] | None) -> int:
     # a signup is a user's real start; a first start event in the data, or a first active day,
     # may not be; recurring memberships do not depend on what came before the data
-    known = cohort_type == "recurring" or (not start_event and log.users is not None)
+    known = cohort_type == "recurring" or (not start_event and log.signups_known)
     return first_new_cohort(log.first_day, granularity, log.params.week_start, signups_known=known)
 
 
@@ -264,10 +264,6 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
     >>> d.cohort.nunique(), int(d.period.max()), d.start_event.iloc[0], d.return_event.iloc[0]
     (30, 7, 'save_note', 'app_open')
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: cohort_retention(sub, granularity=granularity, modes=modes, cohort_type=cohort_type,
-                                                start_event=start_event, return_event=return_event,
-                                                latest_cohorts=latest_cohorts, max_period=max_period))
     _check(log, granularity, cohort_type, start_event, return_event)
     bad = set(modes) - {"on", "on_or_after"}
     if bad:
@@ -277,6 +273,9 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
     new0 = _new_cohort_index(log, granularity, cohort_type, start_event)
     m = _members(log, granularity, cohort_type, start_event)
     m = m.filter(m.c <= hi)
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        m = by.keyed(m)
+    keys = [] if by is None else ["segment"]
     r = _returns(log, return_event)
     rp = return_periods(log, granularity, return_event)
     if latest_cohorts is not None:
@@ -287,12 +286,12 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
         r = r.filter(r.day >= period_start(cmin, granularity, ws))
     # "on": one row per membership and later period with a return, inside the complete periods
     j = m.join(rp, "user_id")
-    j = j.select("c", "p", k=j.p - j.c)
+    j = j.select(*keys, "c", "p", k=j.p - j.c)
     cond = (j.k >= 1) & (j.p >= lo) & (j.p <= hi)
     if max_period is not None:
         cond &= j.k <= int(max_period)
     j = j.filter(cond)
-    on = fetch(j.group_by(["c", "k"]).aggregate(active=j.count())) if "on" in modes else None
+    on = fetch(j.group_by([*keys, "c", "k"]).aggregate(active=j.count())) if "on" in modes else None
     # "on or after" needs no pairs: a membership reaches k when the user's last return is at c+k or later
     # the period of the last return day is the last period with a return: no distinct needed
     last = r.group_by("user_id").aggregate(last_day=r.day.max())
@@ -301,38 +300,63 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
     kmax = ibis.greatest(mj.L - mj.c, 0).fill_null(0)
     if max_period is not None:
         kmax = ibis.least(kmax, int(max_period))
-    mj = mj.select(mj.c, kmax=kmax.cast("int64"))
-    reach = fetch(mj.group_by(["c", "kmax"]).aggregate(users=mj.count()))
+    mj = mj.select(*[mj[k] for k in keys], mj.c, kmax=kmax.cast("int64"))
+    reach = fetch(mj.group_by([*keys, "c", "kmax"]).aggregate(users=mj.count()))
+    opts = dict(granularity=granularity, modes=modes, lo=lo, hi=hi, max_period=max_period, new0=new0, ws=ws,
+                cohort_type=cohort_type, start_event=start_event, return_event=return_event)
+    if by is not None:
+        return by.split(lambda rc, o: _cells(rc, o, log, **opts), reach, on)
+    return _cells(reach, on, log, **opts)
+
+
+def _cells(reach: pd.DataFrame, on: pd.DataFrame | None, log: EventLog, *, granularity: str, modes: Sequence[str],
+           lo: int, hi: int, max_period: int | None, new0: int, ws: str, cohort_type: str,
+           start_event: Sequence[str] | None, return_event: Sequence[str] | None) -> pd.DataFrame:
+    """The retention table of :func:`cohort_retention` from the fetched counts: ``reach`` (``c``,
+    ``kmax``: the last period reached, ``users``) and ``on`` (``c``, ``k``, ``active``).
+
+    Each cohort c gets its complete periods k (c+k inside [lo, hi], k <= ``max_period``); "on"
+    reads the active count of (c, k) (0 when absent; the cohort itself at k = 0), "on or after"
+    the users whose last period reached is k or later (a reverse cumulative sum over kmax).
+    """
     sizes = reach.groupby("c")["users"].sum().sort_index()
     if sizes.empty:
         raise NotEnoughDataError(
             f"No cohort has a complete {granularity}: the data ({log.first_day} to {log.last_day}) "
             "does not reach the end of any cohort's first period"
         )
-    frames = []
-    for c, size in sizes.items():
-        c = int(c)
-        # only periods c+k inside [lo, hi]: a cohort older than the data has no cells before it
-        top = hi - c if max_period is None else min(hi - c, int(max_period))
-        ks = np.arange(max(0, lo - c), top + 1)
-        if not len(ks):
-            continue
-        for mode in modes:
-            if mode == "on":
-                act = on[on["c"] == c].set_index("k")["active"].reindex(ks, fill_value=0)
-                act[ks == 0] = size  # the start is presence in period 0
-            else:
-                rc = reach[reach["c"] == c].set_index("kmax")["users"]
-                # users whose last return is at k or later: reverse cumulative sum over kmax
-                full = rc.reindex(range(0, max(int(rc.index.max()), int(ks[-1])) + 1), fill_value=0)
-                act = full[::-1].cumsum()[::-1].reindex(ks)
-            frames.append(pd.DataFrame({"mode": mode, "c": c, "period": ks, "cohort_size": int(size),
-                                        "active": act.to_numpy().astype("int64"), "new_cohort": c >= new0}))
-    if not frames:
+    cs = sizes.index.to_numpy().astype("int64")
+    size = sizes.to_numpy().astype("int64")
+    # only periods c+k inside [lo, hi]: a cohort older than the data has no cells before it
+    top = hi - cs if max_period is None else np.minimum(hi - cs, int(max_period))
+    first = np.maximum(0, lo - cs)
+    count = np.maximum(top - first + 1, 0)
+    if not count.sum():
         raise NotEnoughDataError(f"No cohort has a complete {granularity} within the cells kept")
+    row = np.repeat(np.arange(len(cs)), count)
+    ks = (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)) + np.repeat(first, count)
+    width = int(max(int(top.max()), int(reach["kmax"].max()))) + 1
+    pos = {int(c): i for i, c in enumerate(cs)}
+    frames = []
+    for mode in modes:
+        if mode == "on":
+            grid = np.zeros((len(cs), width), dtype="int64")
+            if on is not None and len(on):
+                keep = on["k"].to_numpy() < width
+                ri = on["c"].map(pos).to_numpy()[keep].astype("int64")
+                np.add.at(grid, (ri, on["k"].to_numpy()[keep].astype("int64")), on["active"].to_numpy()[keep].astype("int64"))
+            grid[:, 0] = size  # the start is presence in period 0
+        else:
+            grid = np.zeros((len(cs), width), dtype="int64")
+            ri = reach["c"].map(pos).to_numpy().astype("int64")
+            np.add.at(grid, (ri, reach["kmax"].to_numpy().astype("int64")), reach["users"].to_numpy().astype("int64"))
+            # users whose last return is at k or later: reverse cumulative sum over kmax
+            grid = grid[:, ::-1].cumsum(axis=1)[:, ::-1]
+        frames.append(pd.DataFrame({"mode": mode, "c": cs[row], "period": ks.astype("int64"), "cohort_size": size[row],
+                                    "active": grid[row, ks], "new_cohort": cs[row] >= new0}))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "granularity", granularity)
-    starts = {c: period_start(c, granularity, ws) for c in out["c"].unique()}
+    starts = {c: period_start(int(c), granularity, ws) for c in np.unique(cs)}
     out.insert(2, "cohort", pd.to_datetime(out["c"].map(starts)).astype("datetime64[ns]"))
     out = out.drop(columns="c")
     out["retention"] = out["active"] / out["cohort_size"]

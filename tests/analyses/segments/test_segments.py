@@ -125,7 +125,12 @@ def test_behaviour_cohort_by_hand_with_a_property_filter():
 # ---- a one-user segment and the comparison -------------------------------------------------------
 
 def test_a_one_user_segment_is_computed_greyed_and_never_named():
-    log = _attr_log()
+    # signups on each user's first active day: without them, the first week's cohort would be
+    # left-censored (users already active when the log began) and nothing would be compared
+    first = {"a1": 0, "a2": 1, "b1": 0, "b2": 2, "b3": 3}
+    users = USERS.assign(signup_time=[pd.Timestamp(D0 + dt.timedelta(days=first[u])) for u in USERS["user_id"]])
+    log = load(day_events(ROWS), users=users,
+               params=make_params(users={"source": "(given)", "signup_time": "signup_time", "attributes": ["plan"]}))
     params = make_params(users={"source": "(given)", "attributes": ["plan"]},
                          stickiness={"granularity": "week", "min_cohort_size": 2},
                          top={"breakdown": {"by": "plan"}})
