@@ -17,7 +17,8 @@ call it), :func:`compile` turns it into an engine expression over a table of per
 counters, :func:`describe` says it in words, :func:`events` lists the event names it uses, and
 :func:`is_catch_all` / :func:`uses_previous` answer structural questions. An event condition is a
 *leaf*: :func:`leaves` lists a tree's distinct leaves, :func:`leaf_key` names one (the event name
-alone without a filter, so counter columns of plain events keep their meaning),
+alone without a filter, so counter columns of plain events keep their meaning) and
+:func:`leaf_label` writes it for a page,
 :func:`properties` lists the properties filters read, and :func:`where_expr` compiles a filter to
 an engine expression over event rows. Filter values are bound as engine literals
 (``ibis.literal``): a value from the params never becomes SQL text.
@@ -35,7 +36,8 @@ import ibis
 import ibis.expr.types as ir
 
 __all__ = ["KEYS", "OPERATORS", "validate", "validate_where", "compile", "describe", "describe_where", "events",
-           "is_catch_all", "uses_previous", "PREVIOUS_PREFIX", "leaves", "leaf_key", "properties", "where_expr"]
+           "is_catch_all", "uses_previous", "PREVIOUS_PREFIX", "leaves", "leaf_key", "leaf_label", "properties",
+           "where_expr"]
 
 #: The keys a condition mapping may hold.
 KEYS = frozenset({"event", "min", "where", "active_days", "all", "any", "previous"})
@@ -228,6 +230,36 @@ def describe_where(flt: Mapping[str, Any]) -> str:
         return f"{v:g}" if isinstance(v, float) else str(v)
 
     return " and ".join(f"{p} {OPERATORS[op]} {show(v)}" for p, op, v in _tests(flt))
+
+
+#: How :func:`leaf_label` writes each test: symbols, so a label reads the same in every language.
+_SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "∈", "not_in": "∉"}
+
+
+def leaf_label(leaf: Condition) -> str:
+    """A readable name of an event condition, its filter in parentheses with the tests as symbols
+    (a list as a set); the event name alone without a filter. The default name of a filtered
+    key-behaviour candidate (whose caller checks that no event of the log has that name).
+
+    Examples
+    --------
+    >>> leaf_label({"event": "purchase", "where": {"amount": {"gte": 50}}})
+    'purchase (amount ≥ 50)'
+    >>> leaf_label({"event": "page_view", "where": {"platform": ["ios", "android"], "plan": {"ne": "free"}}})
+    'page_view (platform ∈ {ios, android}, plan ≠ free)'
+    """
+    if "where" not in leaf:
+        return str(leaf["event"])
+
+    def show(v: Any) -> str:
+        if isinstance(v, list):
+            return "{" + ", ".join(show(x) for x in v) + "}"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    tests = ", ".join(f"{p} {_SYMBOLS[op]} {show(v)}" for p, op, v in _tests(leaf["where"]))
+    return f"{leaf['event']} ({tests})"
 
 
 def leaf_key(leaf: Condition) -> str:

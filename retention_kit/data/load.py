@@ -43,7 +43,7 @@ from .cache import (FORMAT, FileInfo, ProductCache, ReadHold, Stale, StoredResul
                     source_ident)
 from .keys import collisions, hash_key, hashed, integer_keys
 from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats
-from .names import check_names, require_params_events
+from .names import check_names, require_new_names, require_params_events
 from .params import DataParams, Params
 from .rules import DROP_RULES, Row, column, epoch_hint, first_of, local_time, row_checks
 from .scan import PieceStats, piece_stats, scan_rows, valid_rows
@@ -706,6 +706,8 @@ def _source_rows(raw: ir.Table, cols: _Columns, valid: ir.BooleanValue) -> ir.Ta
 def _checked(params: Params, log: EventLog) -> EventLog:
     """The log, once every event name the params use is known to match an event of it."""
     require_params_events(log, params.event_names())
+    require_new_names(log, [(f"key_behaviors.candidates[{i}].name", c.label)
+                            for i, c in enumerate(params.key_behaviors.candidates)])
     return log
 
 

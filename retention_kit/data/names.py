@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from ..errors import DataError
+from ..errors import DataError, ParamsError
 from .engine import fetch
 from .log import EventLog
 
-__all__ = ["check_names", "event_names", "require_events", "require_params_events"]
+__all__ = ["check_names", "event_names", "require_events", "require_params_events", "require_new_names"]
 
 
 def check_names(names: Sequence[str] | None, known: Iterable[str], *, key: str, what: str = "event",
@@ -110,3 +110,22 @@ def require_params_events(log: EventLog, wanted: Sequence[tuple[str, Sequence[st
             check_names(names, set(event_names(log)) | removed, key=key, where=where)
         else:
             check_names(names, event_names(log), key=key, where=where, excluded=log.params.exclude_events)
+
+
+def require_new_names(log: EventLog, named: Sequence[tuple[str, str]]) -> None:
+    """Raise :class:`ParamsError` when a name the params give to something new (a filtered
+    key-behaviour candidate) is already an event's: the two would share one ``event`` value in
+    the exports. ``named`` holds (params key, name) pairs.
+
+    Examples
+    --------
+    >>> require_new_names(log, [("key_behaviors.candidates[0].name", "share (platform = ios)")])
+    >>> require_new_names(log, [("key_behaviors.candidates[0].name", "share")])
+    Traceback (most recent call last):
+    ...
+    retention_kit.errors.ParamsError: key_behaviors.candidates[0].name: 'share' is the name of an event of the log; give the candidate another name
+    """
+    have = set(event_names(log))
+    for key, name in named:
+        if name in have:
+            raise ParamsError(f"{key}: '{name}' is the name of an event of the log; give the candidate another name")

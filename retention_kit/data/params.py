@@ -30,6 +30,7 @@ __all__ = [
     "StickinessParams",
     "RetentionParams",
     "KeyBehaviorParams",
+    "FilteredCandidate",
     "LadderParams",
     "Rung",
     "LifecycleParams",
@@ -383,8 +384,36 @@ class StickinessParams(_Model):
         return sorted(set(v))
 
 
+class FilteredCandidate(_Model):
+    """A key-behaviour candidate that counts only the events whose properties pass a filter
+    (:mod:`retention_kit.core.conditions`): ``{event: purchase, where: {amount: {gte: 50}}}``,
+    judged like an event type under ``name`` (default: :func:`~retention_kit.core.conditions.leaf_label`,
+    e.g. ``purchase (amount ≥ 50)``)."""
+
+    event: str = Field(min_length=1)
+    where: dict[str, Any]
+    name: str | None = Field(None, min_length=1, max_length=80)
+
+    @model_validator(mode="after")
+    def _filter(self) -> "FilteredCandidate":
+        conditions.validate_where(self.where, "where")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The candidate's name in the tables and on the page: ``name``, else the filter in words."""
+        return self.name if self.name is not None else conditions.leaf_label(self.leaf)
+
+    @property
+    def leaf(self) -> dict[str, Any]:
+        """The candidate as an event condition (:func:`retention_kit.core.conditions.leaves`)."""
+        return {"event": self.event, "where": dict(self.where)}
+
+
 class KeyBehaviorParams(_Model):
-    """Options of the key-behaviour notebook; windows are in days since the user's start day."""
+    """Options of the key-behaviour notebook; windows are in days since the user's start day.
+    ``candidates``: filtered candidates (:class:`FilteredCandidate`), judged besides every event
+    type; their names are unique and no event's (checked against the log at load)."""
 
     window_days: int = Field(7, gt=0)
     outcome_start: int = Field(14, ge=0)
@@ -394,6 +423,7 @@ class KeyBehaviorParams(_Model):
     power_user_days: int = Field(8, gt=0, le=28)
     segment_attributes: list[str] = Field(default_factory=list)
     window_scan: list[int] = Field(default_factory=lambda: [1, 3, 7, 10, 14])
+    candidates: list[FilteredCandidate] = Field(default_factory=list)
     breakdown: BreakdownParams | None = None  # overrides the top-level breakdown for this report
 
     @model_validator(mode="after")
@@ -411,6 +441,23 @@ class KeyBehaviorParams(_Model):
             )
         if any(w <= 0 for w in self.window_scan):
             raise ValueError("window_scan values must be positive numbers of days")
+        names: dict[str, int] = {}
+        filters: dict[str, int] = {}
+        for i, c in enumerate(self.candidates):
+            key = f"key_behaviors.candidates[{i}]"
+            if c.event in self.exclude:
+                raise ValueError(f"{key}.event: '{c.event}' is listed in key_behaviors.exclude; remove one of the two")
+            label = c.label
+            if label.startswith("__"):
+                raise ValueError(f"{key}.name: names starting with '__' are the kit's (such as __active_days__)")
+            same = conditions.leaf_key(c.leaf)
+            if same in filters:
+                raise ValueError(f"{key}: the same event and filter as key_behaviors.candidates[{filters[same]}]; "
+                                 "list each filter once")
+            if label.casefold() in names:
+                raise ValueError(f"{key}.name: '{label}' is also the name of key_behaviors.candidates"
+                                 f"[{names[label.casefold()]}]; give each candidate its own name")
+            names[label.casefold()], filters[same] = i, i
         return self
 
 
@@ -535,10 +582,11 @@ class Params(_Model):
         return top if top.by is not None else None
 
     def _conditions(self) -> list[tuple[str, dict[str, Any]]]:
-        """Every condition the params hold, with its key: rungs and behaviour cohorts (top level and
-        sections)."""
+        """Every condition the params hold, with its key: rungs, filtered key-behaviour candidates
+        and behaviour cohorts (top level and sections)."""
         out: list[tuple[str, dict[str, Any]]] = [(f"ladder.rungs['{r.name}'].when", dict(r.when))
                                                  for r in self.ladder.rungs or ()]
+        out += [(f"key_behaviors.candidates[{i}]", c.leaf) for i, c in enumerate(self.key_behaviors.candidates)]
         for where, bp in (("breakdown", self.breakdown), *((f"{s}.breakdown", getattr(self, s).breakdown)
                                                             for s in _SECTIONS)):
             for c in bp.cohorts if bp is not None else ():

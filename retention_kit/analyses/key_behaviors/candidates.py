@@ -20,9 +20,15 @@ Definitions (calendar days in the product's timezone):
   Wilson 95% intervals, Fisher's exact two-sided p-value, Benjamini-Hochberg q-value over all
   candidates of the same split. ``supported``: at least max(25, 1% of eligible) users on each
   side (did and not).
+- **Filtered candidates** (``key_behaviors.candidates``, :func:`filtered_candidates`): an event
+  type counted only on the events whose properties pass a filter (``{event: purchase, where:
+  {amount: {gte: 50}}}``), under its own name (default ``purchase (amount ≥ 50)``), judged at
+  every threshold exactly like an event type, counted from :meth:`EventLog.filtered_daily`.
 - **Activity strata**: users with the same number of distinct active days in the window and the
   same *event volume* (events of all candidate types in the window, counted exactly up to 31 and
-  in bins of 1/8 of a doubling, under 9% wide, from 32 on: :func:`volume_stratum`).
+  in bins of 1/8 of a doubling, under 9% wide, from 32 on: :func:`volume_stratum`). Filtered
+  candidates add nothing to the volume: their events are already counted under their event type,
+  and counting them twice would make a user's volume depend on which filters the params list.
 - **Activity-adjusted** figures compare doers with non-doers within activity strata: the
   Mantel-Haenszel odds ratio with its Robins-Breslow-Greenland 95% CI
   (``adjusted_odds_ratio``, ``adjusted_or_low/high``), the Cochran-Mantel-Haenszel p-value
@@ -42,7 +48,8 @@ retained, and cumulative sums over the count give every ">= k" candidate at once
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -54,14 +61,18 @@ from ...core import stats
 from ...core.periods import day_index, period_index_py
 from ...data.engine import fetch
 from ...data.log import EventLog
-from ...data.params import KeyBehaviorParams
+from ...data.names import require_events, require_new_names
+from ...data.params import FilteredCandidate, KeyBehaviorParams
 from ...errors import NotEnoughDataError, ParamsError
 from .findings import judge
 from .spec import ACTIVE_DAYS, SPEC
 from ...core.portable import count_true, flag
 
-__all__ = ["ACTIVE_DAYS", "SPLITS", "check_windows", "eligible_users", "min_support", "volume_stratum",
-           "volume_stratum_py", "candidate_stats"]
+__all__ = ["ACTIVE_DAYS", "SPLITS", "check_windows", "eligible_users", "filtered_candidates", "min_support",
+           "volume_stratum", "volume_stratum_py", "candidate_stats"]
+
+#: A filtered candidate as the analyses take it: (name, leaf), the leaf ``{event, where}``.
+Filter = tuple[str, dict[str, Any]]
 
 SPLITS = ("all", "discovery", "validation")
 MIN_SUPPORT = 25
@@ -78,6 +89,49 @@ def check_windows(*, window_days: int, outcome_start: int, outcome_end: int, max
     except ValidationError as e:
         msgs = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
         raise ParamsError(f"key_behaviors: {msgs}") from None
+
+
+def filtered_candidates(log: EventLog, candidates: Sequence[FilteredCandidate | Mapping[str, Any]], *,
+                        exclude: Sequence[str] = ()) -> list[Filter]:
+    """The filtered candidates (``key_behaviors.candidates``) as (name, leaf) pairs, checked as
+    the params are at load: each a :class:`~retention_kit.data.params.FilteredCandidate` (a
+    mapping is validated into one), its event in the log, its properties listed in
+    ``data.properties``, its name unique and no event's.
+
+    Raises
+    ------
+    ParamsError
+        Naming ``key_behaviors.candidates[i]`` and what is wrong.
+    DataError
+        When a candidate's event matches no event (with the nearest names).
+
+    Examples
+    --------
+    >>> filtered_candidates(log, [])  # the demo lists no data.properties, so it can filter on none
+    []
+    >>> filtered_candidates(log, [{"event": "share", "where": {"platform": ["ios", "android"]}}])
+    Traceback (most recent call last):
+    ...
+    retention_kit.errors.ParamsError: key_behaviors.candidates[0]: the filter reads property 'platform', which is not listed in data.properties (listed: none); add it there
+    """
+    if not candidates:
+        return []
+    try:
+        kb = KeyBehaviorParams(exclude=list(exclude), candidates=[
+            c if isinstance(c, FilteredCandidate) else FilteredCandidate.model_validate(dict(c)) for c in candidates])
+    except ValidationError as e:
+        msgs = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+        raise ParamsError(f"key_behaviors.candidates: {msgs}") from None
+    props = list(log.params.properties)
+    for i, c in enumerate(kb.candidates):
+        key = f"key_behaviors.candidates[{i}]"
+        missing = [p for p in c.where if p not in props]
+        if missing:
+            raise ParamsError(f"{key}: the filter reads property '{missing[0]}', which is not listed in data.properties "
+                              f"(listed: {', '.join(sorted(props)) or 'none'}); add it there")
+        require_events(log, [c.event], key=f"{key}.event")
+    require_new_names(log, [(f"key_behaviors.candidates[{i}].name", c.label) for i, c in enumerate(kb.candidates)])
+    return [(c.label, c.leaf) for c in kb.candidates]
 
 
 def min_support(n_eligible: int | np.ndarray) -> np.ndarray:
@@ -196,22 +250,46 @@ def window_counts(log: EventLog, users: ir.Table, *, window_days: int, exclude: 
     return j.group_by(["user_id", "event"]).aggregate(cnt=j.n.sum())
 
 
+def filtered_window_counts(log: EventLog, users: ir.Table, *, window_days: int,
+                           filters: Sequence[Filter]) -> ir.Table | None:
+    """Per (user, filtered candidate): ``event`` = the candidate's name, ``cnt`` = its events in
+    the behaviour window (engine table, the columns of :func:`window_counts`); None without
+    filters. ``users`` needs ``user_id`` and ``start_i``."""
+    parts = []
+    for name, leaf in filters:
+        f = log.filtered_daily(leaf)
+        j = f.join(users, "user_id")
+        j = j.mutate(dn=day_index(j.day) - j.start_i)
+        j = j.filter((j.dn >= 0) & (j.dn < window_days))
+        g = j.group_by("user_id").aggregate(cnt=j.n.sum().cast("int64"))
+        parts.append(g.select("user_id", event=ibis.literal(name, "string"), cnt=g.cnt))
+    out = None
+    for p in parts:
+        out = p if out is None else out.union(p)
+    return out
+
+
 def candidate_grid(log: EventLog, *, window_days: int, outcome_start: int, outcome_end: int, max_threshold: int,
-                   exclude: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   exclude: Sequence[str], filters: Sequence[Filter] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The small tables everything else is computed from.
 
     grid: split, event, c (count capped at max_threshold, >= 1), s (active days in the window),
-    v (volume stratum, :func:`volume_stratum`), users, retained. totals: split, s, v, users,
-    retained (all eligible users, including those with no events of any candidate type).
+    v (volume stratum, :func:`volume_stratum`), users, retained; a filtered candidate's rows carry
+    its name in ``event``. totals: split, s, v, users, retained (all eligible users, including
+    those with no events of any candidate type). The volume counts event types only.
     """
     k = max_threshold
     users, _ = eligible_users(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
     # per (user, event) counts, read three times below: cached in the engine for this log
     uc = log.memoized(("behaviors.window_counts", window_days, outcome_start, outcome_end, tuple(exclude)),
                       lambda: window_counts(log, users, window_days=window_days, exclude=exclude))
+    # the volume from event types alone: a filtered candidate's events are already among them
     vol = uc.group_by("user_id").aggregate(volume=uc.cnt.sum())
     u = users.left_join(vol, "user_id").select(users.user_id, users.split, users.retained, users.active_w, "volume")
     u = u.mutate(s=u.active_w, v=volume_stratum(u.volume.fill_null(0)))
+    fc = filtered_window_counts(log, users, window_days=window_days, filters=filters)
+    if fc is not None:
+        uc = uc.select("user_id", uc.event.cast("string").name("event"), uc.cnt.cast("int64").name("cnt")).union(fc)
     uc = uc.join(u.select("user_id", "split", "retained", "s", "v"), "user_id")
     uc = uc.mutate(c=ibis.least(uc.cnt, k).cast("int64"))
     g = uc.group_by(["split", "event", "c", "s", "v"]).aggregate(users=uc.count(), retained=count_true(uc.retained))
@@ -226,9 +304,11 @@ def candidate_grid(log: EventLog, *, window_days: int, outcome_start: int, outco
 
 
 def stratified_cells(grid: pd.DataFrame, totals: pd.DataFrame, split: str, max_threshold: int, *,
-                     strata: Sequence[str] = ("s", "v")) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                     strata: Sequence[str] = ("s", "v"), include: Sequence[str] = ()
+                     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """2x2 cells per (event, k, stratum) for one split ('all' sums both halves); a stratum is one
-    combination of the ``strata`` columns (none: one stratum).
+    combination of the ``strata`` columns (none: one stratum). Events in ``include`` are there
+    even when nobody did them (a filtered candidate the params asked for: n_did = 0, not absent).
 
     Returns events and arrays a, b, c, d of shape (events, max_threshold, strata).
     """
@@ -238,7 +318,7 @@ def stratified_cells(grid: pd.DataFrame, totals: pd.DataFrame, split: str, max_t
     cols = list(strata)
     keys = totals[cols].drop_duplicates().sort_values(cols) if cols else pd.DataFrame(index=[0])
     s_index = pd.MultiIndex.from_frame(keys) if cols else None
-    events = sorted(grid["event"].unique())
+    events = sorted(set(grid["event"].unique()) | set(include))
     e_ix = {e: i for i, e in enumerate(events)}
     u = np.zeros((len(events), max_threshold + 1, len(keys)))
     r = np.zeros_like(u)
@@ -318,8 +398,10 @@ def stats_frame(events: list[str], a: np.ndarray, b: np.ndarray, c: np.ndarray, 
 
 
 def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int = 14, outcome_end: int = 28,
-                    max_threshold: int = 10, exclude: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Every candidate (event x threshold, plus the ``__active_days__`` baseline) on every split.
+                    max_threshold: int = 10, exclude: Sequence[str] = (),
+                    candidates: Sequence[FilteredCandidate | Mapping[str, Any]] = ()) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Every candidate (event x threshold, the filtered ``candidates`` x threshold, plus the
+    ``__active_days__`` baseline) on every split.
 
     Definitions in the module docstring. One row per (split, event, threshold) with the columns of
     the ``key_behaviors.csv`` export: event, threshold, window_days, outcome_start, outcome_end,
@@ -329,7 +411,9 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
     volume in the window; NaN for the baseline, which is activity itself), plus n_not, precision,
     recall, odds_ratio, adjusted_or_low/high, supported, adjusted_p_value, adjusted_q_value and
     ``verdict`` (on each event's chosen threshold row of the ``all`` split, empty elsewhere:
-    :func:`.findings.judge`).
+    :func:`.findings.judge`). A filtered candidate (:func:`filtered_candidates`) is one more
+    ``event``, under its name, in the same Benjamini-Hochberg family as every other candidate of
+    the split.
 
     Returns
     -------
@@ -346,13 +430,14 @@ def candidate_stats(log: EventLog, *, window_days: int = 7, outcome_start: int =
     True
     """
     _, counts = eligible_users(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end)
+    filters = filtered_candidates(log, candidates, exclude=exclude)
     grid, totals = candidate_grid(log, window_days=window_days, outcome_start=outcome_start, outcome_end=outcome_end,
-                                  max_threshold=max_threshold, exclude=exclude)
+                                  max_threshold=max_threshold, exclude=exclude, filters=filters)
     frames = []
     for split in SPLITS:
         if split != "all" and not (totals["split"] == split).any():
             continue
-        events, a, b, c, d = stratified_cells(grid, totals, split, max_threshold)
+        events, a, b, c, d = stratified_cells(grid, totals, split, max_threshold, include=[n for n, _ in filters])
         if not events:
             continue
         frames.append(stats_frame(events, a, b, c, d).assign(split=split))

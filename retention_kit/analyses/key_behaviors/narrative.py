@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...core import conditions
 from ...core.i18n import t
 from ...core.text import Raw, code, fill, num, pct
 from ...data.params import KeyBehaviorParams
@@ -25,7 +26,8 @@ from .findings import NEAR_ONE, Q_MAX
 from .spec import ACTIVE_DAYS
 
 __all__ = ["VERDICT_LABELS", "SECTIONS", "verdict_label", "segment_label", "section", "caption", "page_table",
-           "summary", "finding", "proxies", "baseline", "ranked_table", "definitions", "no_finding", "adjusted_for"]
+           "summary", "finding", "proxies", "baseline", "ranked_table", "filtered_names", "definitions", "no_finding",
+           "adjusted_for"]
 
 #: How each verdict reads on an English page (:func:`verdict_label`: in the report language).
 VERDICT_LABELS = {"baseline": "baseline", "beyond_activity": "beyond activity", "activity_proxy": "activity proxy",
@@ -127,12 +129,17 @@ def summary(table: pd.DataFrame, counts: dict[str, int], p: KeyBehaviorParams) -
     """The "In short" paragraph: who is eligible, how many retained, what was tested and found
     (the counts of the ``verdict`` column)."""
     verdicts = table["verdict"].value_counts()
+    filtered = {c.label for c in p.candidates}
+    names = set(table.loc[table["event"] != ACTIVE_DAYS, "event"])
+    n_types, n_filtered = len(names - filtered), len(names & filtered)
+    ev = (t(f"{_F}.summary.events_filtered", n=num(n_types), f=num(n_filtered)) if n_filtered
+          else t(f"{_F}.summary.events", n=num(n_types)))
     return fill(
         t(f"{_F}.summary"),
         users=num(counts["users"]), eligible=num(counts["eligible"]), oe=p.outcome_end,
         inel=num(counts["ineligible"]), ret=pct(counts["retained"] / counts["eligible"]),
         o1=p.outcome_start, o2=p.outcome_end - 1, n_cand=num((table["split"] == "all").sum()),
-        ev=num(table.loc[table["event"] != ACTIVE_DAYS, "event"].nunique()), K=p.max_threshold,
+        ev=ev, K=p.max_threshold,
         n_beyond=int(verdicts.get("beyond_activity", 0)), n_proxy=int(verdicts.get("activity_proxy", 0)),
         same=adjusted_for(p))
 
@@ -211,9 +218,30 @@ def no_finding() -> str:
     return t(f"{_F}.no_finding", q=Q_MAX)
 
 
+def filtered_names(p: KeyBehaviorParams) -> str:
+    """The filtered candidates in words (plain text): each name, and what it counts when the
+    name is the analyst's own (``big_purchase = purchase (amount ≥ 50)``); empty without any.
+
+    Examples
+    --------
+    >>> from retention_kit.data.params import KeyBehaviorParams
+    >>> filtered_names(KeyBehaviorParams(candidates=[{"event": "purchase", "where": {"amount": {"gte": 50}}},
+    ...     {"event": "purchase", "where": {"amount": {"gte": 200}}, "name": "big_purchase"}]))
+    'purchase (amount ≥ 50), big_purchase = purchase (amount ≥ 200)'
+    """
+    parts = []
+    for c in p.candidates:
+        plain = conditions.leaf_label(c.leaf)
+        parts.append(plain if c.label == plain else f"{c.label} = {plain}")
+    return t(f"{_F}.list_separator").join(parts)
+
+
 def definitions(p: KeyBehaviorParams) -> dict[str, str]:
-    """The key-behaviour definitions in force, worded from the params."""
+    """The key-behaviour definitions in force, worded from the params (the filtered candidates'
+    entry only when the params list some)."""
     d = f"{_F}.definition"
+    filtered = ({t(f"{d}.filtered.term"): t(f"{d}.filtered", items=filtered_names(p), K=p.max_threshold)}
+                if p.candidates else {})
     return {
         t(f"{d}.start.term"): t(f"{d}.start"),
         t(f"{d}.window.term"): t(f"{d}.window", w=p.window_days),
@@ -221,6 +249,7 @@ def definitions(p: KeyBehaviorParams) -> dict[str, str]:
         t(f"{d}.eligible.term"): t(f"{d}.eligible", last=p.outcome_end - 1),
         t(f"{d}.candidates.term"): t(f"{d}.candidates", excluded=t(f"{_F}.list_separator").join(p.exclude)
                                      or t(f"{d}.candidates.none"), K=p.max_threshold),
+        **filtered,
         t(f"{d}.lift.term"): t(f"{d}.lift"),
         t(f"{d}.phi.term"): t(f"{d}.phi"),
         t(f"{d}.intervals.term"): t(f"{d}.intervals"),

@@ -4,15 +4,18 @@ changes with the window w (the "7 friends in 10 days" search).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ibis
 import pandas as pd
 
 from ...data.engine import fetch
 from ...data.log import EventLog
+from ...data.params import FilteredCandidate
 from ...errors import NotEnoughDataError, ParamsError
-from .candidates import ACTIVE_DAYS, stratified_cells, stats_frame, window_counts, eligible_users
+from .candidates import (ACTIVE_DAYS, eligible_users, filtered_candidates, filtered_window_counts, stats_frame,
+                         stratified_cells, window_counts)
 from ...core.portable import count_true
 
 __all__ = ["window_scan"]
@@ -20,8 +23,12 @@ __all__ = ["window_scan"]
 
 def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] = (1, 3, 7, 10, 14),
                 outcome_start: int = 14, outcome_end: int = 28, max_threshold: int = 10,
-                exclude: Sequence[str] = ()) -> pd.DataFrame:
+                exclude: Sequence[str] = (),
+                candidates: Sequence[FilteredCandidate | Mapping[str, Any]] = ()) -> pd.DataFrame:
     """Phi of "did the event at least k times in the first w days" for each window w and k.
+
+    ``events`` may name filtered candidates of ``candidates`` (``key_behaviors.candidates``):
+    those count only their events that pass the filter, as in :func:`.candidates.candidate_stats`.
 
     The outcome window keeps its length but starts no earlier than the longest scanned window:
     ``[max(outcome_start, max(windows)), that + (outcome_end - outcome_start))``, so every window
@@ -44,6 +51,8 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
     if not windows or min(windows) <= 0:
         raise ParamsError("key_behaviors.window_scan: give positive window lengths in days")
     events = [e for e in events if e != ACTIVE_DAYS and e not in set(exclude)]
+    filters = [f for f in filtered_candidates(log, candidates, exclude=exclude) if f[0] in set(events)]
+    plain = [e for e in events if e not in {name for name, _ in filters}]
     if not events:
         raise NotEnoughDataError("no behaviour to scan")
     o_start = max(outcome_start, max(windows))
@@ -52,7 +61,11 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
     u = users.select("user_id", "start_i", "retained")
     parts = []
     for w in sorted(set(windows)):
-        uc = window_counts(log, u, window_days=w, exclude=exclude, events=events)
+        uc = window_counts(log, u, window_days=w, exclude=exclude, events=plain) if plain else None
+        fc = filtered_window_counts(log, u, window_days=w, filters=filters)
+        if uc is not None and fc is not None:
+            uc = uc.select("user_id", uc.event.cast("string").name("event"), uc.cnt.cast("int64").name("cnt")).union(fc)
+        uc = fc if uc is None else uc
         uc = uc.join(u.select("user_id", "retained"), "user_id")
         uc = uc.mutate(c=ibis.least(uc.cnt, max_threshold).cast("int64"))
         parts.append(uc.group_by(["event", "c"]).aggregate(users=uc.count(), retained=count_true(uc.retained))
@@ -65,7 +78,7 @@ def window_scan(log: EventLog, *, events: Sequence[str], windows: Sequence[int] 
     frames = []
     for w in sorted(set(windows)):
         g = grid[grid["w"] == w].assign(split="all")
-        ev, a, b, c, d = stratified_cells(g, tot, "all", max_threshold, strata=())
+        ev, a, b, c, d = stratified_cells(g, tot, "all", max_threshold, strata=(), include=[n for n, _ in filters])
         if ev:
             frames.append(stats_frame(ev, a, b, c, d, adjusted=False).assign(window_days=w))
     out = pd.concat(frames, ignore_index=True).assign(outcome_start=o_start, outcome_end=o_end)
