@@ -110,6 +110,11 @@ def _apply(seg: Segments, fn: Callable[[EventLog], pd.DataFrame]) -> pd.DataFram
         return None
 
 
+def _in_order(frame: pd.DataFrame, seg: Segments) -> pd.DataFrame:
+    rank = {n: i for i, n in enumerate(seg.names)}
+    return frame.assign(_r=frame["segment"].map(rank)).sort_values("_r").drop(columns="_r").reset_index(drop=True)
+
+
 def rung_slug(rung: str, rungs: Sequence[tuple[str, int]]) -> str:
     """The rung as a stable identifier for ``ladder_at_or_above_<rung>``: the name casefolded,
     each run of characters that are not word characters (Unicode letters, digits, ``_``: Chinese
@@ -233,16 +238,9 @@ def key_behaviors_comparison(log: EventLog, seg: Segments, *, window_days: int, 
     else:
         j = users.join(seg.table, "user_id")
         g = fetch(j.group_by("segment").aggregate(cohort_size=j.count(), active=count_true(j.retained)))
-        g = g.assign(period=label)[cols]
-        rank = {n: i for i, n in enumerate(seg.names)}
-        g = g.assign(_r=g["segment"].map(rank)).sort_values("_r").drop(columns="_r").reset_index(drop=True)
+        g = _in_order(g.assign(period=label)[cols], seg)
     return _finish("key_behaviors", seg, "key_behaviors_retained", g, granularity="window", headline=label,
                    min_size=min_size, start=outcome_start, end=outcome_end - 1)
-
-
-def _in_order(frame: pd.DataFrame, seg: Segments) -> pd.DataFrame:
-    rank = {n: i for i, n in enumerate(seg.names)}
-    return frame.assign(_r=frame["segment"].map(rank)).sort_values("_r").drop(columns="_r").reset_index(drop=True)
 
 
 def overview_segments(log: EventLog, seg: Segments) -> pd.DataFrame:
