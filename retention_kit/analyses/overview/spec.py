@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..spec import Column as C
-from ..spec import Export, ReportSpec
+from ..spec import SEGMENT_COLUMNS, Export, ReportSpec
 
 __all__ = ["SPEC"]
 
@@ -31,5 +31,14 @@ SPEC = ReportSpec(
             C("rows", "rows"),
             C("share", "rows / rows read"),
         )),
+        Export("segment_sizes", "The segments of the breakdown: users and valid events of each (written when "
+                                "breakdown.by is set; docs/segments.md). The overview's compared share goes to "
+                                "segment_comparisons.csv (report overview).", (
+            *SEGMENT_COLUMNS,
+            C("users", "the segment's users (with an event or in the users table)"),
+            C("share_users", "users / every user of the breakdown"),
+            C("events", "the segment's valid events (active or not; excluded events never count)"),
+            C("events_per_user", "events / users"),
+        ), breakdown_only=True),
     ),
 )

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .pages import PageComparison
 
 __all__ = ["heading", "intro", "comparison_summary", "comparison_table", "table_caption", "headline_period", "small_segments",
-           "period_label", "plot_labels", "page_intro", "page_summary", "page_plot_labels", "page_table_caption", "guard_name",
+           "period_label", "plot_labels", "page_intro", "page_summary", "page_plot_labels", "page_table_caption",
+           "sizes_caption", "guard_name",
            "SIGNIFICANT"]
 
 #: The q-value under which a difference is named.
@@ -33,11 +34,16 @@ def period_label(granularity: str, k: Any) -> str:
     --------
     >>> period_label("week", 1), period_label("month_end", pd.Timestamp("2024-05-31")), period_label("window", "14-27")
     ('week 1', 'at the end of 2024-05', 'days 14-27')
+    >>> period_label("dates", "2024-05-04/2024-05-31")
+    'from 2024-05-04 to 2024-05-31'
     """
     if granularity == "month_end":
         return t("segments.period.month_end", month=f"{pd.Timestamp(k):%Y-%m}")
     if granularity == "window":
         return t("segments.period.window", k=str(k))
+    if granularity == "dates":  # an ISO interval, first/last day
+        start, _, end = str(k).partition("/")
+        return t("segments.period.dates", start=start, end=end)
     return t(f"segments.period.{granularity}", k=int(k))
 
 
@@ -179,6 +185,11 @@ def page_plot_labels(c: PageComparison) -> dict[str, str]:
 def page_table_caption(c: PageComparison) -> str:
     """The caption of a page's comparison table: its headline period."""
     return table_caption(c.comparisons, c.granularity, c.headline)
+
+
+def sizes_caption() -> str:
+    """The caption of the overview's table of segments (:func:`.pages.overview_segments`)."""
+    return t("segments.caption.sizes")
 
 
 def guard_name() -> str:

@@ -94,11 +94,14 @@ SPEC = with_segment_exports(_BASE, ("active_users", "power_user_curve", "growth_
     "segment_comparisons", "Each segment against the rest of the users, per period (written when breakdown.by is "
                            "set; docs/segments.md).", (
         C("analysis", "what is compared: retention_<granularity> (average retention of the new cohorts shown), "
-                      "ladder_at_or_above_<rung>, lifecycle_active or key_behaviors_retained (docs/segments.md)"),
+                      "ladder_at_or_above_<rung>, lifecycle_active, key_behaviors_retained or overview_active_last_28_days "
+                      "(docs/segments.md)"),
         C("period", "k: periods since the cohort's start (ladder: age; lifecycle: the month end; key behaviours: "
-                    "the outcome window's days, e.g. 14-27)"),
+                    "the outcome window's days, e.g. 14-27; overview: the last 28 days, e.g. "
+                    "2024-05-04/2024-05-31)"),
         C("segment", "the segment (as in the by-segment files)"),
-        C("value", "the segment's share (retention, share on the rung or above, active share, share retained)"),
+        C("value", "the segment's share (retention, share on the rung or above, active share, share retained, "
+                   "share active in the last 28 days)"),
         C("rest_value", "the same share over every other user of the breakdown"),
         C("difference", "value - rest_value"),
         C("ci_low", "Newcombe hybrid score 95% interval of the difference, low end"),
@@ -106,9 +109,10 @@ SPEC = with_segment_exports(_BASE, ("active_users", "power_user_curve", "growth_
         C("p_value", "two-sided two-proportion z-test (pooled)"),
         C("q_value", "Benjamini-Hochberg over the rows of the same analysis (the cells one page shows)"),
     ), extra=(
-        C("users", "the segment's users in the cell (cohort users; lifecycle: started users; key behaviours: eligible users)"),
+        C("users", "the segment's users in the cell (cohort users; lifecycle: started users; key behaviours: eligible users; "
+                     "overview: users started before the last 28 days)"),
         C("rest_users", "the other users in the cell"),
         C("small", "true when users < the minimum segment size: shown greyed, never named"),
-        C("report", "the report whose page shows the row (stickiness, key_behaviors, ladder or lifecycle): each "
+        C("report", "the report whose page shows the row (overview, stickiness, key_behaviors, ladder or lifecycle): each "
                     "report writes its own rows"),
     )))

@@ -1,9 +1,10 @@
-"""The comparison sections of the ladder, lifecycle and key-behaviour pages: rows worked out by
-hand, and the pages run in-process (no papermill) with and without a breakdown, in English and
-Chinese."""
+"""The comparison sections of the overview, ladder, lifecycle and key-behaviour pages: rows worked
+out by hand or by plain pandas over the raw rows, the ladder's analysis names, and the pages run
+in-process (no papermill) with and without a breakdown, in English and Chinese."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -16,13 +17,15 @@ import pytest
 
 from retention_kit.analyses import lifecycle
 from retention_kit.core import i18n
-from retention_kit.analyses.segments import (MISSING, key_behaviors_comparison, lifecycle_comparison, page_summary,
-                                             segments)
-from retention_kit.data.params import BreakdownParams
+from retention_kit.analyses.segments import (MISSING, key_behaviors_comparison, ladder_comparison,
+                                             lifecycle_comparison, overview_comparison, overview_segments,
+                                             page_summary, rung_slug, segments)
+from retention_kit.data.datasets import make_demo_log, make_demo_users
+from retention_kit.data.params import BreakdownParams, LadderParams
 from retention_kit.reporting import report as report_mod
 
 from tests.analyses.segments.test_segments import LC_ROWS, LC_THR, LC_USERS, _lc_params
-from tests.factories import REPO, day_events, events, load, make_params
+from tests.factories import D0, REPO, day_events, events, load, make_params
 
 Z = 1.959963984540054
 
@@ -81,6 +84,118 @@ def test_lifecycle_comparison_by_hand():
     jan = c.comparisons[c.comparisons["period"] == pd.Timestamp("2024-01-31")].set_index("segment")
     assert (jan.loc["free", "value"], jan.loc["free", "rest_value"]) == (0.0, 0.5)
     assert "pro" in page_summary(c).text.split("Too small to compare")[1]
+
+
+# ---- the overview's comparison -------------------------------------------------------------------
+
+# the last day of data is day 40: the window is days 13..40 (28 days), users started by day 12 count.
+# Activity is "open" only ("push" is a valid event that is no activity). Users table: plan only, no
+# signup times, so a user starts on their first active day; u0 has a row but no event (no start).
+OV_ROWS = [("a1", 0, "open", 2), ("a1", 20, "open", 1),       # pro: started, back in the window
+           ("a2", 5, "open", 1),                              # pro: started, not back
+           ("a3", 12, "open", 1), ("a3", 40, "open", 1),      # pro: started on the cutoff, back on the last day
+           ("a4", 13, "open", 1),                             # pro: started in the window: not counted
+           ("b1", 0, "open", 1), ("b1", 12, "open", 1),       # free: last active the day before the window
+           ("b2", 1, "open", 1), ("b2", 13, "open", 1),       # free: back on the window's first day
+           ("b3", 2, "open", 1),                              # free: not back
+           ("b4", 3, "open", 1), ("b4", 30, "push", 1),       # free: only a non-active event in the window
+           ("c1", 0, "open", 1), ("c1", 40, "open", 1)]       # no users-table row: (missing), back
+OV_USERS = pd.DataFrame({"user_id": ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "u0"],
+                         "plan": ["pro"] * 4 + ["free"] * 5})
+
+
+def _ov_log():
+    return load(day_events(OV_ROWS), users=OV_USERS,
+                params=make_params(active_events=["open"], users={"source": "(given)", "attributes": ["plan"]}))
+
+
+def test_overview_segments_and_comparison_by_hand():
+    log = _ov_log()
+    seg = segments(log, BreakdownParams(by="plan"))
+    t = overview_segments(log, seg).set_index("segment")
+    # pro a1..a4: 3 + 1 + 2 + 1 events; free b1..b4 and u0 (no events): 2 + 2 + 1 + 2 + 0; c1: 2
+    assert t["users"].to_dict() == {"free": 5, "pro": 4, MISSING: 1} and set(t["breakdown"]) == {"plan"}
+    assert t["events"].to_dict() == {"free": 7, "pro": 7, MISSING: 2}
+    assert t.loc["pro", "share_users"] == pytest.approx(4 / 10) and t.loc["free", "events_per_user"] == pytest.approx(7 / 5)
+    c = overview_comparison(log, seg, min_size=3)
+    start, end = D0 + dt.timedelta(days=13), D0 + dt.timedelta(days=40)
+    assert c.analysis == "overview_active_last_28_days" and c.headline == f"{start}/{end}"
+    r = c.comparisons.set_index("segment")
+    assert set(r["period"]) == {f"{start}/{end}"}
+    # pro: a1, a3 of a1..a3 (a4 started in the window); free: b2 of b1..b4 (u0 has no start); missing: c1 of c1
+    assert r["users"].to_dict() == {"free": 4, "pro": 3, MISSING: 1}
+    assert r.loc["pro", "value"] == pytest.approx(2 / 3) and r.loc["pro", "rest_value"] == pytest.approx(2 / 5)
+    assert r.loc["free", "value"] == pytest.approx(1 / 4) and r.loc["free", "rest_value"] == pytest.approx(3 / 4)
+    assert (r.loc[MISSING, "value"], r.loc[MISSING, "rest_value"]) == (1.0, pytest.approx(3 / 7))
+    d, lo, hi = _newcombe(2, 3, 2, 5)
+    assert (r.loc["pro", "difference"], r.loc["pro", "ci_low"], r.loc["pro", "ci_high"]) == pytest.approx((d, lo, hi))
+    p = 4 / 8  # pooled
+    z = (2 / 3 - 2 / 5) / math.sqrt(p * (1 - p) * (1 / 3 + 1 / 5))
+    assert r.loc["pro", "p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+    assert r["small"].to_dict() == {"free": False, "pro": False, MISSING: True}  # 1 user < 3: greyed, never named
+    text = page_summary(c).text
+    assert text.startswith("No segment of plan differs from the rest beyond chance in the share active from "
+                           f"{start} to {end}") and f"Too small to compare (under 3 users): {MISSING}." in text
+
+
+def test_overview_comparison_without_the_whole_window_says_why():
+    # 20 days of data: the last 28 days are not all observed, so "not active" would mean "not yet seen"
+    log = load(day_events([r for r in OV_ROWS if r[1] < 20]), users=OV_USERS,
+               params=make_params(active_events=["open"], users={"source": "(given)", "attributes": ["plan"]}))
+    c = overview_comparison(log, segments(log, BreakdownParams(by="plan")), min_size=3)
+    assert c.comparisons is None and c.curves is None
+    assert page_summary(c).text.startswith("There is nothing to compare by plan: the share needs data from")
+
+
+def test_overview_comparison_equals_pandas_over_the_raw_rows():
+    ev, us = make_demo_log(400, seed=5, days=90), make_demo_users(400, seed=5, days=90)
+    log = load(ev, users=us, params=make_params(user="user_id", time="timestamp", event="event",
+                                                exclude_events=["push_sent"],
+                                                users={"source": "(given)", "user": "user_id",
+                                                       "signup_time": "signup_time", "attributes": ["plan"]}))
+    c = overview_comparison(log, segments(log, BreakdownParams(by="plan")), min_size=10)
+    # plain pandas: kept rows are every event but push_sent, all active; a start is the signup day
+    # (the users table), else the first active day; the window is the last 28 days of data
+    kept = ev[ev["event"] != "push_sent"].assign(day=lambda f: f["timestamp"].dt.normalize())
+    last = kept["day"].max()
+    first = kept.groupby("user_id")["day"].min()
+    signup = us.set_index("user_id")["signup_time"].dt.normalize()
+    start = pd.concat([signup, first[~first.index.isin(signup.index)]])
+    started = start[start <= last - pd.Timedelta(days=28)].index
+    recent = set(kept.loc[kept["day"] >= last - pd.Timedelta(days=27), "user_id"])
+    plan = us.set_index("user_id")["plan"].astype(str).reindex(started).fillna(MISSING)
+    back = pd.Series(started.isin(list(recent)), index=started)
+    want = back.groupby(plan).agg(["sum", "count"])
+    got = c.comparisons.set_index("segment")
+    assert got["users"].to_dict() == want["count"].to_dict()
+    for s, row in want.iterrows():
+        rest_k, rest_n = want["sum"].sum() - row["sum"], want["count"].sum() - row["count"]
+        assert got.loc[s, "value"] == pytest.approx(row["sum"] / row["count"])
+        assert got.loc[s, "rest_value"] == pytest.approx(rest_k / rest_n)
+
+
+# ---- the ladder's analysis names -----------------------------------------------------------------
+
+def test_rung_slugs_are_stable_identifiers():
+    month = [("Inactive", 0), ("Active (other)", 1), ("1-3 days", 2), ("4-10 days", 3), ("11+ days", 4)]
+    assert [rung_slug(n, month) for n, _ in month] == ["inactive", "active_other", "1_3_days", "4_10_days", "11_days"]
+    zh = [("不活躍", 0), ("訪客", 1), ("創作者 Pro", 2)]
+    assert rung_slug("創作者 Pro", zh) == "創作者_pro"
+    # two rungs giving the same slug (and a name giving none) fall back to their place on the ladder
+    clash = [("Inactive", 0), ("Power user", 1), ("power-user", 2), ("+++", 3), ("rung 1", 4)]
+    assert [rung_slug(n, clash) for n, _ in clash] == ["inactive", "rung_1", "rung_2", "rung_3", "rung_4"]
+    with pytest.raises(KeyError, match="no rung 'Creator'"):
+        rung_slug("Creator", month)
+
+
+def test_ladder_comparison_names_its_analysis_by_the_slug():
+    rows = [(u, d, "open", 1) for u in ("a1", "a2", "b1", "b2") for d in (0, 7, 14)]
+    users = pd.DataFrame({"user_id": ["a1", "a2", "b1", "b2"], "plan": ["pro", "pro", "free", "free"]})
+    log = load(day_events(rows), users=users, params=make_params(users={"source": "(given)", "attributes": ["plan"]}))
+    lad = LadderParams(period="week")
+    c = ladder_comparison(log, segments(log, BreakdownParams(by="plan")), ladder=lad, rung="2-3 days", age=1,
+                          min_size=1)
+    assert c.analysis == "ladder_at_or_above_2_3_days" and c.fields["rung"] == "2-3 days"
 
 
 # ---- the pages, in-process -----------------------------------------------------------------------
@@ -153,7 +268,7 @@ def page_params(tmp_path_factory):
     return with_b, without
 
 
-@pytest.mark.parametrize("notebook", ["ladder", "lifecycle", "key_behaviors"])
+@pytest.mark.parametrize("notebook", ["overview", "ladder", "lifecycle", "key_behaviors"])
 def test_pages_show_the_section_only_with_a_breakdown(notebook, page_params, tmp_path):
     with_b, without = page_params
     text = _run(notebook, with_b, tmp_path / "with")
@@ -164,7 +279,7 @@ def test_pages_show_the_section_only_with_a_breakdown(notebook, page_params, tmp
         assert bad not in section.replace("Benjamini", ""), (bad, section[:2000])
     rows = pd.read_csv(tmp_path / "with" / "segment_comparisons.csv")
     assert len(rows) and set(rows["report"]) == {notebook} and set(rows["segment"]) <= {"free", "pro", MISSING}
-    by_file = {"ladder": "ladder_composition_by_segment", "lifecycle": "lifecycle_by_segment",
+    by_file = {"overview": "segment_sizes", "ladder": "ladder_composition_by_segment", "lifecycle": "lifecycle_by_segment",
                "key_behaviors": "behavior_segments_by_segment"}[notebook]
     by = pd.read_csv(tmp_path / "with" / f"{by_file}.csv")
     assert by.columns[:2].tolist() == ["breakdown", "segment"] and set(by["segment"]) == set(rows["segment"])
@@ -174,7 +289,8 @@ def test_pages_show_the_section_only_with_a_breakdown(notebook, page_params, tmp
     assert not (tmp_path / "without" / f"{by_file}.csv").exists()
 
 
-@pytest.mark.parametrize("notebook,language", [("ladder", "zh-TW"), ("lifecycle", "zh-CN"), ("key_behaviors", "zh-TW")])
+@pytest.mark.parametrize("notebook,language", [("ladder", "zh-TW"), ("lifecycle", "zh-CN"), ("key_behaviors", "zh-TW"),
+                                               ("overview", "zh-TW"), ("overview", "zh-CN")])
 def test_the_section_speaks_the_report_language(notebook, language, page_params, tmp_path):
     import re
 
