@@ -13,6 +13,7 @@ import re
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal, Union
+from collections.abc import Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -27,6 +28,7 @@ __all__ = [
     "SourceSpec",
     "UsersParams",
     "EventConstant",
+    "EventFilter",
     "StickinessParams",
     "RetentionParams",
     "KeyBehaviorParams",
@@ -235,12 +237,38 @@ class DataParams(_Model):
         return self
 
 
+class EventFilter(_Model):
+    """An event whose properties pass a filter (:mod:`retention_kit.core.conditions`), where a
+    list of events is asked for: ``{event: purchase, where: {amount: {gte: 50}}}`` as a start or
+    return event of retention (``stickiness.retention.start_event``, ``.return_event``)."""
+
+    event: str = Field(min_length=1)
+    where: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _filter(self) -> "EventFilter":
+        conditions.validate_where(self.where, "where")
+        return self
+
+    @property
+    def leaf(self) -> dict[str, Any]:
+        """The filter as an event condition (:func:`retention_kit.core.conditions.leaves`)."""
+        return {"event": self.event, "where": dict(self.where)}
+
+    @property
+    def label(self) -> str:
+        """The filter as the exports and pages write it: ``purchase (amount ≥ 50)``."""
+        return conditions.leaf_label(self.leaf)
+
+
 class RetentionParams(_Model):
     """How the stickiness report builds cohorts and counts returns (``stickiness.retention``).
 
     ``start_event``: events that start a cohort (null: the user's start, i.e. signup from the
     users table, else first active day). ``return_event``: events that count as a return (null:
-    any active event; when set, start events count only if listed). ``cohorts``: ``first`` puts
+    any active event; when set, start events count only if listed). Each item of either list is
+    an event name or a filtered event (:class:`EventFilter`, ``{event: purchase, where: {amount:
+    {gte: 50}}}``: only those events count). ``cohorts``: ``first`` puts
     each user once, in the period of their start; ``recurring`` puts a user in the cohort of every
     period in which they did a start event (with ``start_event`` null: every period in which they
     were active). ``day_cohorts``: daily cohorts kept (those starting in the last N days of data);
@@ -248,8 +276,8 @@ class RetentionParams(_Model):
     inclusive, e.g. ``[[1, 1], [2, 7], [8, 14], [15, 30]]``; null: no bracket retention.
     """
 
-    start_event: list[str] | None = None
-    return_event: list[str] | None = None
+    start_event: list[str | EventFilter] | None = None
+    return_event: list[str | EventFilter] | None = None
     cohorts: Literal["first", "recurring"] = "first"
     day_cohorts: int = Field(90, gt=0, le=3660)
     max_day: int = Field(90, gt=0, le=3660)
@@ -258,19 +286,20 @@ class RetentionParams(_Model):
     @field_validator("start_event", "return_event", mode="before")
     @classmethod
     def _one_name(cls, v: Any) -> Any:
-        # `start_event: signup` is one event, as a list of one
-        return [v] if isinstance(v, str) else v
+        # `start_event: signup` is one event, as a list of one (a lone filter likewise)
+        return [v] if isinstance(v, (str, Mapping)) else v
 
     @field_validator("start_event", "return_event")
     @classmethod
-    def _names(cls, v: list[str] | None) -> list[str] | None:
+    def _names(cls, v: list[str | EventFilter] | None) -> list[str | EventFilter] | None:
         if v is None:
             return v
         if not v:
             raise ValueError("give at least one event name, or null for the default")
-        if any(not n.strip() for n in v):
+        if any(isinstance(n, str) and not n.strip() for n in v):
             raise ValueError("event names must not be blank")
-        return list(dict.fromkeys(v))
+        keyed = {n if isinstance(n, str) else conditions.leaf_key(n.leaf): n for n in v}
+        return list(keyed.values())
 
     @field_validator("brackets")
     @classmethod
@@ -587,6 +616,10 @@ class Params(_Model):
         out: list[tuple[str, dict[str, Any]]] = [(f"ladder.rungs['{r.name}'].when", dict(r.when))
                                                  for r in self.ladder.rungs or ()]
         out += [(f"key_behaviors.candidates[{i}]", c.leaf) for i, c in enumerate(self.key_behaviors.candidates)]
+        rp = self.stickiness.retention
+        for name, items in (("start_event", rp.start_event), ("return_event", rp.return_event)):
+            out += [(f"stickiness.retention.{name}[{i}]", e.leaf) for i, e in enumerate(items or ())
+                    if isinstance(e, EventFilter)]
         for where, bp in (("breakdown", self.breakdown), *((f"{s}.breakdown", getattr(self, s).breakdown)
                                                             for s in _SECTIONS)):
             for c in bp.cohorts if bp is not None else ():
@@ -634,8 +667,10 @@ class Params(_Model):
             excluded = []  # the preset's bookkeeping calls: an export need not hold every one of them
         for key, names in (("data.active_events", d.active_events), ("data.exclude_events", excluded),
                            ("data.purchase_events", d.purchase_events),
-                           ("stickiness.retention.start_event", self.stickiness.retention.start_event),
-                           ("stickiness.retention.return_event", self.stickiness.retention.return_event),
+                           ("stickiness.retention.start_event",
+                            [n for n in self.stickiness.retention.start_event or () if isinstance(n, str)]),
+                           ("stickiness.retention.return_event",
+                            [n for n in self.stickiness.retention.return_event or () if isinstance(n, str)]),
                            ("key_behaviors.exclude", self.key_behaviors.exclude)):
             if names:
                 out.append((key, list(names)))

@@ -36,6 +36,7 @@ from ...core import conditions
 from ...core.periods import day_index, period_index_py
 from ...data.engine import fetch
 from ...data.log import EventLog
+from ...data.names import require_events
 from ...data.params import BreakdownParams
 from ...errors import DataError, NotEnoughDataError
 
@@ -202,6 +203,8 @@ def _first_property(log: EventLog, by: str) -> ir.Table:
 
 def _cohort(log: EventLog, cohort: Any) -> ir.Table:
     cond, window = dict(cohort.when), int(cohort.window_days)
+    # a name that matches no event would put every user in "not <name>": an error, not a segment
+    require_events(log, conditions.events(cond) or None, key=f"breakdown.cohorts['{cohort.name}'].when")
     leaves = conditions.leaves(cond)
     cols = {conditions.leaf_key(lf): f"e{i}" for i, lf in enumerate(leaves)}
     s = log.starts().select("user_id", s0=day_index(ibis._.start_day))

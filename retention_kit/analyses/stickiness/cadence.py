@@ -49,12 +49,18 @@ def cadence_distribution(log: EventLog, *, cap: int = _CADENCE_CAP, by: Segments
     >>> int(dist.users.sum()) == cadence_profile(log)["users_with_gap"]
     True
     """
-    if by is not None:  # each segment's users alone, with leading columns breakdown and segment
-        return by.apply(lambda sub: cadence_distribution(sub, cap=cap))
     c = log.user_cadence()
+    if by is not None:  # each segment's users alone: the segment is one more group-by key
+        c = by.keyed(c)
     c = c.filter(c.median_gap.notnull())
     b = c.mutate(gap_days=ibis.least(c.median_gap.floor().cast("int64"), cap))
-    counts = fetch(b.group_by("gap_days").aggregate(users=b.count()))
+    if by is not None:
+        counts = fetch(b.group_by(["segment", "gap_days"]).aggregate(users=b.count()))
+        return by.split(lambda part: _gap_table(part, cap), counts)
+    return _gap_table(fetch(b.group_by("gap_days").aggregate(users=b.count())), cap)
+
+
+def _gap_table(counts: pd.DataFrame, cap: int) -> pd.DataFrame:
     full = counts.set_index("gap_days")["users"].reindex(range(1, cap + 1), fill_value=0)
     out = pd.DataFrame({"gap_days": full.index.astype("int64"), "users": full.to_numpy().astype("int64")})
     out["share"] = out["users"] / max(int(out["users"].sum()), 1)
@@ -91,18 +97,25 @@ def cadence_profile(log: EventLog, *, by: Segments | None = None) -> dict[str, o
     >>> by[["segment", "cadence"]].values.tolist()
     [['free', 'daily'], ['pro', 'daily']]
     """
-    if by is not None:  # one row per segment, its users alone
-        return by.apply(lambda sub: pd.DataFrame([cadence_profile(sub)]))
     c = log.user_cadence()
+    keys: list[str] = []
+    if by is not None:  # one row per segment, its users alone: the segment is one more group-by key
+        c, keys = by.keyed(c), ["segment"]
     g = c.filter(c.median_gap.notnull())
-    r = fetch(g.aggregate(
-        typical_gap=g.median_gap.median(),
-        p25=g.median_gap.quantile(0.25),
-        p75=g.median_gap.quantile(0.75),
-        users_with_gap=g.count(),
-    )).iloc[0]
-    one_day = int(fetch(c.filter(c.median_gap.isnull()).aggregate(n=ibis._.count()))["n"].iloc[0])
-    if not int(r["users_with_gap"]):
+    aggs = dict(typical_gap=g.median_gap.median(), p25=g.median_gap.quantile(0.25),
+                p75=g.median_gap.quantile(0.75), users_with_gap=g.count())
+    one = c.filter(c.median_gap.isnull())
+    if by is not None:
+        r = fetch(g.group_by("segment").aggregate(**aggs))
+        ones = fetch(one.group_by("segment").aggregate(n=one.count()))
+        return by.split(lambda part, o: pd.DataFrame([_profile(part.iloc[0] if len(part) else None,
+                                                               int(o["n"].sum()))]), r, ones)
+    r = fetch(g.aggregate(**aggs)).iloc[0]
+    return _profile(r, int(fetch(one.aggregate(n=one.count()))["n"].iloc[0]))
+
+
+def _profile(r: pd.Series | None, one_day: int) -> dict[str, object]:
+    if r is None or not int(r["users_with_gap"]):
         raise NotEnoughDataError("No user was active on two different days, so no cadence can be measured")
     gap = float(r["typical_gap"])
     cadence, judge = (("daily", "DAU/MAU") if gap <= 3 else ("weekly", "WAU/MAU") if gap <= 14

@@ -50,21 +50,22 @@ Definitions (calendar days, weeks or months in the product's timezone, weeks sta
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from ...core import conditions
 from ...core.periods import day_index, first_new_cohort, period_end, period_index, period_index_py, period_start
 from ...core.stats import wilson_interval
 from ...data.engine import fetch
 from ...data.log import EventLog
 from ...data.names import require_events
-from ...data.params import StickinessParams
-from ...errors import NotEnoughDataError
+from ...data.params import EventFilter, StickinessParams
+from ...errors import DataError, NotEnoughDataError
 from ...core.portable import flag
 
 if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
@@ -95,15 +96,59 @@ def _interval(active: pd.Series, size: pd.Series) -> tuple[np.ndarray, np.ndarra
     return np.where(active == 0, 0.0, lo), np.where(active == size, 1.0, hi)
 
 
-def events_text(names: Sequence[str] | None) -> str:
-    """A list of event names as the exports write it: joined by ``", "``; empty for None.
+#: A start or return event: a name, or a filtered event (``{event: purchase, where: {amount:
+#: {gte: 50}}}``, or :class:`retention_kit.data.params.EventFilter`).
+EventSpec = Union[str, Mapping[str, Any], EventFilter]
+
+
+def _specs(events: Sequence[EventSpec] | None, key: str) -> tuple[str | dict[str, Any], ...]:
+    """Names as names and filtered events as condition leaves; ValueError for anything else."""
+    out: list[str | dict[str, Any]] = []
+    for i, e in enumerate(events or ()):
+        if isinstance(e, str):
+            out.append(e)
+        elif isinstance(e, EventFilter):
+            out.append(e.leaf)
+        elif isinstance(e, Mapping) and set(e) == {"event", "where"} and isinstance(e["event"], str):
+            conditions.validate_where(e["where"], f"{key}[{i}].where")
+            out.append({"event": e["event"], "where": dict(e["where"])})
+        else:
+            raise ValueError(f"{key}[{i}]: expected an event name or {{event: NAME, where: FILTER}}, got {e!r}")
+    return tuple(out)
+
+
+def _spec_key(specs: Sequence[str | Mapping[str, Any]]) -> tuple[str, ...]:
+    return tuple(e if isinstance(e, str) else conditions.leaf_key(e) for e in specs)
+
+
+def events_text(names: Sequence[EventSpec] | None) -> str:
+    """A list of start or return events as the exports write it: joined by ``", "``, a filtered
+    event with its filter (:func:`retention_kit.core.conditions.leaf_label`); empty for None.
 
     Examples
     --------
     >>> events_text(["signup", "purchase"]), events_text(None)
     ('signup, purchase', '')
+    >>> events_text(["signup", {"event": "purchase", "where": {"amount": {"gte": 50}}}])
+    'signup, purchase (amount ≥ 50)'
     """
-    return ", ".join(names) if names else ""
+    specs = _specs(names, "events")
+    return ", ".join(e if isinstance(e, str) else conditions.leaf_label(e) for e in specs)
+
+
+def _event_days(log: EventLog, specs: Sequence[str | Mapping[str, Any]]) -> ir.Table:
+    """Distinct (``user_id``, ``day``) with one of ``specs``: a named event (any, active or not),
+    or a filtered event whose properties pass its filter (:meth:`EventLog.filtered_daily`)."""
+    names = [e for e in specs if isinstance(e, str)]
+    parts = []
+    if names:
+        d = log.daily
+        parts.append(d.filter(d.event.isin(names)).select("user_id", "day"))
+    parts += [log.filtered_daily(e).select("user_id", "day") for e in specs if not isinstance(e, str)]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.union(p, distinct=False)
+    return out.distinct()
 
 
 def bracket_label(first: int, last: int) -> str:
@@ -138,32 +183,36 @@ def retention_options(params: StickinessParams, granularity: Granularity, *, bra
     return out
 
 
-def _check(log: EventLog, granularity: str, cohort_type: str, start_event: Sequence[str] | None,
-           return_event: Sequence[str] | None) -> None:
+def _check(log: EventLog, granularity: str, cohort_type: str, start_event: Sequence[EventSpec] | None,
+           return_event: Sequence[EventSpec] | None) -> None:
     if granularity not in ("day", "week", "month"):
         raise ValueError(f"granularity must be 'day', 'week' or 'month', got {granularity!r}")
     if cohort_type not in ("first", "recurring"):
         raise ValueError(f"cohort_type must be 'first' or 'recurring', got {cohort_type!r}")
-    require_events(log, start_event, key="stickiness.retention.start_event")
-    require_events(log, return_event, key="stickiness.retention.return_event")
+    props = set(log.params.properties)
+    for key, events in (("stickiness.retention.start_event", start_event), ("stickiness.retention.return_event", return_event)):
+        specs = _specs(events, key)
+        require_events(log, [e if isinstance(e, str) else e["event"] for e in specs] or None, key=key)
+        for i, e in enumerate(specs):
+            missing = [] if isinstance(e, str) else sorted(set(conditions.properties(e)) - props)
+            if missing:
+                raise DataError(f"{key}[{i}]: the filter reads property '{missing[0]}', which is not listed in "
+                                f"data.properties (listed: {', '.join(sorted(props)) or 'none'}); add it there")
 
 
 def _members(log: EventLog, granularity: Granularity, cohort_type: CohortType,
-             start_event: Sequence[str] | None) -> ir.Table:
+             start_event: Sequence[EventSpec] | None) -> ir.Table:
     """Cohort memberships: ``user_id``, ``c`` (period index of the cohort), ``anchor`` (the day
     the membership starts: the user's start day, or a recurring cohort's first start day in c)."""
     ws = log.params.week_start
-    names = tuple(start_event or ())
+    specs = _specs(start_event, "stickiness.retention.start_event")
+    names = _spec_key(specs)
 
     def build() -> ir.Table:
         if cohort_type == "first" and not names:
             st = log.starts()
             return st.select("user_id", c=period_index(st.start_day, granularity, ws), anchor=st.start_day)
-        if names:
-            d = log.daily
-            days = d.filter(d.event.isin(list(names))).select("user_id", "day").distinct()
-        else:
-            days = log.active_days()
+        days = _event_days(log, specs) if names else log.active_days()
         if cohort_type == "first":
             g = days.group_by("user_id").aggregate(anchor=days.day.min())
             return g.select("user_id", c=period_index(g.anchor, granularity, ws), anchor=g.anchor)
@@ -175,30 +224,28 @@ def _members(log: EventLog, granularity: Granularity, cohort_type: CohortType,
     return log.memoized(("stickiness.members", granularity, ws, cohort_type, names), build)
 
 
-def _returns(log: EventLog, return_event: Sequence[str] | None) -> ir.Table:
+def _returns(log: EventLog, return_event: Sequence[EventSpec] | None) -> ir.Table:
     """Distinct (``user_id``, ``day``) with a return: any activity, or one of ``return_event``."""
     if not return_event:
         return log.active_days()
-    names = tuple(return_event)
-    d = log.daily
-    return log.memoized(("stickiness.returns", names),
-                        lambda: d.filter(d.event.isin(list(names))).select("user_id", "day").distinct())
+    specs = _specs(return_event, "stickiness.retention.return_event")
+    return log.memoized(("stickiness.returns", _spec_key(specs)), lambda: _event_days(log, specs))
 
 
-def return_periods(log: EventLog, granularity: Granularity, return_event: Sequence[str] | None = None) -> ir.Table:
+def return_periods(log: EventLog, granularity: Granularity, return_event: Sequence[EventSpec] | None = None) -> ir.Table:
     """Distinct (``user_id``, ``p``: period index) with a return (:func:`_returns`), cached per
     log: growth accounting reads the same table for activity (``return_event`` None)."""
     ws = log.params.week_start
     r = _returns(log, return_event)
     if granularity == "day":
         return r.select("user_id", p=period_index(r.day, "day"))  # distinct (user, day) pairs already
-    names = tuple(return_event or ())
+    names = _spec_key(_specs(return_event, "stickiness.retention.return_event"))
     return log.memoized(("stickiness.return_periods", granularity, ws, names),
                         lambda: r.select("user_id", p=period_index(r.day, granularity, ws)).distinct())
 
 
 def _new_cohort_index(log: EventLog, granularity: Granularity, cohort_type: CohortType,
-                      start_event: Sequence[str] | None) -> int:
+                      start_event: Sequence[EventSpec] | None) -> int:
     # a signup is a user's real start; a first start event in the data, or a first active day,
     # may not be; recurring memberships do not depend on what came before the data
     known = cohort_type == "recurring" or (not start_event and log.signups_known)
@@ -206,8 +253,8 @@ def _new_cohort_index(log: EventLog, granularity: Granularity, cohort_type: Coho
 
 
 def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes: tuple[Mode, ...] = ("on", "on_or_after"),
-                     cohort_type: CohortType = "first", start_event: Sequence[str] | None = None,
-                     return_event: Sequence[str] | None = None, latest_cohorts: int | None = None,
+                     cohort_type: CohortType = "first", start_event: Sequence[EventSpec] | None = None,
+                     return_event: Sequence[EventSpec] | None = None, latest_cohorts: int | None = None,
                      max_period: int | None = None, by: Segments | None = None) -> pd.DataFrame:
     """Retention triangle: one row per cohort, mode and complete period k.
 
@@ -311,7 +358,7 @@ def cohort_retention(log: EventLog, *, granularity: Granularity = "week", modes:
 
 def _cells(reach: pd.DataFrame, on: pd.DataFrame | None, log: EventLog, *, granularity: str, modes: Sequence[str],
            lo: int, hi: int, max_period: int | None, new0: int, ws: str, cohort_type: str,
-           start_event: Sequence[str] | None, return_event: Sequence[str] | None) -> pd.DataFrame:
+           start_event: Sequence[EventSpec] | None, return_event: Sequence[EventSpec] | None) -> pd.DataFrame:
     """The retention table of :func:`cohort_retention` from the fetched counts: ``reach`` (``c``,
     ``kmax``: the last period reached, ``users``) and ``on`` (``c``, ``k``, ``active``).
 
@@ -477,8 +524,8 @@ def retention_headline(cells: pd.DataFrame, *, periods: Sequence[int] = (1, 7, 3
 
 
 def retention_brackets(log: EventLog, *, brackets: Sequence[Sequence[int]], granularity: Granularity = "day",
-                       cohort_type: CohortType = "first", start_event: Sequence[str] | None = None,
-                       return_event: Sequence[str] | None = None, latest_cohorts: int | None = None) -> pd.DataFrame:
+                       cohort_type: CohortType = "first", start_event: Sequence[EventSpec] | None = None,
+                       return_event: Sequence[EventSpec] | None = None, latest_cohorts: int | None = None) -> pd.DataFrame:
     """Bracket retention (Amplitude's "custom brackets"): per cohort, the share of its users with a
     return in each range of days since their start, e.g. day 1, days 2-7, 8-14, 15-30.
 

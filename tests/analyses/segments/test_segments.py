@@ -366,3 +366,11 @@ def test_breadth_and_depth_by_segment_by_hand():
     assert cell.loc[("pro", "occasional", "x"), "doers"] == 0 and pd.isna(cell.loc[("pro", "occasional", "x"), "depth_median"])
     assert cell.loc[("free", "power", "x"), ["segment_users", "breadth", "depth_median"]].tolist() == [1, 1.0, 2.0]
     assert set(by.loc[by["segment"] == "free", "behavior_segment"]) == {"power"}  # free has no occasional user
+
+
+def test_a_behaviour_cohort_on_an_event_the_log_lacks_is_an_error():
+    # through the Python API too (a params file is checked at load): never a silent "not <name>" for all
+    log = load(day_events(ROWS))
+    b = BreakdownParams(by="pushed", cohorts=[{"name": "pushed", "when": {"event": "psuh"}, "window_days": 7}])
+    with pytest.raises(DataError, match=r"breakdown.cohorts\['pushed'\].when: 'psuh' matches no event \(nearest: 'push'\)"):
+        segments(log, b)
