@@ -54,7 +54,7 @@ def segment_points(curves: pd.DataFrame, *, order: Sequence[str] | None = None, 
     for i, name in enumerate(names):
         r = curves[curves["segment"] == name].iloc[0]
         colour = "0.65" if name in small else palette[i % len(palette)]
-        ax.errorbar([i], [r["retention"]], yerr=[[r["retention"] - r["ci_low"]], [r["ci_high"] - r["retention"]]],
+        ax.errorbar([i], [r["retention"]], yerr=[[max(r["retention"] - r["ci_low"], 0.0)], [max(r["ci_high"] - r["retention"], 0.0)]],
                     fmt="o", color=colour, capsize=4, lw=1.6, ms=6)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels([str(n) for n in names])

@@ -17,9 +17,12 @@ Definitions (calendar days in the product's timezone):
 - **Top segments**: the ``top`` segments with the most users are kept (ties by name); the users
   of all others become ``(other)``.
 
-The assignment is one engine query, built once per log and breakdown (``EventLog.memoized``);
-each segment's restricted log (:meth:`Segments.log_for`) filters the cached daily table once, so
-a breakdown never reloads or rescans the raw log.
+The assignment is one engine query, built once per log and breakdown (``EventLog.memoized``).
+Analyses join it into their queries as one more group-by key (:meth:`Segments.keyed`) and finish
+each segment's frame from the one fetched aggregate (:meth:`Segments.split`), so a breakdown
+never reloads or rescans the raw log nor multiplies the queries. :meth:`Segments.apply` runs any
+function of a log on each segment's own restricted log (:meth:`Segments.log_for`): the slower,
+independent route, for functions of one's own.
 """
 
 from __future__ import annotations

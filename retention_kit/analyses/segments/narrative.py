@@ -117,7 +117,8 @@ def comparison_summary(comparisons: pd.DataFrame | None, seg: Segments, *, granu
     """The sentences: the segments (at least the minimum size) whose difference from the rest in
     ``period`` has q < :data:`SIGNIFICANT`, largest difference first (at most ``limit``), or a
     sentence that none does; then the segments too small to compare in that period. With two
-    segments, each is the other's rest: only the one above the rest is named. ``page`` (ladder,
+    segments, each is the other's rest: only the one above the rest is named, unless it is too
+    small to name (then the other is, below the rest). ``page`` (ladder,
     lifecycle, key_behaviors) takes that page's sentences (``segments.<key>.<page>``, which name
     the share compared, with ``fields`` such as the rung) instead of retention's.
 
@@ -140,7 +141,7 @@ def comparison_summary(comparisons: pd.DataFrame | None, seg: Segments, *, granu
     at, label = comparisons[comparisons["period"] == k], period_label(granularity, k)
     named = at[~at["small"].astype(bool) & (at["q_value"] < SIGNIFICANT)]
     named = named.reindex(named["difference"].abs().sort_values(ascending=False).index)
-    if len(at) == 2:  # two segments: each is the other's rest, so one sentence says it all
+    if len(at) == 2 and len(named) == 2:  # each is the other's rest: one sentence says it all
         named = named[named["difference"] > 0]
     named = named.head(limit)
     parts = [fill(t("segments.differ" + sfx), **fields, segment=r.segment, users=num(r.users), period=label, value=pct(r.value, 1),

@@ -87,8 +87,10 @@ def _curves(counts: pd.DataFrame) -> pd.DataFrame:
     c = counts[counts["cohort_size"] > 0].copy()
     c["active"], c["cohort_size"] = c["active"].astype("int64"), c["cohort_size"].astype("int64")
     c["retention"] = c["active"] / c["cohort_size"]
-    lo, hi = wilson_interval(c["active"].to_numpy(float), c["cohort_size"].to_numpy(float))
-    c["ci_low"], c["ci_high"] = lo, hi
+    a, n = c["active"].to_numpy(float), c["cohort_size"].to_numpy(float)
+    lo, hi = wilson_interval(a, n)
+    # the formula leaves rounding noise (such as 1e-17 above a share of 0) at the exact ends
+    c["ci_low"], c["ci_high"] = np.where(a == 0, 0.0, lo), np.where(a == n, 1.0, hi)
     return c.reset_index(drop=True)
 
 

@@ -374,3 +374,22 @@ def test_a_behaviour_cohort_on_an_event_the_log_lacks_is_an_error():
     b = BreakdownParams(by="pushed", cohorts=[{"name": "pushed", "when": {"event": "psuh"}, "window_days": 7}])
     with pytest.raises(DataError, match=r"breakdown.cohorts\['pushed'\].when: 'psuh' matches no event \(nearest: 'push'\)"):
         segments(log, b)
+
+
+def test_two_segments_name_the_larger_one_when_the_one_above_is_too_small():
+    # 0 of 695 back against 8 of 35: the segment above the rest has 35 users, under the minimum of
+    # 100, so the sentence names the other one (below the rest), never "no segment differs"
+    from retention_kit.analyses.segments import compare_segments
+    from retention_kit.analyses.segments.pages import _curves
+    from retention_kit.plots.segments import segment_points
+
+    log = _attr_log()
+    seg = segments(log, BreakdownParams(by="plan", top=1))
+    f = pd.DataFrame({"segment": ["free", OTHER], "period": [1, 1], "active": [0, 8], "cohort_size": [695, 35]})
+    cmp = compare_segments(f, analysis="retention_month", min_size=100)
+    text = comparison_summary(cmp, seg, granularity="month", min_size=100).text
+    assert text.startswith("free (695 users) differs from the rest in month 1: 0.0% against 22.9%")
+    assert "Too small to compare (under 100 users): (other)" in text
+    curves = _curves(f)
+    assert curves.loc[0, "ci_low"] == 0.0  # exactly 0 at a share of 0, so error bars are never negative
+    segment_points(curves.assign(period=1), order=["free", OTHER], small=[OTHER])
