@@ -121,9 +121,14 @@ def machine() -> str:
             f"engine memory limit {engine.DEFAULT_MEMORY_LIMIT}")
 
 
-def tree_run(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float]:
+class OverCap(RuntimeError):
+    """A run's process tree went over its memory cap and was stopped."""
+
+
+def tree_run(cmd: list[str], *, env: dict[str, str] | None = None, cap_gib: float | None = None) -> tuple[float, float]:
     """Run ``cmd``; its seconds and the peak resident memory (GiB) of its process tree (the
-    process and all its children, summed, sampled every 0.2 s)."""
+    process and all its children, summed, sampled every 0.2 s). Over ``cap_gib`` the tree is
+    killed and :class:`OverCap` raised (a baseline that would exhaust the machine's memory)."""
     import psutil
 
     t0 = time.perf_counter()
@@ -145,6 +150,14 @@ def tree_run(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[floa
             except psutil.Error:
                 pass
         peak = max(peak, total)
+        if cap_gib is not None and total > cap_gib * 1024**3:
+            for p in reversed(procs):
+                try:
+                    p.kill()
+                except psutil.Error:
+                    pass
+            proc.wait()
+            raise OverCap(f"{' '.join(cmd[:3])}: over {cap_gib:g} GiB after {time.perf_counter() - t0:.0f} s")
         time.sleep(0.2)
     seconds = time.perf_counter() - t0
     reader.join(timeout=10)
@@ -243,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--in-process-max", default="100M",
                     help="largest size for the in-process stages (load, each notebook, core); larger sizes get the "
                          "floor, the pandas baseline and the end-to-end runs only")
+    ap.add_argument("--pandas-cap-gib", type=float, default=18.0,
+                    help="above --in-process-max the pandas baseline runs in its own process, stopped over this "
+                         "resident memory")
     ap.add_argument("--e2e", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True,
@@ -267,7 +283,18 @@ def main(argv: list[str] | None = None) -> int:
         if events <= in_process_max * 1.05:
             in_process(r, params, args.repeats)
         if events <= pandas_max * 1.05:
-            r["pandas"], r["pandas_mem"] = timed(lambda: stickiness_tables(folder), args.repeats)
+            if events <= in_process_max * 1.05:
+                r["pandas"], r["pandas_mem"] = timed(lambda: stickiness_tables(folder), args.repeats)
+            else:  # a size too large for this process: its own interpreter, stopped at the memory cap
+                code = ("import sys; from benchmarks.pandas_baseline import stickiness_tables; "
+                        "stickiness_tables(sys.argv[1])")
+                try:
+                    r["pandas"], r["pandas_mem"] = tree_run([sys.executable, "-c", code, str(folder)],
+                                                            cap_gib=args.pandas_cap_gib)
+                    r["pandas_note"] = "own process (interpreter start included)"
+                except OverCap as e:
+                    r["pandas_note"] = f"stopped: {e}"
+                    print(r["pandas_note"], flush=True)
         if args.e2e:
             with tempfile.TemporaryDirectory() as tmp:
                 p = Path(tmp) / "params.yaml"
@@ -339,6 +366,9 @@ def report(rows: list[dict], e2e_rows: list[tuple[str, str, float, float]], args
                        f"{r['e2e_full']:.1f} | {r['floor']:.2f} | {r['e2e_full'] / r['floor']:.1f} | "
                        f"{r['e2e_full_mem']:.2f} | {r['e2e_stick_mem']:.2f} | {r['e2e_load']:.1f} | "
                        f"{r['e2e_compute']:.1f} | {r['e2e_render']:.1f} |")
+    notes = [f"- pandas at {r['size']}: {r['pandas_note']}." for r in rows if r.get("pandas_note")]
+    if notes:
+        e_lines += ["", *notes]
     by = {r["size"]: r for r in rows}
     scale = ""
     if "10M" in by and "100M" in by:
@@ -359,7 +389,7 @@ Machine: {machine()}.
 Load average (1, 5, 15 min) at the start: {lb[0]:.1f}, {lb[1]:.1f}, {lb[2]:.1f}; at the end: {la[0]:.1f}, {la[1]:.1f}, {la[2]:.1f}
 (above 2 means other work shared the 2 cores: every figure is slower than on a quiet machine,
 and ratios measured in this one run are the figures to compare).
-Run: `python -m benchmarks.run --sizes {args.sizes} --repeats {args.repeats} --pandas-max {args.pandas_max} --in-process-max {args.in_process_max}{'' if args.demo else ' --no-demo'} --incremental-size {args.incremental_size}` on {dt.date.today()}.
+Run: `python -m benchmarks.run --sizes {args.sizes} --repeats {args.repeats} --pandas-max {args.pandas_max} --in-process-max {args.in_process_max}{'' if args.demo else ' --no-demo'} --incremental-size {args.incremental_size}` on {dt.date.today()}, {dt.datetime.now():%H:%M}.
 Times are medians over {args.repeats} repeats, in seconds; in-process peaks are the process's
 resident-memory high-water mark during the stage. Synthetic logs from the demo generator
 (benchmarks/generate.py).

@@ -222,14 +222,17 @@ def describe_where(flt: Mapping[str, Any]) -> str:
     >>> describe_where({"amount": {"gte": 50}, "platform": ["ios", "android"]})
     'amount >= 50 and platform in (ios, android)'
     """
-    def show(v: Any) -> str:
-        if isinstance(v, list):
-            return "(" + ", ".join(show(x) for x in v) + ")"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return f"{v:g}" if isinstance(v, float) else str(v)
+    return " and ".join(f"{p} {OPERATORS[op]} {_show(v, '()')}" for p, op, v in _tests(flt))
 
-    return " and ".join(f"{p} {OPERATORS[op]} {show(v)}" for p, op, v in _tests(flt))
+
+def _show(v: Any, brackets: str) -> str:
+    """A filter value as text: a list in ``brackets`` (``"()"`` or ``"{}"``), numbers without
+    trailing zeros, booleans in lower case."""
+    if isinstance(v, list):
+        return brackets[0] + ", ".join(_show(x, brackets) for x in v) + brackets[1]
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 #: How :func:`leaf_label` writes each test: symbols, so a label reads the same in every language.
@@ -250,15 +253,7 @@ def leaf_label(leaf: Condition) -> str:
     """
     if "where" not in leaf:
         return str(leaf["event"])
-
-    def show(v: Any) -> str:
-        if isinstance(v, list):
-            return "{" + ", ".join(show(x) for x in v) + "}"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return f"{v:g}" if isinstance(v, float) else str(v)
-
-    tests = ", ".join(f"{p} {_SYMBOLS[op]} {show(v)}" for p, op, v in _tests(leaf["where"]))
+    tests = ", ".join(f"{p} {_SYMBOLS[op]} {_show(v, '{}')}" for p, op, v in _tests(leaf["where"]))
     return f"{leaf['event']} ({tests})"
 
 
