@@ -8,7 +8,9 @@ Definitions (calendar days, weeks or months in the product's timezone, weeks sta
   events that start a cohort; without it a user's start is their signup day from the users table
   when one is given, else their first active day (``EventLog.starts``). ``return_event`` lists the
   events that count as a return; without it any active event does. With ``return_event`` set, a
-  start event counts as a return only if it is listed too.
+  start event counts as a return only if it is listed too. An item of either list may be a
+  filtered event, ``{event: purchase, where: {amount: {gte: 50}}}``: only the events whose
+  properties (``data.properties``) pass the filter count.
 - **Cohort type.** ``first``: each user belongs to one cohort, the period of their start (with
   ``start_event``: of the first day they did one). ``recurring``: a user joins the cohort of every
   period in which they did a start event (with ``start_event`` null: every period in which they
