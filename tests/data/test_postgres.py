@@ -75,3 +75,47 @@ def test_postgres_runs_every_report_with_the_duckdb_exports(postgres_url, refere
     # every page rendered
     assert all((tmp_path / "out" / p / f"{nb}.html").exists() for p in products
                for nb in ("overview", "stickiness", "key_behaviors", "ladder", "lifecycle"))
+
+
+def test_breakdowns_and_filters_on_postgres_equal_duckdb(postgres_url):
+    # issue 13's queries (the segment as a group-by key, property filters bound as literals) are
+    # SQL that DuckDB accepts: the same tables from a PostgreSQL table
+    import numpy as np
+
+    from retention_kit import load_events
+    from retention_kit.analyses import key_behaviors, ladder, stickiness
+    from retention_kit.analyses.segments import segments
+    from retention_kit.data.params import BreakdownParams
+
+    from tests.factories import make_params
+
+    df = make_demo_log(300, seed=9, days=100).drop(columns=["revenue"])
+    copy_table(postgres_url, "seg_events", df)
+    cohort = {"name": "invited_3", "when": {"event": "invite_friend", "min": 3}, "window_days": 7}
+    kw = dict(exclude_events=["push_sent"], properties=["platform"], ladder={"period": "week"})
+    duck = load_events(make_params(**kw), source=df)
+    pg = load_events(make_params(**kw, source={"url": postgres_url, "table": "seg_events"}))
+    mobile = {"event": "save_note", "where": {"platform": ["ios", "android"]}}
+
+    def same(a, b):
+        a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+        assert list(a.columns) == list(b.columns) and len(a) == len(b)
+        for c in a.columns:
+            if pd.api.types.is_numeric_dtype(a[c]) and pd.api.types.is_numeric_dtype(b[c]):
+                np.testing.assert_allclose(a[c].astype(float), b[c].astype(float), rtol=1e-9, equal_nan=True, err_msg=c)
+            else:
+                assert a[c].astype(str).tolist() == b[c].astype(str).tolist(), c
+
+    lp = make_params(**kw).ladder
+    for by in ("invited_3", "first.platform"):
+        b = BreakdownParams(by=by, cohorts=[cohort])
+        sd, sp = segments(duck, b), segments(pg, b)
+        assert sd.sizes == sp.sizes
+        same(stickiness.cohort_retention(duck, granularity="week", by=sd), stickiness.cohort_retention(pg, granularity="week", by=sp))
+        same(stickiness.active_users(duck, by=sd), stickiness.active_users(pg, by=sp))
+        same(ladder.transitions(duck, ladder=lp, by=sd), ladder.transitions(pg, ladder=lp, by=sp))
+    same(stickiness.cohort_retention(duck, granularity="week", start_event=[mobile], return_event=[mobile]),
+         stickiness.cohort_retention(pg, granularity="week", start_event=[mobile], return_event=[mobile]))
+    a, _ = key_behaviors.candidate_stats(duck, max_threshold=3, candidates=[mobile])
+    c, _ = key_behaviors.candidate_stats(pg, max_threshold=3, candidates=[mobile])
+    same(a.sort_values(["split", "event", "threshold"]), c.sort_values(["split", "event", "threshold"]))

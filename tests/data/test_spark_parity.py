@@ -33,7 +33,7 @@ LADDER = {"period": "week", "rungs": [
 @pytest.fixture(scope="module")
 def logs():
     df = make_demo_log(400, seed=5, days=120).drop(columns=["revenue"])
-    params = make_params(product="parity", exclude_events=["push_sent"], ladder=LADDER)
+    params = make_params(product="parity", exclude_events=["push_sent"], ladder=LADDER, properties=["platform"])
     duck = load_events(params, source=df)
     spark = spark_session({"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2"}})
     import ibis
@@ -167,3 +167,32 @@ def test_lifecycle_and_value_tables_agree(money_logs):
     for fn in (lifecycle.repurchase, lifecycle.repurchase_trend):
         a, b = fn(duck), fn(spark)
         _same(a, b, _keys(a))
+
+
+#: Issue 13's filters: only the events whose properties pass count.
+MOBILE = {"event": "save_note", "where": {"platform": ["ios", "android"]}}
+
+
+def test_breakdowns_and_filters_agree(logs):
+    from retention_kit.analyses.segments import segments
+    from retention_kit.data.params import BreakdownParams
+
+    params, duck, spark = logs
+    cohort = {"name": "invited_3", "when": {"event": "invite_friend", "min": 3}, "window_days": 7}
+    for by in ("invited_3", "first.platform"):
+        b = BreakdownParams(by=by, cohorts=[cohort])
+        sd, ss = segments(duck, b), segments(spark, b)
+        assert sd.sizes == ss.sizes
+        _same(stickiness.cohort_retention(duck, granularity="week", by=sd),
+              stickiness.cohort_retention(spark, granularity="week", by=ss), ["segment", "mode", "cohort", "period"])
+        _same(stickiness.growth_accounting(duck, granularity="month", by=sd),
+              stickiness.growth_accounting(spark, granularity="month", by=ss), ["segment", "period"])
+        _same(ladder.composition(duck, ladder=params.ladder, by=sd), ladder.composition(spark, ladder=params.ladder, by=ss),
+              ["segment", "period", "scope", "rung_order"])
+    _same(stickiness.cohort_retention(duck, granularity="week", start_event=[MOBILE], return_event=["app_open", MOBILE]),
+          stickiness.cohort_retention(spark, granularity="week", start_event=[MOBILE], return_event=["app_open", MOBILE]),
+          ["mode", "cohort", "period"])
+    a, _ = key_behaviors.candidate_stats(duck, max_threshold=3, candidates=[MOBILE])
+    b2, _ = key_behaviors.candidate_stats(spark, max_threshold=3, candidates=[MOBILE])
+    _same(a, b2, ["split", "event", "threshold"])
+    assert "save_note (platform ∈ {ios, android})" in set(a["event"])
