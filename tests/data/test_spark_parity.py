@@ -174,6 +174,9 @@ MOBILE = {"event": "save_note", "where": {"platform": ["ios", "android"]}}
 
 
 def test_breakdowns_and_filters_agree(logs):
+    # kept small (Spark's queries cost seconds each): the keyed tables of both segment kinds that
+    # read other tables than the daily one (starts, the rung table, the event rows' properties);
+    # PostgreSQL checks the rest of the SQL (tests/data/test_postgres.py)
     from retention_kit.analyses.segments import segments
     from retention_kit.data.params import BreakdownParams
 
@@ -185,14 +188,8 @@ def test_breakdowns_and_filters_agree(logs):
         assert sd.sizes == ss.sizes
         _same(stickiness.cohort_retention(duck, granularity="week", by=sd),
               stickiness.cohort_retention(spark, granularity="week", by=ss), ["segment", "mode", "cohort", "period"])
-        _same(stickiness.growth_accounting(duck, granularity="month", by=sd),
-              stickiness.growth_accounting(spark, granularity="month", by=ss), ["segment", "period"])
-        _same(ladder.composition(duck, ladder=params.ladder, by=sd), ladder.composition(spark, ladder=params.ladder, by=ss),
-              ["segment", "period", "scope", "rung_order"])
+    _same(ladder.composition(duck, ladder=params.ladder, by=sd), ladder.composition(spark, ladder=params.ladder, by=ss),
+          ["segment", "period", "scope", "rung_order"])
     _same(stickiness.cohort_retention(duck, granularity="week", start_event=[MOBILE], return_event=["app_open", MOBILE]),
           stickiness.cohort_retention(spark, granularity="week", start_event=[MOBILE], return_event=["app_open", MOBILE]),
           ["mode", "cohort", "period"])
-    a, _ = key_behaviors.candidate_stats(duck, max_threshold=3, candidates=[MOBILE])
-    b2, _ = key_behaviors.candidate_stats(spark, max_threshold=3, candidates=[MOBILE])
-    _same(a, b2, ["split", "event", "threshold"])
-    assert "save_note (platform ∈ {ios, android})" in set(a["event"])
