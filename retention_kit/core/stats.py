@@ -38,7 +38,7 @@ def _scipy_stats():
     return stats
 
 
-__all__ = ["wilson_interval", "difference_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel", "cmh_test", "headline_minimum"]
+__all__ = ["wilson_interval", "share_interval", "difference_interval", "phi", "fisher_exact_p", "bh_qvalues", "mantel_haenszel", "cmh_test", "headline_minimum"]
 
 Z95 = 1.959963984540054
 
@@ -62,6 +62,22 @@ def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, *, z: float = Z9
         lo = np.where(m > 0, np.clip(centre - half, 0, 1), np.nan)
         hi = np.where(m > 0, np.clip(centre + half, 0, 1), np.nan)
     return lo, hi
+
+
+def share_interval(successes: npt.ArrayLike, n: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% Wilson interval of a share as pages and exports show it: exactly 0 below a share
+    of 0 and exactly 1 above a share of 1 (the formula leaves rounding noise such as 4e-19 there,
+    which would draw a negative error bar).
+
+    Examples
+    --------
+    >>> lo, hi = share_interval([0, 35], [695, 35])
+    >>> float(lo[0]), float(hi[1])
+    (0.0, 1.0)
+    """
+    k, m = np.asarray(successes, dtype="float64"), np.asarray(n, dtype="float64")
+    lo, hi = wilson_interval(k, m)
+    return np.where(k == 0, 0.0, lo), np.where(k == m, 1.0, hi)
 
 
 def difference_interval(k1: npt.ArrayLike, n1: npt.ArrayLike, k2: npt.ArrayLike, n2: npt.ArrayLike, *,

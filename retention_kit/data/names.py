@@ -10,13 +10,16 @@ exclude (``data.exclude_events``) is reported as excluded, not as a typo.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from ..core import conditions
 from ..errors import DataError, ParamsError
 from .engine import fetch
 from .log import EventLog
 
-__all__ = ["check_names", "event_names", "require_events", "require_params_events", "require_new_names"]
+__all__ = ["check_names", "event_names", "require_events", "require_params_events", "require_new_names",
+           "require_properties"]
 
 
 def check_names(names: Sequence[str] | None, known: Iterable[str], *, key: str, what: str = "event",
@@ -110,6 +113,25 @@ def require_params_events(log: EventLog, wanted: Sequence[tuple[str, Sequence[st
             check_names(names, set(event_names(log)) | removed, key=key, where=where)
         else:
             check_names(names, event_names(log), key=key, where=where, excluded=log.params.exclude_events)
+
+
+def require_properties(log: EventLog, leaf: Mapping[str, Any], *, key: str) -> None:
+    """Raise :class:`ParamsError` when a property filter (:mod:`retention_kit.core.conditions`)
+    reads a property the log does not carry (not listed in ``data.properties``): what the params
+    check at load, for conditions given from Python.
+
+    Examples
+    --------
+    >>> require_properties(log, {"event": "share", "where": {"platform": "ios"}}, key="x")
+    Traceback (most recent call last):
+    ...
+    retention_kit.errors.ParamsError: x: the filter reads property 'platform', which is not listed in data.properties (listed: none); add it there
+    """
+    props = list(log.params.properties)
+    missing = [p for p in conditions.properties(leaf) if p not in props]
+    if missing:
+        raise ParamsError(f"{key}: the filter reads property '{missing[0]}', which is not listed in data.properties "
+                          f"(listed: {', '.join(sorted(props)) or 'none'}); add it there")
 
 
 def require_new_names(log: EventLog, named: Sequence[tuple[str, str]]) -> None:

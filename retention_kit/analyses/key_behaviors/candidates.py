@@ -61,7 +61,7 @@ from ...core import stats
 from ...core.periods import day_index, period_index_py
 from ...data.engine import fetch
 from ...data.log import EventLog
-from ...data.names import require_events, require_new_names
+from ...data.names import require_events, require_new_names, require_properties
 from ...data.params import FilteredCandidate, KeyBehaviorParams
 from ...errors import NotEnoughDataError, ParamsError
 from .findings import judge
@@ -122,13 +122,9 @@ def filtered_candidates(log: EventLog, candidates: Sequence[FilteredCandidate | 
     except ValidationError as e:
         msgs = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
         raise ParamsError(f"key_behaviors.candidates: {msgs}") from None
-    props = list(log.params.properties)
     for i, c in enumerate(kb.candidates):
         key = f"key_behaviors.candidates[{i}]"
-        missing = [p for p in c.where if p not in props]
-        if missing:
-            raise ParamsError(f"{key}: the filter reads property '{missing[0]}', which is not listed in data.properties "
-                              f"(listed: {', '.join(sorted(props)) or 'none'}); add it there")
+        require_properties(log, c.leaf, key=key)
         require_events(log, [c.event], key=f"{key}.event")
     require_new_names(log, [(f"key_behaviors.candidates[{i}].name", c.label) for i, c in enumerate(kb.candidates)])
     return [(c.label, c.leaf) for c in kb.candidates]

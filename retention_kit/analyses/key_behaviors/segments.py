@@ -179,7 +179,7 @@ def behavior_segments(log: EventLog, *, power_user_days: int = 8, attributes: Se
                 for f, g, period in frames]
         return _breadth_table(mine).rename(columns={"segment": "behavior_segment"})
 
-    return by._stack((name, lambda name=name: one(name)) for name in by.names)
+    return by.stack((name, lambda name=name: one(name)) for name in by.names)
 
 
 def _breadth_table(frames: list[tuple[pd.DataFrame, pd.DataFrame, str]]) -> pd.DataFrame:

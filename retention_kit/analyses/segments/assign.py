@@ -139,15 +139,18 @@ class Segments:
             return lambda name: groups.get(name, empty)
 
         getters = [parts(f) for f in frames]
-        return self._stack((name, lambda name=name: fn(*(g(name) for g in getters))) for name in self.names)
+        return self.stack((name, lambda name=name: fn(*(g(name) for g in getters))) for name in self.names)
 
     def apply(self, fn: Callable[[EventLog], pd.DataFrame | None]) -> pd.DataFrame:
         """``fn`` on each segment's log, stacked, with the leading columns ``breakdown`` (what was
         split on) and ``segment``; a segment whose data is too thin for ``fn``
         (:class:`~retention_kit.errors.NotEnoughDataError`) has no rows."""
-        return self._stack((name, lambda name=name: fn(self.log_for(name))) for name in self.names)
+        return self.stack((name, lambda name=name: fn(self.log_for(name))) for name in self.names)
 
-    def _stack(self, parts: Iterable[tuple[str, Callable[[], pd.DataFrame | None]]]) -> pd.DataFrame:
+    def stack(self, parts: Iterable[tuple[str, Callable[[], pd.DataFrame | None]]]) -> pd.DataFrame:
+        """Each segment's frame (``parts``: segment name and a function making its frame), led by
+        ``breakdown`` and ``segment``, stacked in order; a frame too thin
+        (:class:`~retention_kit.errors.NotEnoughDataError`) or empty is left out."""
         frames = []
         for name, make in parts:
             try:

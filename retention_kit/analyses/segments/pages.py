@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.portable import count_true
-from ...core.stats import headline_minimum, wilson_interval
+from ...core.stats import headline_minimum, share_interval
 from ...data.engine import fetch
 from ...data.log import EventLog
 from ...data.params import BreakdownParams, LadderParams
@@ -87,10 +87,7 @@ def _curves(counts: pd.DataFrame) -> pd.DataFrame:
     c = counts[counts["cohort_size"] > 0].copy()
     c["active"], c["cohort_size"] = c["active"].astype("int64"), c["cohort_size"].astype("int64")
     c["retention"] = c["active"] / c["cohort_size"]
-    a, n = c["active"].to_numpy(float), c["cohort_size"].to_numpy(float)
-    lo, hi = wilson_interval(a, n)
-    # the formula leaves rounding noise (such as 1e-17 above a share of 0) at the exact ends
-    c["ci_low"], c["ci_high"] = np.where(a == 0, 0.0, lo), np.where(a == n, 1.0, hi)
+    c["ci_low"], c["ci_high"] = share_interval(c["active"], c["cohort_size"])
     return c.reset_index(drop=True)
 
 

@@ -16,7 +16,7 @@ from ...core.text import Raw, fill, num, pct
 from ...data.params import StickinessParams
 from .active_users import ratio_by_month
 from .power_users import curve_shape
-from .retention import retention_headline
+from .retention import event_labels, retention_headline
 
 __all__ = ["summary", "summary_sentences", "curve_reading", "cadence_reading", "judged_by", "definitions",
            "day_n_table", "ratios_shown", "ratios_note", "trailing_note", "HEADLINE_DAYS"]
@@ -340,25 +340,20 @@ def cadence_reading(profile: dict[str, Any], *, ratios_shown: bool = True) -> Ra
                 kind=t(f"stickiness.cadence.kind.{profile['cadence']}"), judge=judged_by(profile, ratios_shown=ratios_shown))
 
 
-def _labels(events: list) -> list[str]:
-    """Start or return events as a page writes them: a filtered one with its filter."""
-    return [e if isinstance(e, str) else e.label for e in events]
-
-
 def definitions(params: StickinessParams) -> dict[str, str]:
     """The stickiness definitions in force, worded from the params, in the report language."""
     w = params.mau_window
     rp = params.retention
     sep = t("common.list_sep")
-    start = (t("stickiness.def.start.events", events=sep.join(_labels(rp.start_event))) if rp.start_event
+    start = (t("stickiness.def.start.events", events=sep.join(event_labels(rp.start_event))) if rp.start_event
              else t("stickiness.def.start.default"))
     if rp.cohorts == "recurring":
-        did = (t("stickiness.def.did.events", events=sep.join(_labels(rp.start_event))) if rp.start_event
+        did = (t("stickiness.def.did.events", events=sep.join(event_labels(rp.start_event))) if rp.start_event
                else t("stickiness.def.did.any"))
         cohort = t("stickiness.def.cohorts.recurring", did=did)
     else:
         cohort = t("stickiness.def.cohorts.first", start=start)
-    ret = (t("stickiness.def.returns.events", events=sep.join(_labels(rp.return_event))) if rp.return_event
+    ret = (t("stickiness.def.returns.events", events=sep.join(event_labels(rp.return_event))) if rp.return_event
            else t("stickiness.def.returns.any"))
     terms = {
         "dau": {"window": num(w)},

@@ -62,12 +62,12 @@ import pandas as pd
 
 from ...core import conditions
 from ...core.periods import day_index, first_new_cohort, period_end, period_index, period_index_py, period_start
-from ...core.stats import wilson_interval
+from ...core.stats import share_interval
 from ...data.engine import fetch
 from ...data.log import EventLog
-from ...data.names import require_events
+from ...data.names import require_events, require_properties
 from ...data.params import EventFilter, StickinessParams
-from ...errors import DataError, NotEnoughDataError
+from ...errors import NotEnoughDataError
 from ...core.portable import flag
 
 if TYPE_CHECKING:  # the breakdown calls back into this module: no import at run time
@@ -82,6 +82,7 @@ __all__ = [
     "minimum_cohort",
     "bracket_label",
     "events_text",
+    "event_labels",
     "retention_options",
     "return_periods",
 ]
@@ -89,13 +90,6 @@ __all__ = [
 Mode = Literal["on", "on_or_after"]
 CohortType = Literal["first", "recurring"]
 Granularity = Literal["day", "week", "month"]
-
-
-def _interval(active: pd.Series, size: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson interval with its exact ends where the share is exactly 0 or 1 (the formula leaves
-    rounding noise such as 5e-17 there)."""
-    lo, hi = wilson_interval(active, size)
-    return np.where(active == 0, 0.0, lo), np.where(active == size, 1.0, hi)
 
 
 #: A start or return event: a name, or a filtered event (``{event: purchase, where: {amount:
@@ -134,8 +128,19 @@ def events_text(names: Sequence[EventSpec] | None) -> str:
     >>> events_text(["signup", {"event": "purchase", "where": {"amount": {"gte": 50}}}])
     'signup, purchase (amount ≥ 50)'
     """
-    specs = _specs(names, "events")
-    return ", ".join(e if isinstance(e, str) else conditions.leaf_label(e) for e in specs)
+    return ", ".join(event_labels(names))
+
+
+def event_labels(names: Sequence[EventSpec] | None) -> list[str]:
+    """Start or return events as exports and pages write them: a name as it is, a filtered event
+    with its filter (:func:`retention_kit.core.conditions.leaf_label`).
+
+    Examples
+    --------
+    >>> event_labels(["signup", {"event": "purchase", "where": {"amount": {"gte": 50}}}])
+    ['signup', 'purchase (amount ≥ 50)']
+    """
+    return [e if isinstance(e, str) else conditions.leaf_label(e) for e in _specs(names, "events")]
 
 
 def _event_days(log: EventLog, specs: Sequence[str | Mapping[str, Any]]) -> ir.Table:
@@ -191,15 +196,12 @@ def _check(log: EventLog, granularity: str, cohort_type: str, start_event: Seque
         raise ValueError(f"granularity must be 'day', 'week' or 'month', got {granularity!r}")
     if cohort_type not in ("first", "recurring"):
         raise ValueError(f"cohort_type must be 'first' or 'recurring', got {cohort_type!r}")
-    props = set(log.params.properties)
     for key, events in (("stickiness.retention.start_event", start_event), ("stickiness.retention.return_event", return_event)):
         specs = _specs(events, key)
         require_events(log, [e if isinstance(e, str) else e["event"] for e in specs] or None, key=key)
         for i, e in enumerate(specs):
-            missing = [] if isinstance(e, str) else sorted(set(conditions.properties(e)) - props)
-            if missing:
-                raise DataError(f"{key}[{i}]: the filter reads property '{missing[0]}', which is not listed in "
-                                f"data.properties (listed: {', '.join(sorted(props)) or 'none'}); add it there")
+            if not isinstance(e, str):
+                require_properties(log, e, key=f"{key}[{i}]")
 
 
 def _members(log: EventLog, granularity: Granularity, cohort_type: CohortType,
@@ -409,7 +411,7 @@ def _cells(reach: pd.DataFrame, on: pd.DataFrame | None, log: EventLog, *, granu
     out.insert(2, "cohort", pd.to_datetime(out["c"].map(starts)).astype("datetime64[ns]"))
     out = out.drop(columns="c")
     out["retention"] = out["active"] / out["cohort_size"]
-    out["ci_low"], out["ci_high"] = _interval(out["active"], out["cohort_size"])
+    out["ci_low"], out["ci_high"] = share_interval(out["active"], out["cohort_size"])
     out = out[[c for c in out.columns if c != "new_cohort"] + ["new_cohort"]]
     out["cohort_type"] = cohort_type
     out["start_event"] = events_text(start_event)
@@ -452,7 +454,7 @@ def average_retention(cells: pd.DataFrame, *, cohorts: int | None = None) -> pd.
     g = d.groupby("period", as_index=False).agg(cohorts=("cohort", "nunique"), cohort_size=("cohort_size", "sum"),
                                                 active=("active", "sum"))
     g["retention"] = g["active"] / g["cohort_size"]
-    g["ci_low"], g["ci_high"] = _interval(g["active"], g["cohort_size"])
+    g["ci_low"], g["ci_high"] = share_interval(g["active"], g["cohort_size"])
     return g.astype({"cohorts": "int64", "cohort_size": "int64", "active": "int64"})
 
 
@@ -515,7 +517,7 @@ def retention_headline(cells: pd.DataFrame, *, periods: Sequence[int] = (1, 7, 3
             take = big.iloc[:1] if len(big) else None
         if take is not None:
             n, a = int(take["cohort_size"].sum()), int(take["active"].sum())
-            lo, hi = _interval(pd.Series([a]), pd.Series([n]))
+            lo, hi = share_interval(pd.Series([a]), pd.Series([n]))
             row.update(quoted=True, cohorts=len(take), first_cohort=take["cohort"].min(), last_cohort=take["cohort"].max(),
                        cohort_size=n, active=a, retention=a / n, ci_low=float(lo[0]), ci_high=float(hi[0]))
         rows.append(row)
@@ -608,7 +610,7 @@ def retention_brackets(log: EventLog, *, brackets: Sequence[Sequence[int]], gran
     out = out.drop(columns="c")
     out = out.astype({"first_day": "int64", "last_day": "int64", "cohort_size": "int64", "active": "int64"})
     out["retention"] = out["active"] / out["cohort_size"]
-    out["ci_low"], out["ci_high"] = _interval(out["active"], out["cohort_size"])
+    out["ci_low"], out["ci_high"] = share_interval(out["active"], out["cohort_size"])
     out = out[["granularity", "cohort", "bracket", "first_day", "last_day", "cohort_size", "active", "retention",
                "ci_low", "ci_high", "new_cohort"]]
     out["cohort_type"] = cohort_type
@@ -633,7 +635,7 @@ def average_brackets(rows: pd.DataFrame) -> pd.DataFrame:
         cohorts=("cohort", "nunique"), cohort_size=("cohort_size", "sum"), active=("active", "sum"))
     g = g.sort_values(["granularity", "first_day"], kind="stable").reset_index(drop=True)
     g["retention"] = g["active"] / g["cohort_size"]
-    g["ci_low"], g["ci_high"] = _interval(g["active"], g["cohort_size"])
+    g["ci_low"], g["ci_high"] = share_interval(g["active"], g["cohort_size"])
     g = g.astype({"cohorts": "int64", "cohort_size": "int64", "active": "int64"})
     return g[["granularity", "bracket", "first_day", "last_day", "cohorts", "cohort_size", "active", "retention",
               "ci_low", "ci_high"]]
