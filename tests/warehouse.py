@@ -24,7 +24,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-__all__ = ["postgres_binaries", "postgres_server", "copy_table", "params_on", "compare_exports"]
+__all__ = ["SMALL_SPARK", "postgres_binaries", "postgres_server", "copy_table", "params_on", "compare_exports"]
+
+#: PySpark sized for the tests' logs of a few thousand rows, where a query's planning and the
+#: JVM's own compiling cost more than running it: one core, two shuffle partitions, no
+#: whole-stage code generation or adaptive re-planning, and the JVM's quick (C1) compiler alone
+#: with a serial collector (measured: a kernel's load on the 400-user demo 24.4 s -> 18.9 s)
+SMALL_SPARK = {"master": "local[1]", "config": {
+    "spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}}
 
 
 def postgres_binaries() -> Path | None:

@@ -19,6 +19,7 @@ from retention_kit.data.params import params_from_dict  # noqa: E402
 from retention_kit.data.datasets import make_demo_log  # noqa: E402
 
 from tests.factories import make_params  # noqa: E402
+from tests.warehouse import SMALL_SPARK  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +36,7 @@ def logs():
     df = make_demo_log(400, seed=5, days=120).drop(columns=["revenue"])
     params = make_params(product="parity", exclude_events=["push_sent"], ladder=LADDER, properties=["platform"])
     duck = load_events(params, source=df)
-    spark = spark_session({"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2"}})
+    spark = spark_session(SMALL_SPARK)
     import ibis
 
     con = ibis.pyspark.connect(spark)
@@ -115,7 +116,7 @@ def test_params_can_name_the_pyspark_backend(logs):
     # (here: joins) the Spark session and reads the same table the fixture registered
     params, duck, _ = logs
     raw = params.model_dump(mode="json", exclude={"base_dir"})
-    raw["data"]["source"] = {"backend": "pyspark", "table": "parity_events", "options": {"master": "local[1]"}}
+    raw["data"]["source"] = {"backend": "pyspark", "table": "parity_events", "options": SMALL_SPARK}
     via_params = load_events(params_from_dict(raw))
     assert via_params.quality == duck.quality
     _same(stickiness.active_users(via_params), stickiness.active_users(duck), ["date"])
@@ -130,7 +131,7 @@ def money_logs():
     duck = load_events(params, source=df)
     import ibis
 
-    con = ibis.pyspark.connect(spark_session({"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2"}}))
+    con = ibis.pyspark.connect(spark_session(SMALL_SPARK))
     table = con.create_table("parity_money", df, overwrite=True)
     yield duck, load_events(params, source=table)
     con.drop_table("parity_money", force=True)

@@ -22,14 +22,12 @@ from retention_kit.data.datasets import make_demo_log, make_demo_users  # noqa: 
 from retention_kit.reporting.runner import EXIT_OK, run  # noqa: E402
 
 from tests.factories import PARAMS  # noqa: E402
-from tests.warehouse import compare_exports, params_on  # noqa: E402
+from tests.warehouse import SMALL_SPARK, compare_exports, params_on  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 N_USERS = 400
-#: small data: one core, two shuffle partitions and no whole-stage code generation (compiling
-#: each plan costs more than running it on a few thousand rows) cost Spark less than its defaults
-SPARK = {"master": "local[1]", "config": {"spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false"}}
+SPARK = SMALL_SPARK
 
 
 def _save_table(catalog, parquet, table) -> None:
