@@ -50,6 +50,7 @@ from ..errors import DataError, InstallError, OutputError, ParamsError, Retentio
 from . import publish
 from .exports import merge_rows
 from .render import failure_banner, render_html
+from .progress import Eta, duration, last_seconds, load_progress
 from .runlog import RunLog
 
 __all__ = ["run", "RunResult", "available_notebooks", "NOTEBOOK_DIR", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT"]
@@ -264,16 +265,28 @@ def _check_in_child(params_path: Path, cache_dir: Path, folders: Sequence[str]) 
 INTERRUPTED = "interrupted before it finished (Ctrl-C or SIGTERM); the last good report is unchanged"
 
 
-def _one(task: _Task, lock: threading.Lock,
-         stop: threading.Event | None = None) -> publish.NotebookStatus:
+def _eta(tasks: Sequence[_Task], out_dir: Path, jobs: int) -> Eta:
+    """The run's time-left estimate, from each product's last run (read before this run
+    rewrites its status.json)."""
+    past: dict[tuple[str, str], float] = {}
+    for product in {t.params.product for t in tasks}:
+        past |= {(product, nb): s for nb, s in last_seconds(out_dir / product).items()}
+    return Eta([(t.params.product, t.notebook) for t in tasks], past=past, jobs=jobs)
+
+
+def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
+         eta: Eta | None = None) -> publish.NotebookStatus:
     """Execute, render and (when good) publish one notebook; never raises: every failure,
     including a disk that refuses writes, becomes this notebook's status."""
     params, notebook, run_id = task.params, task.notebook, task.run_id
+    key = (params.product, notebook)
     t0 = time.perf_counter()
     with task.log.context(params.product, notebook):
         try:
             with _catalog_turn(task.catalogs):
                 t0 = time.perf_counter()  # a notebook's time starts when its turn does
+                if eta is not None:
+                    eta.started(key)
                 st = _one_inner(task, lock, stop, t0)
         except OSError as e:
             msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
@@ -288,6 +301,8 @@ def _one(task: _Task, lock: threading.Lock,
                                         message=msg)
         task.log.write(params.product, notebook, "INFO" if st.status == "ok" else "ERROR", "runner",
                        f"{st.status} in {st.seconds:.1f} s" + (f": {st.message}" if st.message else ""))
+        if eta is not None:
+            eta.finished(key, st.seconds)
         return st
 
 
@@ -484,26 +499,9 @@ def _load_line(s: LoadStats) -> str:
             f"cache {s.cache}")
 
 
-def _load_progress(show: bool, product: str):
-    """One line on stderr per scanned piece of a long load (a load of one piece says nothing)."""
-    t0 = time.perf_counter()
-
-    def report(ev: dict) -> None:
-        if not show or ev.get("stage") != "scan" or ev.get("pieces", 0) < 2 or ev["piece"] > ev["pieces"]:
-            return
-        if ev["rows_done"] >= ev["rows_total"]:
-            return
-        done, total = ev["rows_done"], max(ev["rows_total"], 1)
-        spent = time.perf_counter() - t0
-        eta = f", about {spent / done * (total - done):.0f} s left" if done else ""
-        print(f"{product}: scanning part {ev['piece']} of {ev['pieces']} ({done / total:.0%} of about "
-              f"{total:,} rows{eta})", file=sys.stderr, flush=True)
-
-    return report
-
-
-def _progress_line(done: int, total: int, st: publish.NotebookStatus) -> str:
-    return f"[{done}/{total}] {st.product}/{st.notebook} {st.status} {st.seconds:.1f} s"
+def _progress_line(done: int, total: int, st: publish.NotebookStatus, left: float | None = None) -> str:
+    line = f"[{done}/{total}] {st.product}/{st.notebook} {st.status} {st.seconds:.1f} s"
+    return line + (f"; about {duration(left)} left" if left is not None and done < total else "")
 
 
 def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLike[str] = "reports",
@@ -589,7 +587,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                         if catalogs:
                             stats = _check_in_child(path, cache, catalogs)
                         else:
-                            stats = load_events(params, cache_dir=cache, progress=_load_progress(show, params.product)
+                            stats = load_events(params, cache_dir=cache, progress=load_progress(show, params.product)
                                                 ).load_stats
                         if stats is not None:
                             loads[params.product] = stats
@@ -609,16 +607,20 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
         stop = threading.Event()
         futures: dict[cf.Future, _Task] = {}
         collected: set[cf.Future] = set()
+        eta = _eta(tasks, out_dir, jobs)
+        if show and len(tasks) > 1 and eta.left() is not None:
+            print(f"{len(tasks)} reports to run, {min(max(1, int(jobs)), len(tasks))} at a time: about "
+                  f"{duration(eta.left())} by the last run's times", file=sys.stderr, flush=True)
         try:
             pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
             try:
-                futures = {pool.submit(_one, t, lock, stop): t for t in tasks}
+                futures = {pool.submit(_one, t, lock, stop, eta): t for t in tasks}
                 for fut in cf.as_completed(futures):
                     st = fut.result()
                     statuses.append(st)
                     collected.add(fut)
                     if show:
-                        print(_progress_line(len(collected), len(tasks), st), file=sys.stderr, flush=True)
+                        print(_progress_line(len(collected), len(tasks), st, eta.left()), file=sys.stderr, flush=True)
             except BaseException:
                 # stop quickly: nothing new starts, running kernels end, nothing more is published
                 stop.set()

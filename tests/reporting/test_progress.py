@@ -1,0 +1,97 @@
+"""The run's progress lines: the time left, from the product's last run."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from retention_kit.reporting.progress import Eta, duration, last_seconds
+from retention_kit.reporting.runner import EXIT_OK, run
+
+from tests.factories import probe_notebooks
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_left_is_the_work_left_shared_among_the_kernels():
+    keys = [("p", "a"), ("p", "b"), ("p", "c"), ("q", "a")]
+    past = {("p", "a"): 10.0, ("p", "b"): 20.0, ("p", "c"): 30.0, ("q", "a"): 40.0}
+    clock = Clock()
+    eta = Eta(keys, past=past, jobs=2, clock=clock)
+    assert eta.left() == (10 + 20 + 30 + 40) / 2
+    eta.started(("p", "a"))
+    eta.started(("p", "b"))
+    clock.now = 4.0
+    # running: 6 s and 16 s still expected; waiting: 30 + 40
+    assert eta.left() == (6 + 16 + 30 + 40) / 2
+    clock.now = 15.0  # a has run past its time: it adds nothing, not a negative time
+    assert eta.left() == (0 + 5 + 30 + 40) / 2
+    eta.finished(("p", "a"), 15.0)
+    eta.finished(("p", "b"), 15.0)
+    eta.finished(("p", "c"), 30.0)
+    assert eta.left() == 40.0  # one notebook left: one kernel works, whatever jobs says
+
+
+def test_no_estimate_while_a_notebook_to_finish_has_no_past_time():
+    eta = Eta([("p", "a"), ("p", "new")], past={("p", "a"): 10.0, ("x", "other"): 5.0}, jobs=1, clock=Clock())
+    assert eta.left() is None
+    eta.started(("p", "new"))
+    eta.finished(("p", "new"), 3.0)
+    assert eta.left() == 10.0
+
+
+@pytest.mark.parametrize("seconds, text", [(0.4, "0 s"), (42.4, "42 s"), (60, "1 min"), (185, "3 min 5 s"),
+                                           (3725, "1 h 2 min"), (-3, "0 s")])
+def test_durations_read_as_a_person_says_them(seconds, text):
+    assert duration(seconds) == text
+
+
+def test_last_seconds_are_the_last_good_runs(tmp_path):
+    assert last_seconds(tmp_path) == {}
+    (tmp_path / "status.json").write_text("{not json")
+    assert last_seconds(tmp_path) == {}
+    (tmp_path / "status.json").write_text(json.dumps({"notebooks": {
+        "a": {"status": "ok", "seconds": 12.5}, "b": {"status": "failed", "seconds": 1.0},
+        "c": {"status": "ok", "seconds": None}}}))
+    assert last_seconds(tmp_path) == {"a": 12.5}
+
+
+@pytest.mark.slow
+def test_a_second_run_says_how_long_the_rest_will_take(tmp_path, capsys):
+    nbs = probe_notebooks(tmp_path, "print('probe')")
+    shutil.copy(nbs / "probe.ipynb", nbs / "second.ipynb")
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-02 10:00"],
+                  "event": ["x", "y"]}).to_csv(tmp_path / "events.csv", index=False)
+    params = tmp_path / "shop.yaml"
+    params.write_text(f"product: shop\ntitle: Shop\ndata:\n  source: {tmp_path / 'events.csv'}\n")
+    out = tmp_path / "out"
+
+    assert run([params], out=out, notebook_dir=nbs, jobs=1).exit_code == EXIT_OK
+    first = capsys.readouterr().err.splitlines()
+    # a first run knows no past times: no estimate, rather than a guess
+    assert not any("left" in ln or "by the last run" in ln for ln in first), first
+
+    past = json.loads((out / "shop" / "status.json").read_text())["notebooks"]
+    total = past["probe"]["seconds"] + past["second"]["seconds"]
+    assert run([params], out=out, notebook_dir=nbs, jobs=1).exit_code == EXIT_OK
+    lines = capsys.readouterr().err.splitlines()
+    opening = next(ln for ln in lines if "by the last run's times" in ln)
+    assert re.fullmatch(r"2 reports to run, 1 at a time: about \d+ s by the last run's times", opening)
+    assert int(re.search(r"about (\d+) s", opening).group(1)) == round(total)
+    first_done = next(ln for ln in lines if ln.startswith("[1/2]"))
+    m = re.fullmatch(r"\[1/2\] shop/(probe|second) ok \d+\.\d s; about (\d+) s left", first_done)
+    assert m, first_done
+    other = "second" if m.group(1) == "probe" else "probe"
+    assert int(m.group(2)) <= round(past[other]["seconds"])
+    last = next(ln for ln in lines if ln.startswith("[2/2]"))
+    assert "left" not in last
