@@ -48,7 +48,12 @@ def _build_at_risk(log: EventLog, thr: Thresholds, factor: float, as_of: dt.date
     seg = build_segments(log, [as_of], thr).drop("k")  # the at-risk table is cached; no need to cache this too
     seg = seg.filter(seg.segment.isin(["active", "silent"]))
     asof = day_index(ibis.literal(as_of))
-    act = _gaps(log.active_days().filter(ibis._.day <= as_of), "act")
+    if as_of >= log.last_day:
+        # nothing after as_of to leave out: the shared per-user cadence is the same table
+        c = log.user_cadence()
+        act = c.select("user_id", act_days=c.active_days, act_gap=c.median_gap, act_last=c.last_active)
+    else:
+        act = _gaps(log.active_days().filter(ibis._.day <= as_of), "act")
     t = seg.left_join(act, "user_id").drop("user_id_right")
     by_activity = (t.act_days >= MIN_ACTIVE_DAYS) & (t.days_since > factor * t.act_gap)
     cols = {"by_activity": by_activity.fill_null(False)}
