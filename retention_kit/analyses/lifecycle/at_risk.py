@@ -61,7 +61,7 @@ def _build_at_risk(log: EventLog, thr: Thresholds, factor: float, as_of: dt.date
         buy = _gaps(purchase_days(log, until=as_of).select("user_id", "day"), "buy")
         t = t.left_join(buy, "user_id").drop("user_id_right")
         by_purchase = (t.buy_days >= MIN_ACTIVE_DAYS) & ((asof - day_index(t.buy_last)) > 2 * t.buy_gap)
-        d = log.daily.filter(ibis._.day <= as_of)
+        d = log.revenue_rows().filter(ibis._.day <= as_of)
         lo90 = as_of - dt.timedelta(days=89)
         money = d.group_by("user_id").aggregate(revenue_to_date=d.revenue.sum(),
                                                 revenue_last_90d=d.revenue.sum(where=d.day >= lo90))
@@ -159,7 +159,7 @@ def at_risk_summary(log: EventLog, *, thresholds: Thresholds, factor: float = 2.
     out = out.astype({"users": "int64", "at_risk": "int64"})
     out["share_at_risk"] = out["at_risk"] / out["users"].where(out["users"] > 0)
     if has_revenue(log):
-        d = log.daily
+        d = log.revenue_rows()
         tot = fetch(d.aggregate(r90=d.revenue.sum(where=(d.day <= day) & (d.day >= day - dt.timedelta(days=89))),
                                 rall=d.revenue.sum(where=d.day <= day))).iloc[0]
         out = out.fillna({"at_risk_revenue_to_date": 0.0, "at_risk_revenue_last_90d": 0.0})

@@ -111,7 +111,7 @@ def is_purchase_product(log: EventLog) -> bool:
     if p.purchase_events is not None:
         buys = set(p.purchase_events)
     else:
-        m = d.filter(d.revenue.notnull() & (d.revenue != 0))
+        m = log.revenue_rows()
         buys = set(m.select("event").distinct().execute()["event"])
     return active <= buys
 

@@ -90,7 +90,7 @@ def purchase_days(log: EventLog, *, until: dt.date | None = None) -> ir.Table:
     (True, False)
     """
     _need_revenue(log)
-    d = log.daily
+    d = log.revenue_rows()
     if until is not None:
         d = d.filter(d.day <= until)
     events = log.params.purchase_events
@@ -146,7 +146,7 @@ def value_by_period(log: EventLog, *, granularity: Granularity = "month", by: Se
     """
     _need_revenue(log)
     ws = log.params.week_start
-    a, d, pu = log.active_days(), log.daily, purchase_days(log)
+    a, d, pu = log.active_days(), log.revenue_rows(), purchase_days(log)
     if by is not None:  # each segment's users alone: the segment is one more group-by key
         a, d, pu = by.keyed(a), by.keyed(d), by.keyed(pu)
     keys = [] if by is None else ["segment"]
@@ -311,7 +311,7 @@ def cohort_revenue(log: EventLog, *, granularity: Granularity = "month") -> pd.D
     new0 = first_new_cohort(log.first_day, granularity, ws, signups_known=log.signups_known)
     s = s.filter(s.c >= new0)
     sizes = fetch(s.group_by("c").aggregate(cohort_size=s.count()))
-    d = log.daily
+    d = log.revenue_rows()
     j = d.join(s, "user_id")
     j = j.mutate(k=period_index(j.day, granularity, ws) - j.c)
     j = j.filter(j.k >= 0)
