@@ -47,7 +47,8 @@ def last_seconds(product_dir: Path) -> dict[str, float]:
 
 
 class Eta:
-    """The time left in a run of ``keys`` (``(product, notebook)`` pairs), ``jobs`` at a time.
+    """The time left in a run of ``keys`` (``(product, notebook)`` pairs), ``jobs`` at a time
+    (1 when every notebook reads a persistent Spark catalog: those run one after another).
 
     ``past`` holds the last run's seconds per key. Call :meth:`started` and :meth:`finished` as
     kernels start and end; :meth:`left` is the estimate in seconds (None when a notebook still to
@@ -59,7 +60,7 @@ class Eta:
     ...           clock=lambda: 0.0)
     >>> eta.left()
     40.0
-    >>> eta.started(("p", "a")); eta.finished(("p", "a"), 12.0); eta.left()
+    >>> eta.started(("p", "a")); eta.finished(("p", "a")); eta.left()
     30.0
     """
 
@@ -70,17 +71,17 @@ class Eta:
         self.jobs = max(1, int(jobs))
         self.clock = clock
         self.running: dict[tuple[str, str], float] = {}
-        self.done: dict[tuple[str, str], float] = {}
+        self.done: set[tuple[str, str]] = set()
         self._mutex = threading.Lock()
 
     def started(self, key: tuple[str, str]) -> None:
         with self._mutex:
             self.running[key] = self.clock()
 
-    def finished(self, key: tuple[str, str], seconds: float) -> None:
+    def finished(self, key: tuple[str, str]) -> None:
         with self._mutex:
             self.running.pop(key, None)
-            self.done[key] = seconds
+            self.done.add(key)
 
     def left(self) -> float | None:
         with self._mutex:

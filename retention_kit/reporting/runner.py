@@ -271,7 +271,9 @@ def _eta(tasks: Sequence[_Task], out_dir: Path, jobs: int) -> Eta:
     past: dict[tuple[str, str], float] = {}
     for product in {t.params.product for t in tasks}:
         past |= {(product, nb): s for nb, s in last_seconds(out_dir / product).items()}
-    return Eta([(t.params.product, t.notebook) for t in tasks], past=past, jobs=jobs)
+    # kernels on a persistent Spark catalog take turns (_catalog_turn), whatever jobs says
+    lanes = 1 if tasks and all(t.catalogs for t in tasks) else jobs
+    return Eta([(t.params.product, t.notebook) for t in tasks], past=past, jobs=lanes)
 
 
 def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
@@ -302,7 +304,7 @@ def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
         task.log.write(params.product, notebook, "INFO" if st.status == "ok" else "ERROR", "runner",
                        f"{st.status} in {st.seconds:.1f} s" + (f": {st.message}" if st.message else ""))
         if eta is not None:
-            eta.finished(key, st.seconds)
+            eta.finished(key)
         return st
 
 

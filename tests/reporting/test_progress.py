@@ -36,9 +36,9 @@ def test_time_left_is_the_work_left_shared_among_the_kernels():
     assert eta.left() == (6 + 16 + 30 + 40) / 2
     clock.now = 15.0  # a has run past its time: it adds nothing, not a negative time
     assert eta.left() == (0 + 5 + 30 + 40) / 2
-    eta.finished(("p", "a"), 15.0)
-    eta.finished(("p", "b"), 15.0)
-    eta.finished(("p", "c"), 30.0)
+    eta.finished(("p", "a"))
+    eta.finished(("p", "b"))
+    eta.finished(("p", "c"))
     assert eta.left() == 40.0  # one notebook left: one kernel works, whatever jobs says
 
 
@@ -46,7 +46,7 @@ def test_no_estimate_while_a_notebook_to_finish_has_no_past_time():
     eta = Eta([("p", "a"), ("p", "new")], past={("p", "a"): 10.0, ("x", "other"): 5.0}, jobs=1, clock=Clock())
     assert eta.left() is None
     eta.started(("p", "new"))
-    eta.finished(("p", "new"), 3.0)
+    eta.finished(("p", "new"))
     assert eta.left() == 10.0
 
 
@@ -95,3 +95,19 @@ def test_a_second_run_says_how_long_the_rest_will_take(tmp_path, capsys):
     assert int(m.group(2)) <= round(past[other]["seconds"])
     last = next(ln for ln in lines if ln.startswith("[2/2]"))
     assert "left" not in last
+
+
+def test_kernels_on_one_spark_catalog_are_estimated_one_after_another(tmp_path):
+    from types import SimpleNamespace
+
+    from retention_kit.reporting.runner import _eta
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "status.json").write_text(json.dumps({"notebooks": {
+        "a": {"status": "ok", "seconds": 10.0}, "b": {"status": "ok", "seconds": 30.0}}}))
+
+    def tasks(catalogs):
+        return [SimpleNamespace(params=SimpleNamespace(product="p"), notebook=n, catalogs=catalogs) for n in "ab"]
+
+    assert _eta(tasks(()), tmp_path, jobs=2).left() == 20.0
+    assert _eta(tasks(("/cat",)), tmp_path, jobs=2).left() == 40.0
