@@ -67,12 +67,17 @@ class Eta:
     def __init__(self, keys: Iterable[tuple[str, str]], *, past: dict[tuple[str, str], float], jobs: int,
                  clock: Callable[[], float] = time.monotonic):
         self.keys = list(keys)
-        self.past = {k: v for k, v in past.items() if k in set(self.keys)}
+        self.past = dict(past)
         self.jobs = max(1, int(jobs))
         self.clock = clock
         self.running: dict[tuple[str, str], float] = {}
         self.done: set[tuple[str, str]] = set()
         self._mutex = threading.Lock()
+
+    @property
+    def lanes(self) -> int:
+        """Kernels that run at once at the start: ``jobs``, or fewer notebooks."""
+        return min(self.jobs, len(self.keys)) or 1
 
     def started(self, key: tuple[str, str]) -> None:
         with self._mutex:

@@ -610,9 +610,10 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
         futures: dict[cf.Future, _Task] = {}
         collected: set[cf.Future] = set()
         eta = _eta(tasks, out_dir, jobs)
-        if show and len(tasks) > 1 and eta.left() is not None:
-            print(f"{len(tasks)} reports to run, {min(max(1, int(jobs)), len(tasks))} at a time: about "
-                  f"{duration(eta.left())} by the last run's times", file=sys.stderr, flush=True)
+        expected = eta.left()
+        if show and len(tasks) > 1 and expected is not None:
+            print(f"{len(tasks)} reports to run, {eta.lanes} at a time: about {duration(expected)} by the last "
+                  "run's times", file=sys.stderr, flush=True)
         try:
             pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
             try:

@@ -94,8 +94,8 @@ def purchase_days(log: EventLog, *, until: dt.date | None = None) -> ir.Table:
     if until is not None:
         d = d.filter(d.day <= until)
     events = log.params.purchase_events
-    is_purchase = d.event.isin(events) if events else (d.revenue.notnull() & (d.revenue != 0))
-    p = d.filter(is_purchase & (d.revenue > 0))
+    # without purchase_events, every row that carries revenue is a purchase (all of these rows)
+    p = d.filter(d.event.isin(events) & (d.revenue > 0)) if events else d.filter(d.revenue > 0)
     return p.group_by(["user_id", "day"]).aggregate(purchase_revenue=p.revenue.sum())
 
 
