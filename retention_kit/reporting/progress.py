@@ -52,7 +52,7 @@ class Eta:
 
     ``past`` holds the last run's seconds per key. Call :meth:`started` and :meth:`finished` as
     kernels start and end; :meth:`left` is the estimate in seconds (None when a notebook still to
-    finish has no past time).
+    finish has no past time, or when every notebook has finished).
 
     Examples
     --------
@@ -93,6 +93,9 @@ class Eta:
             now = self.clock()
             work = 0.0
             waiting = [k for k in self.keys if k not in self.done and k not in self.running]
+            if not waiting and not self.running:
+                # every kernel has ended; lines still to print are for notebooks already done
+                return None
             for k in [*waiting, *self.running]:
                 e = self.past.get(k)
                 if e is None:

@@ -40,6 +40,24 @@ def test_time_left_is_the_work_left_shared_among_the_kernels():
     eta.finished(("p", "b"))
     eta.finished(("p", "c"))
     assert eta.left() == 40.0  # one notebook left: one kernel works, whatever jobs says
+    eta.started(("q", "a"))
+    eta.finished(("q", "a"))
+    assert eta.left() is None  # all ended: no "about 0 s left" on lines still to print
+
+
+def test_two_notebooks_ending_together_print_no_estimate_without_past_times():
+    # the first line is printed after both kernels ended (seen in a real run): nothing is left,
+    # and with no past times there never was an estimate
+    eta = Eta([("p", "a"), ("p", "b")], past={}, jobs=2, clock=Clock())
+    for k in (("p", "a"), ("p", "b")):
+        eta.started(k)
+    eta.finished(("p", "a"))
+    eta.finished(("p", "b"))
+    assert eta.left() is None
+    from retention_kit.reporting import publish
+    from retention_kit.reporting.runner import _progress_line
+    st = publish.NotebookStatus(product="p", title="P", notebook="a", status="ok", seconds=11.6, run_id="r")
+    assert _progress_line(1, 2, st, eta.left()) == "[1/2] p/a ok 11.6 s"
 
 
 def test_no_estimate_while_a_notebook_to_finish_has_no_past_time():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from retention_kit.analyses.overview import duplicate_rows, quality_table
@@ -28,3 +29,46 @@ def test_only_rows_equal_in_every_column_are_duplicates():
     q = quality_table(load(df), duplicates=d).set_index("check")["rows"]
     assert q["exact duplicate rows, equal in every column (kept)"] == 3
     assert q["same user, time and event, other columns differ (kept, not duplicates)"] == 1
+
+
+def _logged_rows(seed: int) -> pd.DataFrame:
+    """Rows with planted copies (some with a null property, equal to each other) and planted
+    same-key variants, in a log of otherwise distinct rows."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    df = pd.DataFrame({
+        "user_id": rng.choice([f"u{i}" for i in range(300)], n),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
+        "event": rng.choice(["open", "buy", "share"], n),
+        "revenue": rng.choice([np.nan, 0.0, 9.5, 12.25], n),
+        "plan": rng.choice(["free", "pro", None], n),
+    })
+    copies = df.sample(120, random_state=seed)
+    variants = df.sample(80, random_state=seed + 1).assign(plan="team")
+    return pd.concat([df, copies, copies.head(30), variants], ignore_index=True).sample(frac=1, random_state=seed)
+
+
+def test_duplicates_match_pandas_on_a_log_with_planted_copies():
+    df = _logged_rows(7)
+    d = duplicate_rows(load(df))
+    exact = int(df.duplicated().sum())
+    same_key = int(df.duplicated(["user_id", "timestamp", "event"]).sum()) - exact
+    assert exact >= 150  # the 120 + 30 planted copies at least
+    assert (d.exact, d.same_key) == (exact, same_key)
+
+
+def test_duplicates_are_exact_when_every_key_hashes_alike(monkeypatch):
+    # the first grouping is by a hash of the key: a collision must cost time, never a count
+    from retention_kit.analyses.overview import metrics
+    monkeypatch.setattr(metrics, "_key_hash", lambda user, ts, event: user.isnull().cast("uint64"))
+    for seed in (3, 11):
+        df = _logged_rows(seed)
+        d = duplicate_rows(load(df))
+        exact = int(df.duplicated().sum())
+        assert (d.exact, d.same_key) == (exact, int(df.duplicated(["user_id", "timestamp", "event"]).sum()) - exact)
+
+
+def test_a_log_without_repeats_has_no_duplicates():
+    df = _logged_rows(5).drop_duplicates(["user_id", "timestamp", "event"])
+    d = duplicate_rows(load(df))
+    assert (d.exact, d.same_key) == (0, 0)
