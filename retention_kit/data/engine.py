@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import os
+import re
 import warnings
 from typing import Any
 
@@ -17,13 +18,37 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-__all__ = ["connect", "fetch", "DEFAULT_MEMORY_LIMIT"]
+__all__ = ["connect", "fetch", "DEFAULT_MEMORY_LIMIT", "MEMORY_LIMIT_ENV", "memory_share"]
 
 # Ibis 12 calls APIs that DuckDB 1.5 and pandas 3 deprecate; report readers cannot act on these
 warnings.filterwarnings("ignore", message="fetch_arrow_table", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message="The 'future.infer_string' option is deprecated")
 
-DEFAULT_MEMORY_LIMIT = os.environ.get("RETENTION_KIT_MEMORY_LIMIT", "6GB")
+#: the environment variable of the engine's memory limit (the runner sets it for each kernel)
+MEMORY_LIMIT_ENV = "RETENTION_KIT_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = os.environ.get(MEMORY_LIMIT_ENV, "6GB")
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def memory_share(limit: str, parts: int) -> str:
+    """``limit`` (a DuckDB memory setting such as ``6GB``) shared among ``parts`` engines that
+    run at once, in whole megabytes: the runner gives each of its ``--jobs`` kernels this share,
+    so the run as a whole stays within the limit. Unchanged for one part, or for a setting it
+    does not read (DuckDB then judges it).
+
+    Examples
+    --------
+    >>> memory_share("6GB", 2), memory_share("1GiB", 4), memory_share("6GB", 1)
+    ('3000MB', '268MB', '6GB')
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", limit)
+    if parts <= 1 or m is None or m.group(2).lower() not in _UNITS:
+        return limit
+    total = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    return f"{max(int(total / parts // 10**6), 1)}MB"
 
 
 def connect(*, timezone: str = "UTC", memory_limit: str | None = None, threads: int | None = None) -> Any:

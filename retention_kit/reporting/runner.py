@@ -45,6 +45,7 @@ from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..data import Params, load_events, load_params
 from ..data.backends import DERBY_HOME_FLAG, catalog_folders
+from ..data.engine import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_share
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
@@ -121,6 +122,8 @@ def _base_kernel_manager() -> type:
         socket_dir: str | None = None
         output_file: str | None = None
         kernel_cwd: str | None = None
+        #: the engine memory limit of this kernel (its share of the run's, :func:`memory_share`)
+        memory_limit: str | None = None
 
         def __init__(self, **kw):
             super().__init__(**kw)
@@ -137,6 +140,8 @@ def _base_kernel_manager() -> type:
                 # the kernel's folder is set on its process alone: papermill's cwd= would chdir
                 # the whole runner, which other threads' relative paths would then follow
                 kw["cwd"] = self.kernel_cwd
+            if self.memory_limit:
+                kw["env"] = {**(kw.get("env") or os.environ), MEMORY_LIMIT_ENV: self.memory_limit}
             if not self.output_file:
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
             with open(self.output_file, "ab") as fh:  # the child keeps its own copy of the handle
@@ -154,12 +159,13 @@ def _base_kernel_manager() -> type:
     return RunKernelManager
 
 
-def _kernel_manager(socket_dir: Path, output_file: Path, cwd: Path | None = None) -> type:
+def _kernel_manager(socket_dir: Path, output_file: Path, cwd: Path | None = None,
+                    memory_limit: str | None = None) -> type:
     """The kernel manager class papermill builds for one notebook (papermill takes a class);
-    ``cwd`` is the kernel's working folder."""
+    ``cwd`` is the kernel's working folder, ``memory_limit`` its engine memory limit."""
     return type("RunKernelManager", (_base_kernel_manager(),),
                 {"socket_dir": str(socket_dir), "output_file": str(output_file),
-                 "kernel_cwd": str(cwd) if cwd is not None else None})
+                 "kernel_cwd": str(cwd) if cwd is not None else None, "memory_limit": memory_limit})
 
 
 def compute_seconds(nb: nbformat.NotebookNode) -> float | None:
@@ -208,6 +214,9 @@ class _Task:
     private_dirs: tuple[str, ...] = ()
     #: persistent Spark catalogs the product opens (:func:`_catalog_turn`)
     catalogs: tuple[str, ...] = ()
+    #: the kernel's engine memory limit: the run's limit shared among the kernels that run at
+    #: once, so two kernels of ``--jobs 2`` together stay within it
+    memory_limit: str | None = None
 
 
 #: one lock per persistent Spark catalog folder (see :func:`_catalog_turn`)
@@ -349,7 +358,8 @@ def _one_inner(task: _Task, lock: threading.Lock,
     task.log.write(params.product, notebook, "INFO", "runner", "started")
     try:
         status, message = _execute(task.nb_dir / f"{notebook}.ipynb", out_nb, task.params_path, export_tmp,
-                                   task.cache_dir, _kernel_manager(task.socket_dir, kernel_out, out_nb.parent))
+                                   task.cache_dir,
+                                   _kernel_manager(task.socket_dir, kernel_out, out_nb.parent, task.memory_limit))
     finally:
         _log_kernel_output(task.log, params.product, notebook, kernel_out)
     if stop is not None and stop.is_set():
@@ -610,6 +620,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
         futures: dict[cf.Future, _Task] = {}
         collected: set[cf.Future] = set()
         eta = _eta(tasks, out_dir, jobs)
+        share = memory_share(DEFAULT_MEMORY_LIMIT, eta.lanes)
+        tasks = [dataclasses.replace(t, memory_limit=share) for t in tasks]
         expected = eta.left()
         if show and len(tasks) > 1 and expected is not None:
             print(f"{len(tasks)} reports to run, {eta.lanes} at a time: about {duration(expected)} by the last "

@@ -129,3 +129,24 @@ def test_kernels_on_one_spark_catalog_are_estimated_one_after_another(tmp_path):
 
     assert _eta(tasks(()), tmp_path, jobs=2).left() == 20.0
     assert _eta(tasks(("/cat",)), tmp_path, jobs=2).left() == 40.0
+
+
+@pytest.mark.slow
+def test_kernels_that_run_at_once_share_the_engine_memory_limit(tmp_path, monkeypatch):
+    # the limit is the run's: two kernels at once get half each, so together they stay within it
+    from retention_kit.reporting import runner as runner_mod
+    monkeypatch.setattr(runner_mod, "DEFAULT_MEMORY_LIMIT", "5GB")
+    nbs = probe_notebooks(tmp_path, "import os, pathlib\n"
+                                    "from retention_kit.data import engine\n"
+                                    "pathlib.Path(export_dir, '..', '..', f'{os.getpid()}.limit').write_text("
+                                    "engine.DEFAULT_MEMORY_LIMIT)")
+    shutil.copy(nbs / "probe.ipynb", nbs / "second.ipynb")
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-02 10:00"],
+                  "event": ["x", "y"]}).to_csv(tmp_path / "events.csv", index=False)
+    params = tmp_path / "shop.yaml"
+    params.write_text(f"product: shop\ntitle: Shop\ndata:\n  source: {tmp_path / 'events.csv'}\n")
+    for jobs, expected in ((2, "2500MB"), (1, "5GB")):
+        out = tmp_path / f"out{jobs}"
+        assert run([params], out=out, notebook_dir=nbs, jobs=jobs, progress=False).exit_code == EXIT_OK
+        limits = [p.read_text() for p in (out / "shop" / "archive").glob("*/*.limit")]
+        assert limits == [expected, expected], (jobs, limits)

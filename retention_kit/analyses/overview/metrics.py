@@ -58,10 +58,14 @@ def event_types(log: EventLog, *, top: int | None = 50) -> pd.DataFrame:
 def events_per_day(log: EventLog) -> pd.DataFrame:
     """Per local day of the data range: ``day``, ``events``, ``active_users`` (0 on empty days)."""
     d = log.daily
-    per = d.group_by("day").aggregate(events=d.n.sum(), active_users=d.user_id.nunique(where=d.active))
-    df = fetch(per)
+    events = fetch(d.group_by("day").aggregate(events=d.n.sum()))
+    # active users from the shared distinct active days (one row per user and day): a count
+    # per day, where a distinct count over the daily table cost 4.9 s at 100M events
+    a = log.active_days()
+    active = fetch(a.group_by("day").aggregate(active_users=a.count()))
     days = pd.DataFrame({"day": pd.date_range(log.first_day, log.last_day, freq="D").astype("datetime64[ns]")})
-    out = days.merge(df, on="day", how="left").fillna({"events": 0, "active_users": 0})
+    out = (days.merge(events, on="day", how="left").merge(active, on="day", how="left")
+           .fillna({"events": 0, "active_users": 0}))
     return out.astype({"events": "int64", "active_users": "int64"})
 
 
