@@ -10,10 +10,11 @@ which is data, not a gap in coverage).
 from __future__ import annotations
 
 import dataclasses
+
 import ibis
 import ibis.expr.datatypes as dt
-import numpy as np
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from ...data.engine import fetch
@@ -60,7 +61,7 @@ def events_per_day(log: EventLog) -> pd.DataFrame:
     d = log.daily
     events = fetch(d.group_by("day").aggregate(events=d.n.sum()))
     # active users from the shared distinct active days (one row per user and day): a count
-    # per day, where a distinct count over the daily table cost 4.9 s at 100M events
+    # per day, where a distinct count over the daily table took 5.3 s at 100M events (0.7 s)
     a = log.active_days()
     active = fetch(a.group_by("day").aggregate(active_users=a.count()))
     days = pd.DataFrame({"day": pd.date_range(log.first_day, log.last_day, freq="D").astype("datetime64[ns]")})
@@ -113,8 +114,8 @@ def _repeats(rows: ir.Table, key: list[str]) -> dict[str, int]:
     grouped by a 64-bit hash of the key alone: a hash seen once is a key seen once, which no other
     row equals. Only the rows of repeated hashes (few in an event log) are then counted exactly,
     by every column and by the key, so a collision costs time, never a wrong count. At 100M
-    events this holds about 1.5 GB of hash groups where the groups of the full rows spill past
-    the engine's memory limit: 2.2x faster. Other engines group the rows by every column."""
+    events: 39 s against 96 s read as one piece, 31 s against 43 s in the cache's 15 pieces.
+    Other engines group the rows by every column."""
     if not hashed(rows.get_backend()):
         return _repeats_exact(rows, key)
     t = rows.mutate(__rk_h=_key_hash(*(rows[k] for k in key)))
@@ -133,8 +134,8 @@ def _repeats(rows: ir.Table, key: list[str]) -> dict[str, int]:
 
 @ibis.udf.scalar.builtin(name="hash")
 def _key_hash(user, ts, event) -> dt.uint64:  # type: ignore[empty-body]
-    """DuckDB's 64-bit hash of the three key columns: a third faster than combining one hash per
-    column, which Ibis casts through a bit string."""
+    """DuckDB's 64-bit hash of the three key columns in one call. Combining Ibis's hash of each
+    column (cast through a bit string) took 40 s against 27 s for this grouping at 100M events."""
 
 
 def _repeats_exact(rows: ir.Table, key: list[str]) -> dict[str, int]:
