@@ -45,7 +45,7 @@ from .keys import collisions, hash_key, hashed, integer_keys
 from .log import SOURCE_KEY, DataQuality, EventLog, LoadStats
 from .names import check_names, require_new_names, require_params_events
 from .params import DataParams, Params
-from .rules import DROP_RULES, Row, column, epoch_hint, first_of, kept, local_time
+from .rules import DROP_RULES, Row, column, epoch_hint, first_of, is_kept, local_time
 from .scan import PieceStats, piece_stats, scan_rows, valid_rows
 from .sources import check_gzip, data_spec, engine_message, read_fix, read_source
 from .users import load_users
@@ -242,7 +242,7 @@ class _Reader:
     def events(self) -> ir.Table:
         t = self.plain()
         cols = self.columns(t)
-        valid = kept(cols.row, self.params.data)
+        valid = is_kept(cols.row, self.params.data)
         return _valid_events(t, cols, self.params.data, valid)
 
     def source_rows(self, paths: list[str] | None = None) -> ir.Table:
@@ -253,7 +253,7 @@ class _Reader:
             raw = raw.filter(raw[self.filename].isin(paths))
         t = self.plain(raw)
         cols = self.columns(t)
-        valid = kept(cols.row, self.params.data)
+        valid = is_kept(cols.row, self.params.data)
         return _source_rows(t, cols, valid)
 
 

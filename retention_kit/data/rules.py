@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 from ..errors import DataError
 from .params import DataParams
 
-__all__ = ["DropRule", "DROP_RULES", "Row", "kept", "check_column", "column", "first_of", "local_time",
+__all__ = ["DropRule", "DROP_RULES", "Row", "is_kept", "check_column", "column", "first_of", "local_time",
            "epoch_hint", "blank"]
 
 Want = Literal["any", "number"]
@@ -330,7 +330,7 @@ DROP_RULES: tuple[DropRule, ...] = (
 )
 
 
-def kept(row: Row, data: DataParams) -> ir.BooleanValue:
+def is_kept(row: Row, data: DataParams) -> ir.BooleanValue:
     """Whether a row is kept: it fails no drop rule and is not of ``data.exclude_events``.
 
     Built as "not this rule and not that one" rather than "not (this or that)": the same rows
