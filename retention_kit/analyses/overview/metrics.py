@@ -85,7 +85,8 @@ def duplicate_rows(log: EventLog) -> Duplicates:
     equal to another row in *every* column (nulls equal), an export artefact worth fixing;
     ``same_key`` counts rows that share user, time and event with another row but differ in some
     other column (e.g. several products bought in one order at one second): valid rows, not
-    duplicates. Both are kept in the analyses. One grouping of the source's rows gives both; a log
+    duplicates. Both are kept in the analyses. One grouping of the source's rows by their key
+    gives both, with a second read of only the rows whose key repeats (:func:`_repeats`); a log
     loaded through the activity cache keeps the counts per piece of the source there, so the
     next run reads them (and an incremental run counts its new files only).
 
