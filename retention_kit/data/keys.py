@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 __all__ = ["integer_keys", "with_keys", "hashed", "hash_key", "collisions", "ranked_keys"]
@@ -32,8 +33,21 @@ def hashed(con: Any) -> bool:
 
 
 def hash_key(user: ir.Value) -> ir.IntegerValue:
-    """The hashed key of a text user id (a signed 64-bit integer)."""
-    return user.hash().cast("int64")
+    """The hashed key of a text user id: DuckDB's 64-bit hash of it, read as a signed 64-bit
+    integer (two's complement: hashes of 2**63 and above are the hash minus 2**64).
+
+    Ibis's ``hash().cast("int64")`` gives the same values through a cast to a bit string and
+    back, which took twice as long: 3.5-5.1 s against 1.7-2.6 s for 70M ids. The scan keys
+    every (user, day, event) group this way."""
+    h = _hash(user)
+    below = h < ibis.literal(2**63, "uint64")
+    # h - 2**64 = -(2**64 - 1 - h) - 1, where 2**64 - 1 - h (h's bits flipped) fits in int64
+    return ibis.ifelse(below, h.cast("int64"), -(h ^ ibis.literal(2**64 - 1, "uint64")).cast("int64") - 1)
+
+
+@ibis.udf.scalar.builtin(name="hash")
+def _hash(value) -> dt.uint64:  # type: ignore[empty-body]
+    """DuckDB's ``hash``: an unsigned 64-bit integer."""
 
 
 def collisions(keys: ir.Table) -> int:

@@ -265,6 +265,26 @@ def test_text_ids_become_integer_keys_that_map_back():
     assert ints.user_keys is None and fetch(ints.daily)["user_id"].dtype == "int64"
 
 
+def test_hashed_keys_are_the_hash_read_as_a_signed_integer():
+    # DuckDB's hash is unsigned 64-bit; the key is its two's complement reading, worked out here
+    # in Python from the raw hash, for ids whose hash lies on both sides of 2**63
+    import duckdb
+
+    from retention_kit.data.keys import hash_key
+
+    ids = [f"user-{i}" for i in range(2000)]
+    raw = [duckdb.sql(f"SELECT hash('{u}')").fetchone()[0] for u in ids[:50]]
+    assert any(h >= 2**63 for h in raw) and any(h < 2**63 for h in raw)
+    t = ibis.memtable({"user_id": ids})
+    got = fetch(t.mutate(key=hash_key(t.user_id)), sort=["user_id"]).set_index("user_id")["key"]
+    assert got.dtype == "int64"
+    want = {u: (h - 2**64 if h >= 2**63 else h) for u, h in zip(ids, raw)}
+    assert {u: int(got[u]) for u in want} == want
+    # the same keys as Ibis's own hash cast to int64 (the key of earlier caches), for every id
+    old = fetch(t.mutate(key=t.user_id.hash().cast("int64")), sort=["user_id"]).set_index("user_id")["key"]
+    assert got.equals(old)
+
+
 def test_ranked_keys_when_hashed_keys_collide(monkeypatch):
     # two ids with one hash would merge two users: the load then falls back to ranked keys
     from retention_kit.data import keys as keys_mod

@@ -116,21 +116,46 @@ def _repeats(rows: ir.Table, key: list[str]) -> dict[str, int]:
     row equals. Only the rows of repeated hashes (few in an event log) are then counted exactly,
     by every column and by the key, so a collision costs time, never a wrong count. At 100M
     events: 39 s against 96 s read as one piece, 31 s against 43 s in the cache's 15 pieces.
-    Other engines group the rows by every column."""
+    Other engines group the rows by every column.
+
+    The repeated hashes of up to :data:`SORTED_MAX` rows (a piece of the activity cache) are
+    found by sorting the hashes in memory, not by the engine's grouping: for a piece of 7M rows
+    0.6 s against 1.9 s, on one core where the grouping keeps both busy."""
     if not hashed(rows.get_backend()):
         return _repeats_exact(rows, key)
     t = rows.mutate(__rk_h=_key_hash(*(rows[k] for k in key)))
-    g = t.group_by("__rk_h").aggregate(c=t.count())
-    r = g.aggregate(rows=g.c.sum(), repeated=g.__rk_h.collect(where=g.c > 1)).execute().iloc[0]
-    if pd.isna(r["rows"]):
+    found = _sorted_repeats(t)
+    if found is None:  # too many rows to hold their hashes: the engine groups them
+        g = t.group_by("__rk_h").aggregate(c=t.count())
+        r = g.aggregate(rows=g.c.sum(), repeated=g.__rk_h.collect(where=g.c > 1)).execute().iloc[0]
+        # numpy, not pd.array: pandas passes a list of large ints through float64
+        found = (0 if pd.isna(r["rows"]) else int(r["rows"]),
+                 np.array(list(r["repeated"] if r["repeated"] is not None else []), dtype=np.uint64))
+    n, repeated = found
+    if not n:
         return {"rows": 0, "variants": 0, "key_extra": 0}
-    n = int(r["rows"])
-    if r["repeated"] is None or not len(r["repeated"]):  # no hash repeats: an empty collect is null
+    if not len(repeated):
         return {"rows": n, "variants": n, "key_extra": 0}
-    # numpy, not pd.array: pandas passes a list of large ints through float64
-    hashes = ibis.memtable({"__rk_h": np.array(list(r["repeated"]), dtype=np.uint64)})
+    hashes = ibis.memtable({"__rk_h": repeated})
     some = _repeats_exact(t.semi_join(hashes, "__rk_h").drop("__rk_h"), key)
     return {"rows": n, "variants": n - some["rows"] + some["variants"], "key_extra": some["key_extra"]}
+
+
+#: The most rows whose key hashes :func:`_repeats` sorts in memory (8 bytes each: 256 MB).
+SORTED_MAX = 32_000_000
+
+
+def _sorted_repeats(t: ir.Table) -> tuple[int, np.ndarray] | None:
+    """The rows of ``t`` and its ``__rk_h`` values seen more than once (sorted, uint64), sorted
+    in memory; None when ``t`` holds more than :data:`SORTED_MAX` rows (read up to one more).
+    One Arrow table, not batches: a piece of 7M rows took 0.9 s against 1.7 s in batches."""
+    got = t.select("__rk_h").to_pyarrow(limit=SORTED_MAX + 1)
+    if got.num_rows > SORTED_MAX:
+        return None
+    h = got.column(0).to_numpy().astype(np.uint64, copy=True)
+    del got
+    h.sort()
+    return len(h), np.unique(h[1:][h[1:] == h[:-1]])
 
 
 @ibis.udf.scalar.builtin(name="hash")

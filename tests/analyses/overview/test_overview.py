@@ -68,6 +68,17 @@ def test_duplicates_are_exact_when_every_key_hashes_alike(monkeypatch):
         assert (d.exact, d.same_key) == (exact, int(df.duplicated(["user_id", "timestamp", "event"]).sum()) - exact)
 
 
+def test_duplicates_are_the_same_when_the_hashes_are_grouped_by_the_engine(monkeypatch):
+    # past SORTED_MAX rows the repeated hashes come from the engine's grouping, not a sort
+    from retention_kit.analyses.overview import metrics
+    monkeypatch.setattr(metrics, "SORTED_MAX", 100)
+    df = _logged_rows(13)
+    d = duplicate_rows(load(df))
+    exact = int(df.duplicated().sum())
+    assert exact >= 150
+    assert (d.exact, d.same_key) == (exact, int(df.duplicated(["user_id", "timestamp", "event"]).sum()) - exact)
+
+
 def test_a_log_without_repeats_has_no_duplicates():
     df = _logged_rows(5).drop_duplicates(["user_id", "timestamp", "event"])
     d = duplicate_rows(load(df))
