@@ -302,7 +302,8 @@ class ProductCache:
         for p in self.folder.iterdir():
             if p.name in ("manifest.json", "stored.json", ".lock") or p.name in keep:
                 continue
-            if p.suffix == ".parquet" or p.name.endswith(".tmp"):
+            # a build lock is held only by a log, which holds the shared lock: none is held now
+            if p.suffix == ".parquet" or p.name.endswith((".tmp", BUILD_LOCK)):
                 try:
                     p.unlink()
                 except OSError:
@@ -310,6 +311,25 @@ class ProductCache:
 
 
 _STORED_GUARD = threading.Lock()
+
+#: The ending of a derived table's build lock file (:meth:`StoredResults.table`).
+BUILD_LOCK = ".build-lock"
+
+
+@contextlib.contextmanager
+def _building(path: Path) -> Any:
+    """An exclusive lock on ``path`` (created) for a block: across processes, and across
+    threads of one process (each block opens the file itself: flock locks belong to an open
+    file)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -343,11 +363,14 @@ class StoredResults:
         fname = f"derived-{name}-{self.tag}.parquet"
         path = self.cache.path(fname)
         if not path.exists():
-            tmp = self.cache.path(f".{fname}.{os.getpid()}.{threading.get_ident()}.tmp")
             try:
-                self.cache.folder.mkdir(parents=True, exist_ok=True)
-                build().to_parquet(str(tmp), compression="zstd")
-                os.replace(tmp, path)
+                # one builder at a time: a kernel that finds another building the table waits
+                # and reads it (two kernels of a run start together and want the same tables)
+                with _building(self.cache.path(f".{fname}{BUILD_LOCK}")):
+                    if not path.exists():
+                        tmp = self.cache.path(f".{fname}.{os.getpid()}.{threading.get_ident()}.tmp")
+                        build().to_parquet(str(tmp), compression="zstd")
+                        os.replace(tmp, path)
             except OSError:  # a folder that cannot be written: the table lives in the engine
                 return build()
         return con.read_parquet(str(path))

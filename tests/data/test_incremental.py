@@ -259,3 +259,46 @@ def test_shared_derived_tables_are_kept_for_the_next_load_of_the_same_log(tmp_pa
     monkeypatch.setattr(cache_mod.StoredResults, "table", lambda self, name, build, con: table(self, name, lambda: 1 / 0, con))
     for n, df in tables(load_events(_params(source), cache_dir=cache)).items():
         pd.testing.assert_frame_equal(df, want[n])
+
+
+def _active_days_in_child(args):
+    """A kernel of a run: load the log, wait for the other, then read its active days. Each
+    build of the table writes this process's id to ``builds`` and takes a second, so both
+    processes ask for the table while the first build runs."""
+    import time
+
+    source, cache, builds, start = args
+    log = load_events(_params(source), cache_dir=cache)
+    table = cache_mod.StoredResults.table
+
+    def slow(build):
+        def wrapped():
+            with open(builds, "a") as fh:
+                fh.write(f"{os.getpid()}\n")
+            time.sleep(1.0)
+            return build()
+        return wrapped
+
+    cache_mod.StoredResults.table = lambda self, name, build, con: table(self, name, slow(build), con)
+    start.wait()
+    df = fetch(log.original_ids(log.active_days()))
+    return df.sort_values(list(df.columns)).reset_index(drop=True)
+
+
+def test_two_kernels_that_want_one_derived_table_at_once_build_it_once(tmp_path):
+    # two kernels of a run start together: the second waits for the first's table and reads it
+    folder, _ = _weekly_folder(tmp_path, 3)
+    source, cache, builds = str(folder), tmp_path / "cache", tmp_path / "builds.txt"
+    load_events(_params(source), cache_dir=cache)
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(2) as pool:
+        start = manager.Barrier(2)
+        got = pool.map(_active_days_in_child, [(source, str(cache), str(builds), start)] * 2)
+    assert len(builds.read_text().split()) == 1
+    cold = _cold(source)
+    want = fetch(cold.original_ids(cold.active_days()))
+    want = want.sort_values(list(want.columns)).reset_index(drop=True)
+    for df in got:
+        pd.testing.assert_frame_equal(df, want)
+    # the build lock is a file of the folder until the next update sweeps it away
+    assert list((cache / "t").glob(f"*{cache_mod.BUILD_LOCK}"))
