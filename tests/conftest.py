@@ -23,9 +23,10 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda it: next((i for i, f in enumerate(LONGEST_FIRST) if f in it.nodeid), len(LONGEST_FIRST)))
 
 
-#: the test files that take minutes (the Spark run; the PostgreSQL run and the page check, which
-#: share :func:`reference_run`)
-LONGEST_FIRST = ("tests/data/test_spark_run.py", "tests/data/test_postgres.py", "tests/reporting/test_pages.py")
+#: the test files that take minutes (the two Spark runs; the PostgreSQL run and the page check,
+#: which share :func:`reference_run`)
+LONGEST_FIRST = ("tests/data/test_spark_run.py", "tests/data/test_postgres.py", "tests/data/test_spark_run_files.py",
+                 "tests/reporting/test_pages.py")
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-__all__ = ["SMALL_SPARK", "postgres_binaries", "postgres_server", "copy_table", "params_on", "compare_exports"]
+__all__ = ["SMALL_SPARK", "postgres_binaries", "postgres_server", "copy_table", "params_on", "compare_exports",
+           "spark_against_duckdb", "SPARK_ON_CATALOG", "SPARK_ON_FILES"]
 
 #: PySpark sized for the tests' logs of a few thousand rows, where a query's planning and the
 #: JVM's own compiling cost more than running it: one core, two shuffle partitions, no
@@ -33,6 +34,13 @@ __all__ = ["SMALL_SPARK", "postgres_binaries", "postgres_server", "copy_table", 
 SMALL_SPARK = {"master": "local[1]", "config": {
     "spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false",
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}}
+
+#: The reports the Spark end-to-end tests run, split in two so that both kinds of Spark source run
+#: at once on CI's two workers: a persistent catalog admits one JVM, so its kernels take turns
+#: (tests/data/test_spark_run.py), while files Spark reads itself run two kernels at a time
+#: (tests/data/test_spark_run_files.py). Together: every report.
+SPARK_ON_CATALOG = ("overview", "ladder")
+SPARK_ON_FILES = ("stickiness", "key_behaviors", "lifecycle")
 
 
 def postgres_binaries() -> Path | None:
@@ -153,3 +161,29 @@ def compare_exports(expected: Path, actual: Path, *, tol: float = 1e-9) -> dict[
                 problems[name] = f"line {i + 1}: {la!r} against {lb!r}"
                 break
     return problems
+
+
+def spark_against_duckdb(folder: Path, events: dict, notebooks: tuple[str, ...], *, n_users: int = 400) -> dict[str, str]:
+    """Run ``notebooks`` of a demo log of ``n_users`` (``folder/events.parquet``, users in
+    ``folder/users.parquet``, which Spark reads itself) through ``retention-kit run`` on DuckDB and
+    on Spark, with ``events`` as the Spark run's event source; returns :func:`compare_exports` of
+    the two runs' CSVs (empty: every CSV equal). Both runs must succeed."""
+    from retention_kit.data.datasets import make_demo_log, make_demo_users
+    from retention_kit.reporting.runner import EXIT_OK, run
+
+    from tests.factories import PARAMS
+
+    if not (folder / "events.parquet").exists():
+        make_demo_log(n_users=n_users, seed=7).to_parquet(folder / "events.parquet")
+    make_demo_users(n_users=n_users, seed=7).to_parquet(folder / "users.parquet")
+    on_duck = params_on(PARAMS / "demo.yaml", folder / "duck.yaml", product="demo",
+                        events={"path": str(folder / "events.parquet")},
+                        users={"path": str(folder / "users.parquet")})
+    on_spark = params_on(PARAMS / "demo.yaml", folder / "spark.yaml", product="demo", events=events,
+                         users={"backend": "pyspark", "path": str(folder / "users.parquet"), "options": SMALL_SPARK})
+    duck = run([on_duck], out=folder / "duck", notebooks=list(notebooks), jobs=2, progress=False)
+    spark = run([on_spark], out=folder / "spark", notebooks=list(notebooks), jobs=2, progress=False)
+    assert duck.exit_code == EXIT_OK
+    assert spark.exit_code == EXIT_OK, [(s.notebook, s.message) for s in spark.statuses if s.status != "ok"]
+    assert sorted(s.notebook for s in spark.statuses) == sorted(notebooks)
+    return compare_exports(folder / "duck" / "demo" / "data", folder / "spark" / "demo" / "data")

@@ -1,11 +1,13 @@
-"""Every report through ``retention-kit run`` on Spark, from YAML alone, with every CSV export
-equal to the DuckDB run on the same rows.
+"""Reports through ``retention-kit run`` on Spark, from YAML alone, with every CSV export equal
+to the DuckDB run on the same rows: here the events are a table of a persistent local catalog.
 
 The product reads both kinds of Spark source: its events are a table of a persistent local
 catalog (``{backend: pyspark, table: demo_events, options: {catalog: ...}}``, saved there by
 another Spark process beforehand, as a team's pipeline would), its users are Parquet files that
 Spark reads itself (``{backend: pyspark, path: users.parquet}``). Each kernel starts its own Spark
-session (a JVM), so the run costs minutes even on a small log: the log is sized for CI.
+session (a JVM), and a catalog admits one at a time, so two reports run here, one after the
+other; tests/data/test_spark_run_files.py runs the other three with the events as files Spark
+reads, two kernels at a time.
 """
 
 from __future__ import annotations
@@ -18,15 +20,13 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from retention_kit.data.datasets import make_demo_log, make_demo_users  # noqa: E402
-from retention_kit.reporting.runner import EXIT_OK, run  # noqa: E402
+from retention_kit.data.datasets import make_demo_log  # noqa: E402
+from retention_kit.reporting.runner import available_notebooks  # noqa: E402
 
-from tests.factories import PARAMS  # noqa: E402
-from tests.warehouse import SMALL_SPARK, compare_exports, params_on  # noqa: E402
+from tests.warehouse import SMALL_SPARK, SPARK_ON_CATALOG, SPARK_ON_FILES, spark_against_duckdb  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-N_USERS = 400
 SPARK = SMALL_SPARK
 
 
@@ -43,27 +43,18 @@ def _save_table(catalog, parquet, table) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
 
 
-def test_spark_runs_every_report_with_the_duckdb_exports(tmp_path):
-    make_demo_log(n_users=N_USERS, seed=7).to_parquet(tmp_path / "events.parquet")
-    make_demo_users(n_users=N_USERS, seed=7).to_parquet(tmp_path / "users.parquet")
+def test_the_two_spark_runs_cover_every_report():
+    assert sorted(SPARK_ON_CATALOG + SPARK_ON_FILES) == sorted(available_notebooks())
+
+
+def test_spark_catalog_runs_reports_with_the_duckdb_exports(tmp_path):
+    make_demo_log(n_users=400, seed=7).to_parquet(tmp_path / "events.parquet")
     catalog = tmp_path / "spark-catalog"
     _save_table(catalog, tmp_path / "events.parquet", "demo_events")
     assert (catalog / "metastore_db").is_dir() and (catalog / "warehouse" / "demo_events").is_dir()
-
-    on_duck = params_on(PARAMS / "demo.yaml", tmp_path / "duck.yaml", product="demo",
-                        events={"path": str(tmp_path / "events.parquet")},
-                        users={"path": str(tmp_path / "users.parquet")})
-    # the catalog is named relative to the params file, as a team's YAML would
-    on_spark = params_on(PARAMS / "demo.yaml", tmp_path / "spark.yaml", product="demo",
-                         events={"backend": "pyspark", "table": "demo_events",
-                                 "options": {**SPARK, "catalog": "spark-catalog"}},
-                         users={"backend": "pyspark", "path": str(tmp_path / "users.parquet"), "options": SPARK})
-    duck = run([on_duck], out=tmp_path / "duck", jobs=2, progress=False)
-    # jobs=2: the runner itself runs a catalog's kernels one at a time (one Derby metastore)
-    spark = run([on_spark], out=tmp_path / "spark", jobs=2, progress=False)
-    assert duck.exit_code == EXIT_OK
-    assert spark.exit_code == EXIT_OK, [(s.notebook, s.message) for s in spark.statuses if s.status != "ok"]
-    assert len(spark.statuses) == 5
-    assert compare_exports(tmp_path / "duck" / "demo" / "data", tmp_path / "spark" / "demo" / "data") == {}
+    # the catalog is named relative to the params file, as a team's YAML would; jobs=2, yet the
+    # runner runs a catalog's kernels one at a time (one Derby metastore)
+    events = {"backend": "pyspark", "table": "demo_events", "options": {**SPARK, "catalog": "spark-catalog"}}
+    assert spark_against_duckdb(tmp_path, events, SPARK_ON_CATALOG) == {}
     # Derby's own files stay in the catalog folder, not in the folder the run started in
     assert not any(p.name == "derby.log" for p in tmp_path.glob("*"))
