@@ -62,6 +62,10 @@ __all__ = ["ProductCache", "Stale", "FileInfo", "PIECE_ROWS", "fingerprint", "FO
 FORMAT = 4
 #: About this many source rows go into one piece (one scan query; one unit of rescanning).
 PIECE_ROWS = 8_000_000
+#: How the folder's Parquet files are compressed. Snappy, not zstd: the pieces are written once
+#: per scan and read by every kernel, and at 100M events a cold load took 21.5 s against 22.9 s
+#: (best of two each; the folder 346 MB against 266 MB; the tables read back as fast).
+COMPRESSION = "snappy"
 _EDGE = 1 << 16
 
 
@@ -290,7 +294,7 @@ class ProductCache:
             raise Stale(name)
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-        expr.to_parquet(str(tmp), compression="zstd")
+        expr.to_parquet(str(tmp), compression=COMPRESSION)
         os.replace(tmp, self.folder / name)
         return self.folder / name
 
@@ -369,7 +373,7 @@ class StoredResults:
                 with _building(self.cache.path(f".{fname}{BUILD_LOCK}")):
                     if not path.exists():
                         tmp = self.cache.path(f".{fname}.{os.getpid()}.{threading.get_ident()}.tmp")
-                        build().to_parquet(str(tmp), compression="zstd")
+                        build().to_parquet(str(tmp), compression=COMPRESSION)
                         os.replace(tmp, path)
             except OSError:  # a folder that cannot be written: the table lives in the engine
                 return build()
