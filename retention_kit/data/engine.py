@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-__all__ = ["connect", "fetch", "DEFAULT_MEMORY_LIMIT", "MEMORY_LIMIT_ENV", "KERNEL_RESERVE_MB", "memory_share"]
+__all__ = ["connect", "fetch", "DEFAULT_MEMORY_LIMIT", "MEMORY_LIMIT_ENV", "memory_share"]
 
 # Ibis 12 calls APIs that DuckDB 1.5 and pandas 3 deprecate; report readers cannot act on these
 warnings.filterwarnings("ignore", message="fetch_arrow_table", category=DeprecationWarning)
@@ -33,18 +33,9 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
-#: What each of several kernels that share the run's limit leaves out of its engine's share for
-#: its own Python (pandas frames, matplotlib, the interpreter): the engine's limit does not cover
-#: them. Measured at 100M events with two kernels at once: each kernel's resident memory was its
-#: engine's share plus 0.25-0.35 GiB (the process tree 6.2 GiB on 3000MB shares, 5.75 GiB on
-#: 2600MB shares, in the same 100 s).
-KERNEL_RESERVE_MB = 400
-
-
-def memory_share(limit: str, parts: int, *, reserve_mb: int = 0) -> str:
+def memory_share(limit: str, parts: int) -> str:
     """``limit`` (a DuckDB memory setting such as ``6GB``) shared among ``parts`` engines that
-    run at once, in whole megabytes, less ``reserve_mb`` each for the rest of its process (never
-    below half of the plain share): the runner gives each of its ``--jobs`` kernels this share,
+    run at once, in whole megabytes: the runner gives each of its ``--jobs`` kernels this share,
     so the run as a whole stays within the limit. Unchanged for one part, or for a setting it
     does not read (DuckDB then judges it).
 
@@ -52,14 +43,12 @@ def memory_share(limit: str, parts: int, *, reserve_mb: int = 0) -> str:
     --------
     >>> memory_share("6GB", 2), memory_share("1GiB", 4), memory_share("6GB", 1)
     ('3000MB', '268MB', '6GB')
-    >>> memory_share("6GB", 2, reserve_mb=400), memory_share("1GB", 2, reserve_mb=400), memory_share("6GB", 1, reserve_mb=400)
-    ('2600MB', '250MB', '6GB')
     """
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", limit)
     if parts <= 1 or m is None or m.group(2).lower() not in _UNITS:
         return limit
-    plain = float(m.group(1)) * _UNITS[m.group(2).lower()] / parts / 10**6
-    return f"{max(int(max(plain - reserve_mb, plain / 2)), 1)}MB"
+    total = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    return f"{max(int(total / parts // 10**6), 1)}MB"
 
 
 def connect(*, timezone: str = "UTC", memory_limit: str | None = None, threads: int | None = None) -> Any:
