@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 __all__ = ["SMALL_SPARK", "postgres_binaries", "postgres_server", "copy_table", "params_on", "compare_exports",
-           "spark_against_duckdb", "SPARK_ON_CATALOG", "SPARK_ON_FILES"]
+           "write_demo_files", "spark_against_duckdb", "SPARK_ON_CATALOG", "SPARK_ON_FILES"]
 
 #: PySpark sized for the tests' logs of a few thousand rows, where a query's planning and the
 #: JVM's own compiling cost more than running it: one core, two shuffle partitions, no
@@ -163,19 +163,24 @@ def compare_exports(expected: Path, actual: Path, *, tol: float = 1e-9) -> dict[
     return problems
 
 
-def spark_against_duckdb(folder: Path, events: dict, notebooks: tuple[str, ...], *, n_users: int = 400) -> dict[str, str]:
-    """Run ``notebooks`` of a demo log of ``n_users`` (``folder/events.parquet``, users in
-    ``folder/users.parquet``, which Spark reads itself) through ``retention-kit run`` on DuckDB and
-    on Spark, with ``events`` as the Spark run's event source; returns :func:`compare_exports` of
-    the two runs' CSVs (empty: every CSV equal). Both runs must succeed."""
+def write_demo_files(folder: Path, *, n_users: int = 400) -> None:
+    """A demo log of ``n_users`` as ``folder/events.parquet`` and its users as
+    ``folder/users.parquet``: the rows both runs of :func:`spark_against_duckdb` read."""
     from retention_kit.data.datasets import make_demo_log, make_demo_users
+
+    make_demo_log(n_users=n_users, seed=7).to_parquet(folder / "events.parquet")
+    make_demo_users(n_users=n_users, seed=7).to_parquet(folder / "users.parquet")
+
+
+def spark_against_duckdb(folder: Path, events: dict, notebooks: tuple[str, ...]) -> dict[str, str]:
+    """Run ``notebooks`` on the files of :func:`write_demo_files` in ``folder`` through
+    ``retention-kit run`` on DuckDB and on Spark (the users the Parquet file Spark reads itself,
+    ``events`` the Spark run's event source); returns :func:`compare_exports` of the two runs'
+    CSVs (empty: every CSV equal). Both runs must succeed."""
     from retention_kit.reporting.runner import EXIT_OK, run
 
     from tests.factories import PARAMS
 
-    if not (folder / "events.parquet").exists():
-        make_demo_log(n_users=n_users, seed=7).to_parquet(folder / "events.parquet")
-    make_demo_users(n_users=n_users, seed=7).to_parquet(folder / "users.parquet")
     on_duck = params_on(PARAMS / "demo.yaml", folder / "duck.yaml", product="demo",
                         events={"path": str(folder / "events.parquet")},
                         users={"path": str(folder / "users.parquet")})

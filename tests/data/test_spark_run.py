@@ -20,10 +20,10 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from retention_kit.data.datasets import make_demo_log  # noqa: E402
 from retention_kit.reporting.runner import available_notebooks  # noqa: E402
 
-from tests.warehouse import SMALL_SPARK, SPARK_ON_CATALOG, SPARK_ON_FILES, spark_against_duckdb  # noqa: E402
+from tests.warehouse import (SMALL_SPARK, SPARK_ON_CATALOG, SPARK_ON_FILES, spark_against_duckdb,  # noqa: E402
+                             write_demo_files)
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_the_two_spark_runs_cover_every_report():
 
 
 def test_spark_catalog_runs_reports_with_the_duckdb_exports(tmp_path):
-    make_demo_log(n_users=400, seed=7).to_parquet(tmp_path / "events.parquet")
+    write_demo_files(tmp_path)
     catalog = tmp_path / "spark-catalog"
     _save_table(catalog, tmp_path / "events.parquet", "demo_events")
     assert (catalog / "metastore_db").is_dir() and (catalog / "warehouse" / "demo_events").is_dir()

@@ -9,11 +9,12 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from tests.warehouse import SMALL_SPARK, SPARK_ON_FILES, spark_against_duckdb  # noqa: E402
+from tests.warehouse import SMALL_SPARK, SPARK_ON_FILES, spark_against_duckdb, write_demo_files  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 
 def test_spark_files_run_reports_with_the_duckdb_exports(tmp_path):
+    write_demo_files(tmp_path)
     events = {"backend": "pyspark", "path": str(tmp_path / "events.parquet"), "options": SMALL_SPARK}
     assert spark_against_duckdb(tmp_path, events, SPARK_ON_FILES) == {}
