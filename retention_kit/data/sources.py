@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import SourceError
-from .engine import connect
+from .engine import configure, connect
 from .params import Params, SourceSpec
 
 __all__ = ["read_source", "data_spec", "source_files", "check_gzip", "engine_message", "read_fix", "read_excel"]
@@ -165,7 +165,9 @@ def _read_files(con: Any, files: list[str], spec: SourceSpec | None, where: str,
         if fmt == "duckdb":
             if not spec or not spec.table:
                 raise SourceError(f"{where}: a DuckDB database needs 'table': write source as {{path: {files[0]}, table: events}}")
-            db = ibis.duckdb.connect(files[0], read_only=True)
+            # the kit's settings: DuckDB would otherwise spill into a folder beside the user's
+            # database, and take 80% of the machine's memory
+            db = configure(ibis.duckdb.connect(files[0], read_only=True))
             if spec.table not in db.list_tables():
                 near = difflib.get_close_matches(spec.table, db.list_tables(), n=1)
                 hint = f"; did you mean '{near[0]}'?" if near else f" (tables: {', '.join(db.list_tables()) or 'none'})"

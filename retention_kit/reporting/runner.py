@@ -45,7 +45,7 @@ from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..data import Params, load_events, load_params
 from ..data.backends import DERBY_HOME_FLAG, catalog_folders
-from ..data.engine import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_share
+from ..data.engine import DEFAULT_MEMORY_LIMIT, KERNEL_RESERVE_MB, MEMORY_LIMIT_ENV, memory_share
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
@@ -620,7 +620,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
         futures: dict[cf.Future, _Task] = {}
         collected: set[cf.Future] = set()
         eta = _eta(tasks, out_dir, jobs)
-        share = memory_share(DEFAULT_MEMORY_LIMIT, eta.lanes)
+        share = memory_share(DEFAULT_MEMORY_LIMIT, eta.lanes, reserve_mb=KERNEL_RESERVE_MB)
         tasks = [dataclasses.replace(t, memory_limit=share) for t in tasks]
         expected = eta.left()
         if show and len(tasks) > 1 and expected is not None:
