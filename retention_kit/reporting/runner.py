@@ -45,7 +45,7 @@ from ..analyses.spec import SHARED_EXPORTS
 from ..core import i18n
 from ..data import Params, load_events, load_params
 from ..data.backends import DERBY_HOME_FLAG, catalog_folders
-from ..data.engine import DEFAULT_MEMORY_LIMIT, KERNEL_RESERVE_MB, MEMORY_LIMIT_ENV, memory_share
+from ..data.engine import DEFAULT_MEMORY_LIMIT, KERNEL_RESERVE_MB, MEMORY_LIMIT_ENV, SPILL_DIR_ENV, memory_share
 from ..data.log import LoadStats
 from ..errors import DataError, InstallError, OutputError, ParamsError, RetentionKitError, SourceError
 from . import publish
@@ -430,13 +430,36 @@ def _cmdline(p) -> list[str]:
 def _clean_stale(out: Path) -> None:
     """Remove what a killed earlier run left (temporary copies, its activity cache); only ever
     called under the run lock, so no live run owns these files."""
-    for pattern in (".cache-*", ".write-test-*", "*/.*.tmp", "*/data/.*.tmp"):
+    for pattern in (".cache-*", ".write-test-*", SPILL_FOLDER, "*/.*.tmp", "*/data/.*.tmp"):
         for p in out.glob(pattern):
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
             else:
                 with contextlib.suppress(OSError):
                     p.unlink()
+
+
+#: the run's spill folder in the output folder (:func:`_spill_folder`)
+SPILL_FOLDER = ".spill"
+
+
+@contextlib.contextmanager
+def _spill_folder(out: Path) -> Iterator[None]:
+    """The engines of the run (its load and every kernel) spill into ``out/.spill``, each into a
+    folder of its own there (:func:`retention_kit.data.engine.spill_folder`), unless
+    ``RETENTION_KIT_SPILL_DIR`` names another: the output folder is on a disk with room, while
+    the system's temporary folder may be memory (tmpfs), which would defeat the memory limit.
+    Removed when the run ends; a killed run's is removed by the next (:func:`_clean_stale`)."""
+    if os.environ.get(SPILL_DIR_ENV):
+        yield
+        return
+    folder = out / SPILL_FOLDER
+    os.environ[SPILL_DIR_ENV] = str(folder)  # kernels inherit the runner's environment
+    try:
+        yield
+    finally:
+        os.environ.pop(SPILL_DIR_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_output(out: Path) -> None:
@@ -578,8 +601,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     loads: dict[str, LoadStats] = {}
     with publish.RunLock(out_dir), _socket_dir() as socket_dir, \
             RunLog(out_dir, echo=echo_log) as log, _signal(signal.SIGTERM, _term, old_term), \
-            _signal(signal.SIGINT, _term, old_int):
-        _clean_stale(out_dir)
+            _signal(signal.SIGINT, _term, old_int), _spill_folder(out_dir):
+        _clean_stale(out_dir)  # a killed run's spill folder too: none of this run's engines has spilled yet
         cache = _activity_cache(out_dir, cache_dir)
         for p in params_paths:
             path = Path(p).resolve()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -137,10 +138,13 @@ def test_kernels_that_run_at_once_share_the_engine_memory_limit(tmp_path, monkey
     # (engine.KERNEL_RESERVE_MB), so together they stay within it
     from retention_kit.reporting import runner as runner_mod
     monkeypatch.setattr(runner_mod, "DEFAULT_MEMORY_LIMIT", "5GB")
+    monkeypatch.delenv("RETENTION_KIT_SPILL_DIR", raising=False)
     nbs = probe_notebooks(tmp_path, "import os, pathlib\n"
                                     "from retention_kit.data import engine\n"
                                     "pathlib.Path(export_dir, '..', '..', f'{os.getpid()}.limit').write_text("
-                                    "engine.DEFAULT_MEMORY_LIMIT)")
+                                    "engine.DEFAULT_MEMORY_LIMIT)\n"
+                                    "pathlib.Path(export_dir, '..', '..', f'{os.getpid()}.spill').write_text("
+                                    "engine.spill_folder())")
     shutil.copy(nbs / "probe.ipynb", nbs / "second.ipynb")
     pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-02 10:00"],
                   "event": ["x", "y"]}).to_csv(tmp_path / "events.csv", index=False)
@@ -151,3 +155,7 @@ def test_kernels_that_run_at_once_share_the_engine_memory_limit(tmp_path, monkey
         assert run([params], out=out, notebook_dir=nbs, jobs=jobs, progress=False).exit_code == EXIT_OK
         limits = [p.read_text() for p in (out / "shop" / "archive").glob("*/*.limit")]
         assert limits == [expected, expected], (jobs, limits)
+        # each kernel spills into a folder of its own in the run's spill folder, gone after the run
+        spills = [Path(p.read_text()) for p in (out / "shop" / "archive").glob("*/*.spill")]
+        assert len(set(spills)) == 2 and all(s.parent == out / ".spill" for s in spills), spills
+        assert not (out / ".spill").exists()
