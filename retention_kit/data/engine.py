@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-__all__ = ["connect", "fetch", "DEFAULT_MEMORY_LIMIT", "MEMORY_LIMIT_ENV", "KERNEL_RESERVE_MB",
+__all__ = ["connect", "configure", "fetch", "DEFAULT_MEMORY_LIMIT", "MEMORY_LIMIT_ENV", "KERNEL_RESERVE_MB",
            "SPILL_DIR_ENV", "memory_share", "spill_folder"]
 
 # Ibis 12 calls APIs that DuckDB 1.5 and pandas 3 deprecate; report readers cannot act on these
