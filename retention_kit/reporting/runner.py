@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import nbformat
@@ -177,23 +177,80 @@ def compute_seconds(nb: nbformat.NotebookNode) -> float | None:
     return round(sum(ds), 3) if ds else None
 
 
+#: What every kernel of a run imports as it starts, before its first cell: the kit's
+#: analyses, plots (with matplotlib) and report helpers. A kernel started while the runner still
+#: loads the log (:class:`_Gate`) so has them ready when the load ends; a later kernel just pays
+#: for them at its start instead of in its first cell.
+WARM_IMPORTS = "import retention_kit.analyses, retention_kit.plots, retention_kit.reporting.report"
+
+
+class _NotRun(Exception):
+    """The product's load failed (or the run was stopped) while its kernel waited at the gate:
+    the kernel ran no cell."""
+
+
+@dataclasses.dataclass
+class _Gate:
+    """Kernels started while the runner loads the run's logs wait here, after their start and
+    imports, before their first cell. The runner opens the gate once every product's load has
+    ended (a kernel's engine then never competes with a load for the memory limit), naming the
+    products whose load failed: their kernels end without running a cell."""
+
+    opened: threading.Event = dataclasses.field(default_factory=threading.Event)
+    failed: set[str] = dataclasses.field(default_factory=set)
+    #: the run's time-left estimate, made once the loads have ended
+    eta: Eta | None = None
+    #: perf_counter when the gate opened (a waiting notebook's time starts then)
+    at: float | None = None
+
+    def open(self, failed: Iterable[str] = (), eta: Eta | None = None) -> None:
+        self.failed |= set(failed)
+        self.eta = eta
+        self.at = time.perf_counter()
+        self.opened.set()
+
+    def wait(self, product: str) -> bool:
+        """Wait until the gate opens; False when ``product``'s load failed."""
+        self.opened.wait()
+        return product not in self.failed
+
+
 def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, cache_dir: Path,
-             kernel_manager: type | None = None) -> tuple[str, str]:
-    """Run one notebook; return (status, message). The executed notebook is written either way."""
+             kernel_manager: type | None = None,
+             on_start: Callable[[], None] | None = None) -> tuple[str, str]:
+    """Run one notebook; return (status, message). The executed notebook is written either way.
+    ``on_start`` is called once the kernel has started, before the first cell; it may block, and
+    when it returns False no cell runs and :class:`_NotRun` is raised."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    extra = {"kernel_manager_class": kernel_manager} if kernel_manager is not None else {}
+    extra: dict = {"kernel_manager_class": kernel_manager} if kernel_manager is not None else {}
+    extra["extra_arguments"] = [f"--IPKernelApp.exec_lines={WARM_IMPORTS}"]
+    unrun = False
+    if on_start is not None:
+        def hook(notebook: nbformat.NotebookNode) -> None:
+            nonlocal unrun
+            if not on_start():
+                # an exception here would leave the kernel running (nbclient calls this hook
+                # outside its cleanup); with no cells it runs nothing and is shut down as usual
+                unrun = True
+                notebook.cells.clear()
+
+        extra["on_notebook_start"] = hook
     try:
         pm.execute_notebook(
             str(nb_path), str(out_nb),
             parameters={"params_path": str(params_path), "export_dir": str(export_dir), "cache_dir": str(cache_dir)},
             kernel_name="python3", progress_bar=False, log_output=False, **extra,
         )
+        if unrun:
+            raise _NotRun(str(nb_path))
         return "ok", ""
     except PapermillExecutionError as e:
         status = "error" if e.ename in _INPUT_ERRORS else "failed"
         return status, f"{e.ename}: {e.evalue}".strip()
+    except _NotRun:
+        raise
     except Exception as e:  # a dead kernel, a timeout, a broken notebook file
         return "failed", f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
 
@@ -286,9 +343,14 @@ def _eta(tasks: Sequence[_Task], out_dir: Path, jobs: int) -> Eta:
 
 
 def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
-         eta: Eta | None = None) -> publish.NotebookStatus:
+         eta: Eta | None = None, gate: _Gate | None = None) -> publish.NotebookStatus | None:
     """Execute, render and (when good) publish one notebook; never raises: every failure,
-    including a disk that refuses writes, becomes this notebook's status."""
+    including a disk that refuses writes, becomes this notebook's status.
+
+    With ``gate`` the kernel starts at once, while the runner still loads the logs, and waits
+    at the gate before its first cell; the notebook's time starts when the gate opens, and the
+    run's estimate is the gate's. None when the product's load failed or the run stopped before
+    the gate opened: nothing ran, and the runner reports the product's notebooks itself."""
     params, notebook, run_id = task.params, task.notebook, task.run_id
     key = (params.product, notebook)
     t0 = time.perf_counter()
@@ -296,9 +358,11 @@ def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
         try:
             with _catalog_turn(task.catalogs):
                 t0 = time.perf_counter()  # a notebook's time starts when its turn does
-                if eta is not None:
+                if gate is None and eta is not None:
                     eta.started(key)
-                st = _one_inner(task, lock, stop, t0)
+                st = _one_inner(task, lock, stop, t0, gate)
+            if st is None:
+                return None
         except OSError as e:
             msg = f"cannot write the report: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; the last good report is unchanged"
             st = None
@@ -306,6 +370,8 @@ def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
             task.log.write(params.product, notebook, "ERROR", "runner", _traceback(e))
             msg = f"{type(e).__name__}: {e}"
             st = None
+        if gate is not None:
+            eta = gate.eta
         if st is None:
             st = publish.NotebookStatus(product=params.product, title=params.display_title, notebook=notebook,
                                         status="failed", seconds=round(time.perf_counter() - t0, 2), run_id=run_id,
@@ -346,8 +412,8 @@ def _log_kernel_output(log: RunLog, product: str, notebook: str, path: Path) -> 
     log.write(product, notebook, "OUTPUT", "kernel", text)
 
 
-def _one_inner(task: _Task, lock: threading.Lock,
-               stop: threading.Event | None, t0: float) -> publish.NotebookStatus:
+def _one_inner(task: _Task, lock: threading.Lock, stop: threading.Event | None, t0: float,
+               gate: _Gate | None = None) -> publish.NotebookStatus | None:
     params, notebook, run_id = task.params, task.notebook, task.run_id
     product_dir = task.out / params.product
     run_dir = product_dir / "archive" / run_id
@@ -355,11 +421,26 @@ def _one_inner(task: _Task, lock: threading.Lock,
     export_tmp.mkdir(parents=True, exist_ok=True)
     out_nb = run_dir / f"{notebook}.ipynb"
     kernel_out = task.socket_dir / f"{params.product}.{notebook}.out"
-    task.log.write(params.product, notebook, "INFO", "runner", "started")
+    task.log.write(params.product, notebook, "INFO", "runner", "started" if gate is None else "kernel starting during the load")
+    on_start = None
+    if gate is not None:
+        def on_start() -> bool:
+            nonlocal t0
+            if not gate.wait(params.product) or (stop is not None and stop.is_set()):
+                return False
+            t0 = gate.at or time.perf_counter()
+            if gate.eta is not None:
+                gate.eta.started((params.product, notebook))
+            task.log.write(params.product, notebook, "INFO", "runner", "started (the load has ended; its kernel started during it)")
+            return True
     try:
         status, message = _execute(task.nb_dir / f"{notebook}.ipynb", out_nb, task.params_path, export_tmp,
                                    task.cache_dir,
-                                   _kernel_manager(task.socket_dir, kernel_out, out_nb.parent, task.memory_limit))
+                                   _kernel_manager(task.socket_dir, kernel_out, out_nb.parent, task.memory_limit),
+                                   on_start)
+    except _NotRun:
+        _discard_unrun(run_dir, notebook)
+        return None
     finally:
         _log_kernel_output(task.log, params.product, notebook, kernel_out)
     if stop is not None and stop.is_set():
@@ -400,6 +481,20 @@ def _one_inner(task: _Task, lock: threading.Lock,
             publish.publish_notebook(product_dir, run_dir, notebook, exports)
         st.published = True
     return st
+
+
+def _discard_unrun(run_dir: Path, notebook: str) -> None:
+    """Remove what a kernel that never ran a cell left in the run's folder (its notebook copy,
+    its export folder), and the folders themselves once empty: a product whose load failed
+    leaves no archive entry, as when no kernel had started."""
+    with contextlib.suppress(OSError):
+        (run_dir / f"{notebook}.ipynb").unlink()
+    shutil.rmtree(run_dir / "data" / f".{notebook}", ignore_errors=True)
+    for folder in (run_dir / "data", run_dir, run_dir.parent):
+        try:
+            folder.rmdir()  # only when empty: another notebook of the run may still use it
+        except OSError:
+            break
 
 
 def _kill_kernels() -> None:
@@ -587,8 +682,6 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
     _check_output(out_dir)
     show = progress is None or progress
     input_errors: list[str] = []
-    tasks = []
-    pre_failed: list[publish.NotebookStatus] = []
     main_thread = threading.current_thread() is threading.main_thread()
     old_term = signal.getsignal(signal.SIGTERM) if main_thread else None
     # SIGINT too: a process started in the background by a shell without job control inherits
@@ -604,6 +697,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             _signal(signal.SIGINT, _term, old_int), _spill_folder(out_dir):
         _clean_stale(out_dir)  # a killed run's spill folder too: none of this run's engines has spilled yet
         cache = _activity_cache(out_dir, cache_dir)
+        products: list[tuple[Params, Path, list[_Task]]] = []
         for p in params_paths:
             path = Path(p).resolve()
             try:
@@ -614,54 +708,75 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             run_id = _run_id(out_dir / params.product)
             log.open_product(params.product, run_id, notebooks=len(wanted))
             _make_cache(cache)
-            with log.context(params.product):
-                log.write(params.product, None, "INFO", "runner", f"params {path}")
-                catalogs = tuple(sorted(catalog_folders(params)))
-                if check_data:
-                    try:
-                        if catalogs:
-                            stats = _check_in_child(path, cache, catalogs)
-                        else:
-                            stats = load_events(params, cache_dir=cache, progress=load_progress(show, params.product)
-                                                ).load_stats
-                        if stats is not None:
-                            loads[params.product] = stats
-                            log.write(params.product, None, "INFO", "runner", f"load {_load_line(stats)}")
-                    except RetentionKitError as e:
-                        log.write(params.product, None, "ERROR", "runner", f"{type(e).__name__}: {e}")
-                        input_errors.append(f"{params.product}: {e}")
-                        pre_failed += [publish.NotebookStatus(params.product, params.display_title, n, "error", 0.0,
-                                                              run_id, str(e)) for n in wanted]
-                        continue
+            log.write(params.product, None, "INFO", "runner", f"params {path}")
             private = (*_private_dirs(params), str(out_dir))
-            tasks += [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log, socket_dir, private,
-                            tuple(sorted(catalog_folders(params))))
-                      for n in wanted]
-        statuses: list[publish.NotebookStatus] = list(pre_failed)
+            catalogs = tuple(sorted(catalog_folders(params)))
+            products.append((params, path, [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log, socket_dir,
+                                                  private, catalogs) for n in wanted]))
+        every = [t for _, _, ts in products for t in ts]
+        # the run's memory limit, shared by the kernels that run at once (catalog kernels take turns)
+        lanes = 1 if every and all(t.catalogs for t in every) else jobs
+        share = memory_share(DEFAULT_MEMORY_LIMIT, min(max(1, int(lanes)), len(every)) or 1,
+                             reserve_mb=KERNEL_RESERVE_MB)
+        every = [dataclasses.replace(t, memory_limit=share) for t in every]
+        statuses: list[publish.NotebookStatus] = []
         lock = threading.Lock()
         stop = threading.Event()
+        gate = _Gate()
         futures: dict[cf.Future, _Task] = {}
         collected: set[cf.Future] = set()
-        eta = _eta(tasks, out_dir, jobs)
-        share = memory_share(DEFAULT_MEMORY_LIMIT, eta.lanes, reserve_mb=KERNEL_RESERVE_MB)
-        tasks = [dataclasses.replace(t, memory_limit=share) for t in tasks]
-        expected = eta.left()
-        if show and len(tasks) > 1 and expected is not None:
-            print(f"{len(tasks)} reports to run, {eta.lanes} at a time: about {duration(expected)} by the last "
-                  "run's times", file=sys.stderr, flush=True)
+        unrun: set[cf.Future] = set()  # kernels of a product whose load failed: nothing ran
+        pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
         try:
-            pool = cf.ThreadPoolExecutor(max_workers=max(1, int(jobs)))
             try:
-                futures = {pool.submit(_one, t, lock, stop, eta): t for t in tasks}
+                # the first kernels start (and import the kit) while the logs load; a catalog
+                # product's kernels wait for the catalog, so they start after the load as before
+                early = [t for t in every if not t.catalogs][:max(1, int(jobs))] if check_data else []
+                futures = {pool.submit(_one, t, lock, stop, None, gate): t for t in early}
+                failed: set[str] = set()
+                for params, path, ptasks in products:
+                    if not check_data:
+                        continue
+                    with log.context(params.product):
+                        catalogs = tuple(sorted(catalog_folders(params)))
+                        try:
+                            if catalogs:
+                                stats = _check_in_child(path, cache, catalogs)
+                            else:
+                                stats = load_events(params, cache_dir=cache,
+                                                    progress=load_progress(show, params.product)).load_stats
+                            if stats is not None:
+                                loads[params.product] = stats
+                                log.write(params.product, None, "INFO", "runner", f"load {_load_line(stats)}")
+                        except RetentionKitError as e:
+                            log.write(params.product, None, "ERROR", "runner", f"{type(e).__name__}: {e}")
+                            input_errors.append(f"{params.product}: {e}")
+                            failed.add(params.product)
+                            statuses += [publish.NotebookStatus(params.product, params.display_title, t.notebook,
+                                                                "error", 0.0, t.run_id, str(e)) for t in ptasks]
+                tasks = [t for t in every if t.params.product not in failed]
+                eta = _eta(tasks, out_dir, jobs)
+                gate.open(failed, eta)
+                expected = eta.left()
+                if show and len(tasks) > 1 and expected is not None:
+                    print(f"{len(tasks)} reports to run, {eta.lanes} at a time: about {duration(expected)} by the "
+                          "last run's times", file=sys.stderr, flush=True)
+                unrun |= {fut for fut, t in futures.items() if t.params.product in failed}
+                started = {id(t) for t in futures.values()}
+                futures |= {pool.submit(_one, t, lock, stop, eta): t for t in tasks if id(t) not in started}
                 for fut in cf.as_completed(futures):
                     st = fut.result()
-                    statuses.append(st)
                     collected.add(fut)
+                    if st is None or fut in unrun:
+                        continue
+                    statuses.append(st)
                     if show:
-                        print(_progress_line(len(collected), len(tasks), st, eta.left()), file=sys.stderr, flush=True)
+                        print(_progress_line(sum(f not in unrun for f in collected), len(tasks), st, eta.left()),
+                              file=sys.stderr, flush=True)
             except BaseException:
                 # stop quickly: nothing new starts, running kernels end, nothing more is published
                 stop.set()
+                gate.open({t.params.product for t in every})
                 pool.shutdown(wait=False, cancel_futures=True)
                 _kill_kernels()
                 cf.wait([f for f in futures if not f.cancelled()], timeout=60)
@@ -670,10 +785,10 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 pool.shutdown(wait=False)
         finally:
             for fut, t in futures.items():
-                if fut in collected:
+                if fut in collected or fut in unrun:
                     continue
                 done = fut.done() and not fut.cancelled() and fut.exception() is None
-                if done:
+                if done and fut.result() is not None:
                     statuses.append(fut.result())
                 else:
                     statuses.append(publish.NotebookStatus(t.params.product, t.params.display_title, t.notebook,
@@ -686,8 +801,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 ok = sum(s.status == "ok" for s in sts)
                 log.write(product, None, "INFO", "runner", f"=== end: {ok} of {len(sts)} notebook(s) ok")
             # the index speaks the run's report language when its products share one
-            languages = {t.params.language for t in tasks}
-            index = publish.write_index(out_dir, private_dirs=sorted({d for t in tasks for d in t.private_dirs}),
+            languages = {t.params.language for t in every}
+            index = publish.write_index(out_dir, private_dirs=sorted({d for t in every for d in t.private_dirs}),
                                         language=languages.pop() if len(languages) == 1 else "en")
     return RunResult(statuses=statuses, index=index, input_errors=input_errors,
                      logs={p: log.path(p) for p in by_product}, loads=loads)

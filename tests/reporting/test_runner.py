@@ -156,3 +156,54 @@ def test_kernels_on_one_spark_catalog_take_turns_and_wait_for_the_last_jvm(tmp_p
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # never two at once
     with _catalog_turn([]):  # products without a catalog do not wait
         pass
+
+
+def _kernels() -> list:
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+
+
+def test_first_kernels_start_during_the_load_and_end_unrun_when_it_fails(tmp_path):
+    """The run's first kernels start (and import the kit) while the runner loads the logs, and
+    wait for every load to end before their first cell. A product whose load fails ends its
+    waiting kernels without running a cell and without an archive entry; the other product's
+    notebooks run in the kernels that follow."""
+    nbs = _nb_dir(tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("user_id,timestamp,event\n")
+    good_csv = tmp_path / "good.csv"
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2024-01-01 10:00", "2024-01-02 10:00"],
+                  "event": ["x", "y"]}).to_csv(good_csv, index=False)
+    broken, ok = _params(tmp_path, "brokenprod", str(empty)), _params(tmp_path, "okprod", str(good_csv))
+    out = tmp_path / "out"
+    # jobs=2: both kernels that start during the load are brokenprod's
+    res = run([broken, ok], out=out, notebook_dir=nbs, notebooks=["probe", "overview"], jobs=2, progress=False)
+    assert res.exit_code == EXIT_BAD_INPUT
+    by = {(s.product, s.notebook): s for s in res.statuses}
+    assert len(res.statuses) == 4 == len(by)
+    assert {by[("brokenprod", n)].status for n in ("probe", "overview")} == {"error"}
+    assert "empty" in by[("brokenprod", "probe")].message
+    assert {by[("okprod", n)].status for n in ("probe", "overview")} == {"ok"}
+    # the run's archive folder holds its log alone, as when no kernel had started
+    assert [p.name for p in (out / "brokenprod" / "archive").rglob("*") if p.is_file()] == ["run.log"]
+    assert not list((out / "brokenprod").glob("*.html"))
+    st = json.loads((out / "brokenprod" / "status.json").read_text())
+    assert {n["status"] for n in st["notebooks"].values()} == {"error"}
+    assert not _kernels(), "a kernel outlived the run"
+    lines = (out / "brokenprod" / "run.log").read_text().splitlines()
+    started = [i for i, line in enumerate(lines) if "INFO runner: kernel starting during the load" in line]
+    failed = [i for i, line in enumerate(lines) if "ERROR runner: DataError" in line]
+    assert len(started) == 2 and failed and max(started) < failed[0]
+    assert not any("the load has ended" in line for line in lines)
+
+    # a good product alone: its first kernel starts before the load ends and runs after it
+    res = run([ok], out=out, notebook_dir=nbs, notebooks=["probe"], progress=False)
+    assert res.exit_code == EXIT_OK
+    lines = (out / "okprod" / "run.log").read_text().splitlines()
+    lines = lines[max(i for i, line in enumerate(lines) if "=== run" in line):]  # this run's part
+    order = [next(i for i, line in enumerate(lines) if key in line)
+             for key in ("probe INFO runner: kernel starting during the load", "INFO runner: load ",
+                         "probe INFO runner: started (the load has ended", "probe INFO runner: ok in")]
+    assert order == sorted(order), lines
+    assert "probe ok" in (out / "okprod" / "archive" / res.statuses[0].run_id / "probe.ipynb").read_text()
