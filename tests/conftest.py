@@ -16,9 +16,9 @@ from tests.factories import PARAMS, SHARED  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
-    """Tests run on two workers (``pytest -n 2 --dist loadfile --no-loadscope-reorder``, README):
+    """Tests run on three workers (``pytest -n 3 --dist loadfile --no-loadscope-reorder``, README):
     each test file stays on one worker, so a module's fixture is built once. The files that take
-    minutes go first, so one worker runs them while the other takes the rest (xdist's own reorder
+    minutes go first, so each of them starts at once while the other workers take the rest (xdist's own reorder
     would put these one-test files last, to finish alone)."""
     items.sort(key=lambda it: next((i for i, f in enumerate(LONGEST_FIRST) if f in it.nodeid), len(LONGEST_FIRST)))
 
