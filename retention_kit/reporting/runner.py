@@ -217,7 +217,7 @@ class _Gate:
 
 def _execute(nb_path: Path, out_nb: Path, params_path: Path, export_dir: Path, cache_dir: Path,
              kernel_manager: type | None = None,
-             on_start: Callable[[], None] | None = None) -> tuple[str, str]:
+             on_start: Callable[[], bool] | None = None) -> tuple[str, str]:
     """Run one notebook; return (status, message). The executed notebook is written either way.
     ``on_start`` is called once the kernel has started, before the first cell; it may block, and
     when it returns False no cell runs and :class:`_NotRun` is raised."""
