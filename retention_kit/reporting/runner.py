@@ -337,9 +337,14 @@ def _eta(tasks: Sequence[_Task], out_dir: Path, jobs: int) -> Eta:
     past: dict[tuple[str, str], float] = {}
     for product in {t.params.product for t in tasks}:
         past |= {(product, nb): s for nb, s in last_seconds(out_dir / product).items()}
-    # kernels on a persistent Spark catalog take turns (_catalog_turn), whatever jobs says
-    lanes = 1 if tasks and all(t.catalogs for t in tasks) else jobs
-    return Eta([(t.params.product, t.notebook) for t in tasks], past=past, jobs=lanes)
+    return Eta([(t.params.product, t.notebook) for t in tasks], past=past, jobs=_lanes(tasks, jobs))
+
+
+def _lanes(tasks: Sequence[_Task], jobs: int) -> int:
+    """How many of ``tasks`` run at once: ``jobs``, or fewer tasks; one when every task is on a
+    persistent Spark catalog (their kernels take turns, :func:`_catalog_turn`)."""
+    lanes = 1 if tasks and all(t.catalogs for t in tasks) else max(1, int(jobs))
+    return min(lanes, len(tasks)) or 1
 
 
 def _one(task: _Task, lock: threading.Lock, stop: threading.Event | None = None,
@@ -697,7 +702,7 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             _signal(signal.SIGINT, _term, old_int), _spill_folder(out_dir):
         _clean_stale(out_dir)  # a killed run's spill folder too: none of this run's engines has spilled yet
         cache = _activity_cache(out_dir, cache_dir)
-        products: list[tuple[Params, Path, list[_Task]]] = []
+        products: list[tuple[Params, Path, tuple[str, ...], list[_Task]]] = []
         for p in params_paths:
             path = Path(p).resolve()
             try:
@@ -711,13 +716,11 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
             log.write(params.product, None, "INFO", "runner", f"params {path}")
             private = (*_private_dirs(params), str(out_dir))
             catalogs = tuple(sorted(catalog_folders(params)))
-            products.append((params, path, [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log, socket_dir,
-                                                  private, catalogs) for n in wanted]))
-        every = [t for _, _, ts in products for t in ts]
-        # the run's memory limit, shared by the kernels that run at once (catalog kernels take turns)
-        lanes = 1 if every and all(t.catalogs for t in every) else jobs
-        share = memory_share(DEFAULT_MEMORY_LIMIT, min(max(1, int(lanes)), len(every)) or 1,
-                             reserve_mb=KERNEL_RESERVE_MB)
+            products.append((params, path, catalogs, [_Task(params, path, n, out_dir, run_id, nb_dir, cache, log,
+                                                            socket_dir, private, catalogs) for n in wanted]))
+        every = [t for *_, ts in products for t in ts]
+        # the run's memory limit, shared by the kernels that run at once
+        share = memory_share(DEFAULT_MEMORY_LIMIT, _lanes(every, jobs), reserve_mb=KERNEL_RESERVE_MB)
         every = [dataclasses.replace(t, memory_limit=share) for t in every]
         statuses: list[publish.NotebookStatus] = []
         lock = threading.Lock()
@@ -734,11 +737,8 @@ def run(params_paths: Sequence[str | os.PathLike[str]], *, out: str | os.PathLik
                 early = [t for t in every if not t.catalogs][:max(1, int(jobs))] if check_data else []
                 futures = {pool.submit(_one, t, lock, stop, None, gate): t for t in early}
                 failed: set[str] = set()
-                for params, path, ptasks in products:
-                    if not check_data:
-                        continue
+                for params, path, catalogs, ptasks in products if check_data else []:
                     with log.context(params.product):
-                        catalogs = tuple(sorted(catalog_folders(params)))
                         try:
                             if catalogs:
                                 stats = _check_in_child(path, cache, catalogs)
